@@ -1,0 +1,85 @@
+"""Database URLs and connections: where the URL comes from, how it is shown, how we connect."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+import psycopg
+
+from schemadiff import embedded
+from schemadiff.errors import DatabaseError
+
+URL_ENV_VARS = ("SCHEMADIFF_DATABASE_URL", "DATABASE_URL")
+_SCHEME = re.compile(r"^postgres(?:ql)?(?:\+psycopg2?|\+psycopg)?://", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A resolved database URL (psycopg form) and where it came from."""
+
+    url: str
+    source: str  # "--database-url", an env var name, or "embedded"
+
+    @property
+    def shown(self) -> str:
+        return redact(self.url)
+
+
+def resolve_url(flag: str | None, database: str = "postgres") -> Target:
+    """``--database-url``, else SCHEMADIFF_DATABASE_URL, else DATABASE_URL, else embedded."""
+    if flag:
+        return Target(to_libpq(flag), "--database-url")
+    for var in URL_ENV_VARS:
+        if os.environ.get(var):
+            return Target(to_libpq(os.environ[var]), var)
+    return Target(embedded.server_url(database=database), "embedded")
+
+
+def to_libpq(url: str) -> str:
+    """Accept SQLAlchemy's ``postgresql+psycopg://`` as well as plain ``postgresql://``."""
+    if not _SCHEME.match(url):
+        raise DatabaseError(f"not a PostgreSQL URL: {redact(url)}; expected postgresql://user@host/db")
+    return _SCHEME.sub("postgresql://", url, count=1)
+
+
+def to_sqlalchemy(url: str) -> str:
+    return _SCHEME.sub("postgresql+psycopg://", url, count=1)
+
+
+def password_of(url: str) -> str | None:
+    try:
+        return unquote(urlsplit(url).password or "") or None
+    except ValueError:
+        return None
+
+
+def redact(text: str, url: str | None = None) -> str:
+    """Replace every password in ``text`` (URL userinfo, and ``url``'s password anywhere) by ***."""
+    secret = password_of(url) if url else None
+    out = re.sub(r"(://[^/:@\s]*:)[^@\s]*@", r"\1***@", text)
+    out = re.sub(r"(password\s*=\s*)('[^']*'|\S+)", r"\1***", out, flags=re.IGNORECASE)
+    if secret:
+        out = out.replace(secret, "***")
+        raw = urlsplit(url).password if url else None
+        if raw:
+            out = out.replace(raw, "***")
+    return out
+
+
+def connect(url: str, autocommit: bool = False) -> psycopg.Connection:
+    """Open a psycopg connection; failures become one redacted line."""
+    try:
+        return psycopg.connect(url, autocommit=autocommit, connect_timeout=10,
+                               application_name="schemadiff")
+    except psycopg.Error as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DatabaseError(f"cannot connect to {redact(url)}: {redact(first, url)}") from None
+
+
+def database_url(url: str, database: str) -> str:
+    """The same server URL pointing at another database."""
+    parts = urlsplit(url)
+    return parts._replace(path="/" + database).geturl()

@@ -1,0 +1,77 @@
+"""The normalized schema model shared by the spec and the live database.
+
+Both sources become the same frozen dataclasses with the owning schema's name stripped,
+so ``public`` and ``user_42`` compare directly. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    nullable: bool = True
+    default: str | None = None
+    identity: str = ""  # "" none, "d" BY DEFAULT, "a" ALWAYS
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    unique: bool
+    tail: str  # pg_get_indexdef after "ON schema.table": "USING btree (a, b) WHERE …", schema stripped
+    valid: bool = True
+
+
+@dataclass(frozen=True)
+class Constraint:
+    name: str
+    kind: str  # "p" primary key, "u" unique, "c" check, "f" foreign key
+    definition: str  # pg_get_constraintdef with the schema stripped
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[Column, ...] = ()
+    indexes: tuple[Index, ...] = ()
+    constraints: tuple[Constraint, ...] = ()
+    comment: str | None = None
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+    def index(self, name: str) -> Index | None:
+        return next((i for i in self.indexes if i.name == name), None)
+
+    def constraint(self, name: str) -> Constraint | None:
+        return next((c for c in self.constraints if c.name == name), None)
+
+
+@dataclass(frozen=True)
+class SchemaModel:
+    """The managed tables of one schema; a managed table absent live is simply missing."""
+
+    tables: tuple[Table, ...] = ()
+
+    def table(self, name: str) -> Table | None:
+        return next((t for t in self.tables if t.name == name), None)
+
+
+@dataclass(frozen=True)
+class TableStats:
+    """Size estimates read in the same catalog pass; never part of a fingerprint."""
+
+    rows: int = 0
+
+
+@dataclass
+class Tenants:
+    """Every tenant schema's model plus the per-table statistics, in natural order."""
+
+    models: dict[str, SchemaModel] = field(default_factory=dict)
+    stats: dict[tuple[str, str], TableStats] = field(default_factory=dict)

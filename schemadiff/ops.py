@@ -1,0 +1,391 @@
+"""Op types: each renders its SQL for one schema, knows its reverse and carries its hazards. Pure.
+
+Every statement is qualified with the tenant schema; expressions copied from the catalog
+(defaults, index keys, constraint bodies) are resolved under ``search_path = <tenant>``,
+which the runtime sets for every tenant transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import ClassVar
+
+from schemadiff.model import Column, Constraint, Index, Table
+from schemadiff.sqltext import qualify, quote_ident, quote_literal
+
+DELETES_DATA = "deletes_data"
+REWRITES_TABLE = "rewrites_table"
+BLOCKS_WRITES = "blocks_writes"
+SCANS_TABLE = "scans_table"
+FAILS_ON_EXISTING_ROWS = "fails_on_existing_rows"
+
+
+class Op:
+    """Base: ``kind`` names the op, ``table`` the managed table it changes."""
+
+    kind: ClassVar[str] = "op"
+    table: str
+
+    @property
+    def name(self) -> str:
+        return self.table
+
+    @property
+    def hazards(self) -> tuple[str, ...]:
+        return ()
+
+    def sql(self, schema: str) -> list[str]:
+        raise NotImplementedError
+
+    def reverse(self) -> Op:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        raise NotImplementedError
+
+
+def column_sql(col: Column) -> str:
+    sql = f"{quote_ident(col.name)} {col.type}"
+    if col.identity:
+        sql += f" GENERATED {'ALWAYS' if col.identity == 'a' else 'BY DEFAULT'} AS IDENTITY"
+    if not col.nullable:
+        sql += " NOT NULL"
+    if col.default is not None and not col.default.startswith("GENERATED ALWAYS AS ("):
+        sql += f" DEFAULT {col.default}"
+    elif col.default is not None:
+        sql += f" {col.default}"
+    return sql
+
+
+def index_sql(schema: str, table: str, index: Index) -> str:
+    unique = "UNIQUE " if index.unique else ""
+    return f"CREATE {unique}INDEX {quote_ident(index.name)} ON {qualify(schema, table)} {index.tail}"
+
+
+def _comment_sql(schema: str, table: str, column: str | None, text: str | None) -> str:
+    target = f"TABLE {qualify(schema, table)}"
+    if column is not None:
+        target = f"COLUMN {qualify(schema, table)}.{quote_ident(column)}"
+    return f"COMMENT ON {target} IS {quote_literal(text) if text is not None else 'NULL'}"
+
+
+@dataclass(frozen=True)
+class CreateTable(Op):
+    kind: ClassVar[str] = "create_table"
+    table: str
+    model: Table
+
+    def sql(self, schema: str) -> list[str]:
+        parts = [column_sql(c) for c in self.model.columns]
+        parts += [f"CONSTRAINT {quote_ident(c.name)} {c.definition}" for c in self.model.constraints]
+        out = [f"CREATE TABLE {qualify(schema, self.table)} (\n    " + ",\n    ".join(parts) + "\n)"]
+        out += [index_sql(schema, self.table, i) for i in self.model.indexes]
+        if self.model.comment is not None:
+            out.append(_comment_sql(schema, self.table, None, self.model.comment))
+        out += [_comment_sql(schema, self.table, c.name, c.comment) for c in self.model.columns if c.comment]
+        return out
+
+    def reverse(self) -> Op:
+        return DropTable(self.table, self.model)
+
+    def describe(self) -> str:
+        return f"create table {self.table} ({len(self.model.columns)} columns)"
+
+
+@dataclass(frozen=True)
+class DropTable(Op):
+    kind: ClassVar[str] = "drop_table"
+    table: str
+    model: Table
+
+    @property
+    def hazards(self) -> tuple[str, ...]:
+        return (DELETES_DATA,)
+
+    def sql(self, schema: str) -> list[str]:
+        return [f"DROP TABLE {qualify(schema, self.table)}"]
+
+    def reverse(self) -> Op:
+        return CreateTable(self.table, self.model)
+
+    def describe(self) -> str:
+        return f"drop table {self.table}"
+
+
+@dataclass(frozen=True)
+class AddColumn(Op):
+    kind: ClassVar[str] = "add_column"
+    table: str
+    column: Column
+
+    @property
+    def name(self) -> str:
+        return self.column.name
+
+    @property
+    def hazards(self) -> tuple[str, ...]:
+        if not self.column.nullable and self.column.default is None and not self.column.identity:
+            return (FAILS_ON_EXISTING_ROWS,)
+        return ()
+
+    def sql(self, schema: str) -> list[str]:
+        out = [f"ALTER TABLE {qualify(schema, self.table)} ADD COLUMN {column_sql(self.column)}"]
+        if self.column.comment is not None:
+            out.append(_comment_sql(schema, self.table, self.column.name, self.column.comment))
+        return out
+
+    def reverse(self) -> Op:
+        return DropColumn(self.table, self.column)
+
+    def describe(self) -> str:
+        return f"add column {self.table}.{column_sql(self.column)}"
+
+
+@dataclass(frozen=True)
+class DropColumn(Op):
+    kind: ClassVar[str] = "drop_column"
+    table: str
+    column: Column
+
+    @property
+    def name(self) -> str:
+        return self.column.name
+
+    @property
+    def hazards(self) -> tuple[str, ...]:
+        return (DELETES_DATA,)
+
+    def sql(self, schema: str) -> list[str]:
+        return [f"ALTER TABLE {qualify(schema, self.table)} DROP COLUMN {quote_ident(self.column.name)}"]
+
+    def reverse(self) -> Op:
+        return AddColumn(self.table, self.column)
+
+    def describe(self) -> str:
+        return f"drop column {self.table}.{self.column.name}"
+
+
+@dataclass(frozen=True)
+class RenameColumn(Op):
+    kind: ClassVar[str] = "rename_column"
+    table: str
+    old: str
+    new: str
+
+    @property
+    def name(self) -> str:
+        return self.new
+
+    def sql(self, schema: str) -> list[str]:
+        return [f"ALTER TABLE {qualify(schema, self.table)} RENAME COLUMN "
+                f"{quote_ident(self.old)} TO {quote_ident(self.new)}"]
+
+    def reverse(self) -> Op:
+        return RenameColumn(self.table, self.new, self.old)
+
+    def describe(self) -> str:
+        return f"rename column {self.table}.{self.old} to {self.new}"
+
+
+_VARCHAR = re.compile(r"^character varying(?:\((\d+)\))?$")
+_WIDER_INTS = {("smallint", "integer"), ("smallint", "bigint"), ("integer", "bigint")}
+
+
+def is_widening(old: str, new: str) -> bool:
+    """Type changes that can never lose data (everything else is treated as narrowing)."""
+    if (old, new) in _WIDER_INTS or old == new:
+        return True
+    old_vc, new_vc = _VARCHAR.match(old), _VARCHAR.match(new)
+    if old_vc and new == "text":
+        return True
+    if old_vc and new_vc:
+        return new_vc.group(1) is None or (old_vc.group(1) is not None and int(new_vc.group(1)) >= int(old_vc.group(1)))
+    return False
+
+
+def _is_binary_coercible(old: str, new: str) -> bool:
+    """Changes PostgreSQL makes without rewriting the table (varchar widening, to text)."""
+    return bool(_VARCHAR.match(old)) and (new == "text" or bool(_VARCHAR.match(new))) and is_widening(old, new)
+
+
+@dataclass(frozen=True)
+class AlterColumn(Op):
+    kind: ClassVar[str] = "alter_column"
+    table: str
+    old: Column
+    new: Column
+
+    @property
+    def name(self) -> str:
+        return self.new.name
+
+    @property
+    def hazards(self) -> tuple[str, ...]:
+        out: list[str] = []
+        if self.old.type != self.new.type:
+            if not is_widening(self.old.type, self.new.type):
+                out.append(DELETES_DATA)
+            if not _is_binary_coercible(self.old.type, self.new.type):
+                out.append(REWRITES_TABLE)
+        if self.old.nullable and not self.new.nullable:
+            out.append(SCANS_TABLE)
+        return tuple(out)
+
+    def sql(self, schema: str) -> list[str]:
+        head = f"ALTER TABLE {qualify(schema, self.table)} ALTER COLUMN {quote_ident(self.new.name)}"
+        old, new = self.old, self.new
+        out: list[str] = []
+        if old.identity and old.identity != new.identity:
+            out.append(f"{head} DROP IDENTITY")
+        if old.default is not None and old.default != new.default:
+            out.append(f"{head} DROP DEFAULT")
+        if old.type != new.type:
+            out.append(f"{head} TYPE {new.type} USING {quote_ident(new.name)}::{new.type}")
+        if new.default is not None and old.default != new.default:
+            out.append(f"{head} SET DEFAULT {new.default}")
+        if old.nullable != new.nullable:
+            out.append(f"{head} {'DROP' if new.nullable else 'SET'} NOT NULL")
+        if new.identity and old.identity != new.identity:
+            out += self._add_identity(schema, head)
+        return out
+
+    def _add_identity(self, schema: str, head: str) -> list[str]:
+        kind = "ALWAYS" if self.new.identity == "a" else "BY DEFAULT"
+        table, column = qualify(schema, self.table), quote_ident(self.new.name)
+        # a new identity sequence starts at 1: move it past the rows that already exist
+        return [f"{head} ADD GENERATED {kind} AS IDENTITY",
+                f"SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence("
+                f"{quote_literal(table)}, {quote_literal(self.new.name)}), "
+                f"coalesce(max({column}), 0) + 1, false) FROM {table}"]
+
+    def reverse(self) -> Op:
+        return AlterColumn(self.table, self.new, self.old)
+
+    def describe(self) -> str:
+        changes = []
+        if self.old.type != self.new.type:
+            changes.append(f"type {self.old.type} → {self.new.type}")
+        if self.old.nullable != self.new.nullable:
+            changes.append("nullable" if self.new.nullable else "NOT NULL")
+        if self.old.default != self.new.default:
+            changes.append(f"default {self.old.default or 'none'} → {self.new.default or 'none'}")
+        if self.old.identity != self.new.identity:
+            changes.append("identity" if self.new.identity else "drop identity")
+        return f"alter column {self.table}.{self.new.name}: {', '.join(changes)}"
+
+
+@dataclass(frozen=True)
+class CreateIndex(Op):
+    kind: ClassVar[str] = "create_index"
+    table: str
+    index: Index
+
+    @property
+    def name(self) -> str:
+        return self.index.name
+
+    @property
+    def hazards(self) -> tuple[str, ...]:
+        return (BLOCKS_WRITES, FAILS_ON_EXISTING_ROWS) if self.index.unique else (BLOCKS_WRITES,)
+
+    def sql(self, schema: str) -> list[str]:
+        return [index_sql(schema, self.table, self.index)]
+
+    def reverse(self) -> Op:
+        return DropIndex(self.table, self.index)
+
+    def describe(self) -> str:
+        return f"create {'unique ' if self.index.unique else ''}index {self.index.name} on {self.table} {self.index.tail}"
+
+
+@dataclass(frozen=True)
+class DropIndex(Op):
+    kind: ClassVar[str] = "drop_index"
+    table: str
+    index: Index
+
+    @property
+    def name(self) -> str:
+        return self.index.name
+
+    def sql(self, schema: str) -> list[str]:
+        return [f"DROP INDEX {qualify(schema, self.index.name)}"]
+
+    def reverse(self) -> Op:
+        return CreateIndex(self.table, self.index)
+
+    def describe(self) -> str:
+        invalid = " (INVALID)" if not self.index.valid else ""
+        return f"drop index {self.index.name}{invalid} on {self.table}"
+
+
+@dataclass(frozen=True)
+class AddConstraint(Op):
+    kind: ClassVar[str] = "add_constraint"
+    table: str
+    constraint: Constraint
+
+    @property
+    def name(self) -> str:
+        return self.constraint.name
+
+    @property
+    def hazards(self) -> tuple[str, ...]:
+        if self.constraint.kind in ("p", "u"):
+            return (BLOCKS_WRITES, FAILS_ON_EXISTING_ROWS)
+        return (SCANS_TABLE, FAILS_ON_EXISTING_ROWS)
+
+    def sql(self, schema: str) -> list[str]:
+        return [f"ALTER TABLE {qualify(schema, self.table)} ADD CONSTRAINT "
+                f"{quote_ident(self.constraint.name)} {self.constraint.definition}"]
+
+    def reverse(self) -> Op:
+        return DropConstraint(self.table, self.constraint)
+
+    def describe(self) -> str:
+        kind = {"p": "primary key", "u": "unique", "c": "check", "f": "foreign key", "x": "exclusion"}
+        return f"add {kind.get(self.constraint.kind, '')} constraint {self.constraint.name} on {self.table}"
+
+
+@dataclass(frozen=True)
+class DropConstraint(Op):
+    kind: ClassVar[str] = "drop_constraint"
+    table: str
+    constraint: Constraint
+
+    @property
+    def name(self) -> str:
+        return self.constraint.name
+
+    def sql(self, schema: str) -> list[str]:
+        return [f"ALTER TABLE {qualify(schema, self.table)} DROP CONSTRAINT {quote_ident(self.constraint.name)}"]
+
+    def reverse(self) -> Op:
+        return AddConstraint(self.table, self.constraint)
+
+    def describe(self) -> str:
+        return f"drop constraint {self.constraint.name} on {self.table}"
+
+
+@dataclass(frozen=True)
+class SetComment(Op):
+    kind: ClassVar[str] = "set_comment"
+    table: str
+    column: str | None
+    old: str | None
+    new: str | None
+
+    @property
+    def name(self) -> str:
+        return self.column or self.table
+
+    def sql(self, schema: str) -> list[str]:
+        return [_comment_sql(schema, self.table, self.column, self.new)]
+
+    def reverse(self) -> Op:
+        return SetComment(self.table, self.column, self.new, self.old)
+
+    def describe(self) -> str:
+        what = f"column {self.table}.{self.column}" if self.column else f"table {self.table}"
+        return f"set comment on {what}" if self.new is not None else f"remove comment on {what}"

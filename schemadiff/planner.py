@@ -1,0 +1,61 @@
+"""Drive the pipeline against a database: discover tenants, introspect once, group, plan."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import psycopg
+
+from schemadiff import db
+from schemadiff.errors import DatabaseError, SchemadiffError
+from schemadiff.fingerprint import group_schemas
+from schemadiff.introspect import introspect, list_tenants
+from schemadiff.model import SchemaModel, Tenants
+from schemadiff.plan import Plan, build_plan
+from schemadiff.spec import LoadedSpec
+from schemadiff.target import target_model
+
+
+def spec_renames(loaded: LoadedSpec) -> dict[str, dict[str, str]]:
+    return {t: {c: col.renamed_from for c, col in table.columns.items() if col.renamed_from}
+            for t, table in loaded.spec.tables.items()}
+
+
+def read_tenants(conn: psycopg.Connection, loaded: LoadedSpec) -> tuple[list[str], Tenants]:
+    spec = loaded.spec
+    with conn.transaction():
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        schemas = list_tenants(conn, spec.tenants.template, spec.tenants.pattern)
+        return schemas, introspect(conn, schemas, list(spec.tables))
+
+
+def make_plan(loaded: LoadedSpec, url: str, dev_url: str | None = None,
+              notice: Callable[[str], None] = lambda _m: None) -> tuple[Plan, Tenants]:
+    """The whole read side: one catalog pass, the target normalized by PostgreSQL, the plan."""
+    try:
+        with db.connect(url) as conn:
+            schemas, tenants = read_tenants(conn, loaded)
+            if not schemas:
+                notice(f"no schema matches the template '{loaded.spec.tenants.template}' "
+                       f"or the pattern '{loaded.spec.tenants.pattern}'")
+            target = target_model(conn, loaded, lambda: db.connect(dev_url or _embedded_dev_url()), notice)
+    except psycopg.Error as exc:
+        raise DatabaseError(db.redact(f"database error: {str(exc).strip().splitlines()[0]}", url)) from None
+    return plan_from(loaded, tenants, target), tenants
+
+
+def plan_from(loaded: LoadedSpec, tenants: Tenants, target: SchemaModel) -> Plan:
+    spec = loaded.spec
+    groups = group_schemas(tenants.models, first=spec.tenants.template)
+    plan = build_plan(groups, target, template=spec.tenants.template, pattern=spec.tenants.pattern,
+                      renames=spec_renames(loaded), spec_path=loaded.path, spec_sha256=loaded.sha256)
+    return plan
+
+
+def _embedded_dev_url() -> str:
+    from schemadiff import embedded
+
+    try:
+        return embedded.server_url()
+    except SchemadiffError as exc:
+        raise DatabaseError(f"no dev database: {exc}") from None

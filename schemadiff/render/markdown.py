@@ -1,0 +1,44 @@
+"""Plan → Markdown for a pull-request comment, kept under GitHub's 65,536-character limit."""
+
+from __future__ import annotations
+
+from schemadiff.plan import Plan
+from schemadiff.render.common import few, group_sql
+
+COMMENT_LIMIT = 65_536
+_BUDGET = 60_000  # leaves room for whatever a CI job wraps around the report
+
+
+def render_markdown(plan: Plan) -> str:
+    head = [f"## schemadiff plan: `{plan.spec_path or 'spec'}`", ""]
+    head.append(f"**{plan.tenant_count}** schemas · **{len(plan.groups)}** group(s) with changes · "
+                f"**{len(plan.unchanged)}** already at the spec · target state `{plan.target_fingerprint}`")
+    if not plan.changes:
+        return "\n".join(head + ["", "No changes: every schema is at the spec."]) + "\n"
+    head += ["", "| group | schemas | examples | ops | hazards |", "|---|---:|---|---:|---|"]
+    for n, g in enumerate(plan.groups, 1):
+        hazards = ", ".join(f"`{h}`" for h in g.hazards) or "none"
+        head.append(f"| {n} `{g.fingerprint[:8]}` | {len(g.schemas)} | {few(g.schemas, 3)} | {len(g.ops)} | {hazards} |")
+    if plan.hazards:
+        head += ["", "**Hazards:** " + ", ".join(f"`{h}`" for h in plan.hazards)]
+    text = "\n".join(head) + "\n"
+    for n, g in enumerate(plan.groups, 1):
+        section = _group_section(n, g)
+        if len(text) + len(section) > _BUDGET:
+            rest = len(plan.groups) - n + 1
+            text += f"\n_{rest} more group(s) not shown to stay under the comment limit; run `schemadiff plan --format sql` for all._\n"
+            break
+        text += section
+    return text
+
+
+def _group_section(n: int, g: object) -> str:
+    from schemadiff.plan import GroupPlan
+
+    assert isinstance(g, GroupPlan)
+    ops = "\n".join(f"{i}. {op.describe()}" + (f" — {', '.join(op.hazards)}" if op.hazards else "")
+                    for i, op in enumerate(g.ops, 1))
+    sql = "\n".join(f"{s};" for s in group_sql(g, g.schemas[0]))
+    return (f"\n### Group {n}: {len(g.schemas)} schema(s) — {few(g.schemas, 8)}\n\n{ops}\n\n"
+            f"<details><summary>SQL (shown for <code>{g.schemas[0]}</code>; one transaction per schema)</summary>\n\n"
+            f"```sql\n{sql}\n```\n\n</details>\n")

@@ -1,0 +1,17 @@
+-- Every live column of the managed tables, in physical order.
+SELECT a.attrelid AS oid,
+       a.attname AS name,
+       pg_catalog.format_type(a.atttypid, a.atttypmod) AS type,
+       a.attnotnull AS not_null,
+       pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) AS default,
+       a.attidentity AS identity,
+       a.attgenerated AS generated,
+       d.description AS comment
+FROM pg_catalog.pg_attribute a
+LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+LEFT JOIN pg_catalog.pg_description d
+       ON d.objoid = a.attrelid AND d.classoid = 'pg_catalog.pg_class'::regclass AND d.objsubid = a.attnum
+WHERE a.attrelid = ANY(%(oids)s)
+  AND a.attnum > 0
+  AND NOT a.attisdropped
+ORDER BY a.attrelid, a.attnum
