@@ -10,13 +10,16 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from schemadiff import db, embedded
 from schemadiff.errors import PolicyRefused, SchemadiffError, SpecError
 from schemadiff.spec import HAZARDS, LoadedSpec, load_spec, spec_json_schema
+
+if TYPE_CHECKING:
+    from schemadiff.plan import Plan
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Declarative, reversible migrations for schema-per-tenant PostgreSQL.")
@@ -192,5 +195,5 @@ def main() -> None:
         sys.exit(130)
 
 
-if TYPE_CHECKING := False:
-    from schemadiff.plan import Plan
+if __name__ == "__main__":
+    main()

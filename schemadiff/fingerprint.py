@@ -20,7 +20,8 @@ def canonical(model: SchemaModel) -> str:
     for table in model.tables:
         data = asdict(table)
         for key in ("columns", "indexes", "constraints"):
-            data[key] = sorted(data[key], key=lambda item: item["name"])
+            items = [{k: v for k, v in item.items() if k != "source"} for item in data[key]]
+            data[key] = sorted(items, key=lambda item: item["name"])
         tables.append(data)
     return json.dumps(tables, sort_keys=True, separators=(",", ":"))
 

@@ -25,6 +25,9 @@ class Index:
     unique: bool
     tail: str  # pg_get_indexdef after "ON schema.table": "USING btree (a, b) WHERE …", schema stripped
     valid: bool = True
+    # how the spec wrote it: used to create it, never compared (PostgreSQL's deparse of its own
+    # deparse can differ, e.g. for IN lists), so created objects read back equal to the target
+    source: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,7 @@ class Constraint:
     name: str
     kind: str  # "p" primary key, "u" unique, "c" check, "f" foreign key
     definition: str  # pg_get_constraintdef with the schema stripped
+    source: str | None = field(default=None, compare=False)  # as the spec wrote it; see Index
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,7 @@ def column_sql(col: Column) -> str:
 
 def index_sql(schema: str, table: str, index: Index) -> str:
     unique = "UNIQUE " if index.unique else ""
-    return f"CREATE {unique}INDEX {quote_ident(index.name)} ON {qualify(schema, table)} {index.tail}"
+    return f"CREATE {unique}INDEX {quote_ident(index.name)} ON {qualify(schema, table)} {index.source or index.tail}"
 
 
 def _comment_sql(schema: str, table: str, column: str | None, text: str | None) -> str:
@@ -78,7 +78,7 @@ class CreateTable(Op):
 
     def sql(self, schema: str) -> list[str]:
         parts = [column_sql(c) for c in self.model.columns]
-        parts += [f"CONSTRAINT {quote_ident(c.name)} {c.definition}" for c in self.model.constraints]
+        parts += [f"CONSTRAINT {quote_ident(c.name)} {c.source or c.definition}" for c in self.model.constraints]
         out = [f"CREATE TABLE {qualify(schema, self.table)} (\n    " + ",\n    ".join(parts) + "\n)"]
         out += [index_sql(schema, self.table, i) for i in self.model.indexes]
         if self.model.comment is not None:
@@ -338,7 +338,7 @@ class AddConstraint(Op):
 
     def sql(self, schema: str) -> list[str]:
         return [f"ALTER TABLE {qualify(schema, self.table)} ADD CONSTRAINT "
-                f"{quote_ident(self.constraint.name)} {self.constraint.definition}"]
+                f"{quote_ident(self.constraint.name)} {self.constraint.source or self.constraint.definition}"]
 
     def reverse(self) -> Op:
         return DropConstraint(self.table, self.constraint)

@@ -120,8 +120,8 @@ class Spec(_Strict):
     version: Literal[1]
     tenants: TenantsSpec
     tables: dict[Ident, TableSpec] = Field(min_length=1)
-    policy: PolicySpec = Field(default_factory=PolicySpec)
-    migrations: MigrationsSpec = Field(default_factory=MigrationsSpec)
+    policy: PolicySpec = Field(default_factory=lambda: PolicySpec())
+    migrations: MigrationsSpec = Field(default_factory=lambda: MigrationsSpec())
 
 
 class LoadedSpec:
@@ -267,9 +267,9 @@ def _column_problems(base: Path, table: TableSpec) -> list[tuple[Path, str]]:
     if pk_cols and table.primary_key is not None:
         out.append((base + ("primary_key",), "primary key defined twice: on columns "
                     f"({', '.join(pk_cols)}) and as table primary_key; keep one"))
-    for col in table.primary_key or []:
-        if col not in table.columns:
-            out.append((base + ("primary_key",), f"primary key column '{col}' is not a column of this table"))
+    for pk_col in table.primary_key or []:
+        if pk_col not in table.columns:
+            out.append((base + ("primary_key",), f"primary key column '{pk_col}' is not a column of this table"))
     for cname, col in table.columns.items():
         if col is None:
             continue

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from dataclasses import replace
 
 import psycopg
 
 from schemadiff.errors import DatabaseError, SchemadiffError
 from schemadiff.introspect import introspect
 from schemadiff.model import SchemaModel
-from schemadiff.spec import LoadedSpec, TableSpec, primary_key_columns
+from schemadiff.spec import ColumnSpec, LoadedSpec, TableSpec, primary_key_columns
 from schemadiff.sqltext import parse_type, qualify, quote_ident, quote_literal, render_default
 
 REFUSALS = (psycopg.errors.InsufficientPrivilege, psycopg.errors.ReadOnlySqlTransaction)
@@ -24,10 +25,12 @@ REFUSALS = (psycopg.errors.InsufficientPrivilege, psycopg.errors.ReadOnlySqlTran
 def create_table_sql(schema: str, name: str, table: TableSpec) -> list[str]:
     """CREATE TABLE, CREATE INDEX and COMMENT statements for one spec table."""
     parts = [_column_sql(cname, col) for cname, col in table.columns.items()]
-    parts += _constraint_sql(name, table)
+    parts += [f"CONSTRAINT {quote_ident(cname)} {clause}" for cname, clause in constraint_clauses(name, table).items()]
     body = ",\n    ".join(parts)
     statements = [f"CREATE TABLE {qualify(schema, name)} (\n    {body}\n)"]
-    statements += [_index_sql(schema, name, iname, index) for iname, index in table.indexes.items()]
+    for iname, (unique, tail) in index_tails(table).items():
+        statements.append(f"CREATE {'UNIQUE ' if unique else ''}INDEX {quote_ident(iname)} "
+                          f"ON {qualify(schema, name)} {tail}")
     if table.comment is not None:
         statements.append(f"COMMENT ON TABLE {qualify(schema, name)} IS {quote_literal(table.comment)}")
     for cname, col in table.columns.items():
@@ -37,10 +40,7 @@ def create_table_sql(schema: str, name: str, table: TableSpec) -> list[str]:
     return statements
 
 
-def _column_sql(name: str, col: object) -> str:
-    from schemadiff.spec import ColumnSpec
-
-    assert isinstance(col, ColumnSpec)
+def _column_sql(name: str, col: ColumnSpec) -> str:
     ctype = parse_type(col.type)
     sql = f"{quote_ident(name)} {ctype.sql}"
     if col.identity:
@@ -54,33 +54,43 @@ def _column_sql(name: str, col: object) -> str:
     return sql
 
 
-def _constraint_sql(table_name: str, table: TableSpec) -> list[str]:
-    out = []
+def constraint_clauses(table_name: str, table: TableSpec) -> dict[str, str]:
+    """Constraint name → its clause as the spec defines it (``PRIMARY KEY (id)``, ``CHECK (…)``)."""
+    out: dict[str, str] = {}
     pk = primary_key_columns(table)
     if pk:
-        cols = ", ".join(quote_ident(c) for c in pk)
-        out.append(f"CONSTRAINT {quote_ident(table_name + '_pkey')} PRIMARY KEY ({cols})")
+        out[f"{table_name}_pkey"] = f"PRIMARY KEY ({', '.join(quote_ident(c) for c in pk)})"
     for cname, col in table.columns.items():
         if col.unique:
-            out.append(f"CONSTRAINT {quote_ident(f'{table_name}_{cname}_key')} UNIQUE ({quote_ident(cname)})")
+            out[f"{table_name}_{cname}_key"] = f"UNIQUE ({quote_ident(cname)})"
         if col.enum:
             values = ", ".join(quote_literal(v) for v in col.enum)
-            out.append(f"CONSTRAINT {quote_ident(f'ck_{table_name}_{cname}')} "
-                       f"CHECK ({quote_ident(cname)} IN ({values}))")
+            out[f"ck_{table_name}_{cname}"] = f"CHECK ({quote_ident(cname)} IN ({values}))"
     for check_name, expression in table.checks.items():
-        out.append(f"CONSTRAINT {quote_ident(check_name)} CHECK ({expression})")
+        out[check_name] = f"CHECK ({expression})"
     return out
 
 
-def _index_sql(schema: str, table: str, name: str, index: object) -> str:
-    from schemadiff.spec import IndexSpec
+def index_tails(table: TableSpec) -> dict[str, tuple[bool, str]]:
+    """Index name → (unique, ``USING method (keys) [WHERE …]``) as the spec defines it."""
+    out: dict[str, tuple[bool, str]] = {}
+    for name, index in table.indexes.items():
+        keys = [quote_ident(c) for c in index.columns] + [f"({e})" for e in index.expressions]
+        where = f" WHERE {index.where}" if index.where else ""
+        out[name] = (index.unique, f"USING {index.using} ({', '.join(keys)}){where}")
+    return out
 
-    assert isinstance(index, IndexSpec)
-    keys = [quote_ident(c) for c in index.columns] + [f"({e})" for e in index.expressions]
-    unique = "UNIQUE " if index.unique else ""
-    where = f" WHERE {index.where}" if index.where else ""
-    return (f"CREATE {unique}INDEX {quote_ident(name)} ON {qualify(schema, table)} "
-            f"USING {index.using} ({', '.join(keys)}){where}")
+
+def with_sources(model: SchemaModel, loaded: LoadedSpec) -> SchemaModel:
+    """Attach the spec's own text to the normalized constraints and indexes (used to create them)."""
+    tables = []
+    for table in model.tables:
+        spec_table = loaded.spec.tables[table.name]
+        clauses, tails = constraint_clauses(table.name, spec_table), index_tails(spec_table)
+        constraints = tuple(replace(c, source=clauses.get(c.name)) for c in table.constraints)
+        indexes = tuple(replace(i, source=tails[i.name][1] if i.name in tails else None) for i in table.indexes)
+        tables.append(replace(table, constraints=constraints, indexes=indexes))
+    return SchemaModel(tuple(tables))
 
 
 def normalize_in(conn: psycopg.Connection, loaded: LoadedSpec) -> SchemaModel:
@@ -93,7 +103,7 @@ def normalize_in(conn: psycopg.Connection, loaded: LoadedSpec) -> SchemaModel:
             conn.execute(f"SET LOCAL search_path = {quote_ident(scratch)}")
             for name, table in loaded.spec.tables.items():
                 _create_or_explain(conn, loaded, scratch, name, table)
-            return introspect(conn, [scratch], names).models[scratch]
+            return with_sources(introspect(conn, [scratch], names).models[scratch], loaded)
     finally:
         if not conn.autocommit and conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
             conn.rollback()

@@ -18,6 +18,7 @@ MAX_SPEC_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 32
 
 Path = tuple[str | int, ...]
+_PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "seq", "map", "timestamp")}
 
 
 @dataclass
@@ -63,6 +64,9 @@ class _Builder:
         self.seen.add(id(node))
         if len(path) > MAX_DEPTH:
             self.loc.problems.append(self.loc.problem(path, "nesting is too deep"))
+            return None
+        if node.tag not in _PLAIN_TAGS:
+            self.loc.problems.append(self.loc.problem(path, f"YAML tag '{node.tag}' is not allowed"))
             return None
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
