@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from schemadiff import db, embedded
-from schemadiff.errors import PolicyRefused, SchemadiffError, SpecError
+from schemadiff.errors import SchemadiffError, SpecError
 from schemadiff.spec import HAZARDS, LoadedSpec, load_spec, spec_json_schema
 
 if TYPE_CHECKING:
@@ -91,6 +91,11 @@ def spec_schema() -> None:
     typer.echo(json.dumps(spec_json_schema(), indent=2))
 
 
+MessageOpt = Annotated[Optional[str], typer.Option(
+    "--message", "-m", help="Write a revision with this message when there are changes.", show_default=False)]
+ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="The Alembic configuration file.")]
+
+
 @app.command()
 def plan(
     spec: SpecOpt = Path("schema.yaml"),
@@ -98,11 +103,18 @@ def plan(
     dev_url: DevUrlOpt = None,
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
     allow: AllowOpt = None,
+    message: MessageOpt = None,
+    why: Annotated[Optional[str], typer.Option("--why", help="Why the change is made (goes into the revision).",
+                                               show_default=False)] = None,
+    config: ConfigOpt = Path("alembic.ini"),
+    no_validate: Annotated[bool, typer.Option("--no-validate", help="Skip proving the revision with migra.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan only; write no revision.")] = False,
 ) -> None:
     """Compare every tenant schema with the spec and show what would change, per group of tenants.
 
-    Exit 0 when every schema is at the spec, 2 when there are changes, 1 on error or refusal.
+    With -m, also write a reviewed-artifact Alembic revision (proved on scratch copies with migra
+    first, unless --no-validate). Exit 0 when every schema is at the spec, 2 when there are
+    changes, 1 on error or refusal.
     """
     url: str | None = None
     try:
@@ -115,9 +127,37 @@ def plan(
         from schemadiff.plan import check_policy
 
         check_policy(result, allowed)
+        if result.changes and message and not dry_run:
+            path = write_checked_revision(result, loaded, config, message, why, None if no_validate else dev_url or "")
+            _err(f"wrote {path}")
+        elif result.changes and not message and not dry_run:
+            _err("note: no revision written; pass -m MESSAGE to write one")
     except SchemadiffError as exc:
         raise _fail(exc, url) from None
     raise typer.Exit(EXIT_CHANGES if result.changes else EXIT_OK)
+
+
+def write_checked_revision(result: "Plan", loaded: LoadedSpec, config: Path, message: str,
+                           why: str | None, dev_url: str | None) -> Path:
+    """Render, prove with migra on the dev database (unless dev_url is None), then write."""
+    from schemadiff.render.revision import RevisionInfo, render_revision
+    from schemadiff.revision import alembic_config, write_revision
+
+    cfg = alembic_config(config)
+    if dev_url is not None:
+        from datetime import datetime
+
+        from schemadiff.validate import validate
+
+        candidate = render_revision(result, RevisionInfo("candidate", None, message, why, datetime.now()))
+        dev = db.to_libpq(dev_url) if dev_url else embedded.server_url()
+        findings = validate(result, candidate, dev)
+        for finding in findings:
+            _err(f"{'error' if finding.fatal else 'note'}: validation {finding}")
+        if any(f.fatal for f in findings):
+            raise SchemadiffError("the revision did not prove out on scratch copies; nothing written")
+        _err(f"validated {len(result.groups)} group(s) with migra: upgrade reaches the spec, downgrade restores each start")
+    return write_revision(result, cfg, message, why, loaded.spec.migrations.directory)
 
 
 def _plan(loaded: LoadedSpec, target: db.Target, dev_url: str | None) -> "Plan":
@@ -141,31 +181,6 @@ def _render(result: "Plan", format: Format, database: str) -> str:
     if format is Format.markdown:
         return render_markdown(result)
     return render_text(result, database)
-
-
-@app.command()
-def demo(
-    spec: SpecOpt = Path("schema.yaml"),
-    database_url: UrlOpt = None,
-) -> None:
-    """Seed a demo database (public + 24 tenants in the previous state, with drift) and plan it."""
-    from schemadiff import demo as demo_mod
-
-    url: str | None = None
-    try:
-        loaded = _load(spec)
-        server = db.resolve_url(database_url)
-        url = server.url
-        typer.echo(f"== 1. seed: database {demo_mod.DEMO_DATABASE} on {server.shown}")
-        demo_url = demo_mod.recreate_database(server.url, demo_mod.DEMO_DATABASE)
-        demo_mod.seed_previous_state(demo_url, loaded)
-        typer.echo(f"   public + user_1..user_{demo_mod.TENANTS} with rows in the previous state; "
-                   f"user_7 hand-fixed with step_order; ignored: {', '.join(demo_mod.IGNORED)}")
-        typer.echo(f"== 2. schemadiff plan --spec {spec}")
-        result = _plan(loaded, db.Target(demo_url, server.source), None)
-        typer.echo(_render(result, Format.text, db.redact(demo_url)), nl=False)
-    except SchemadiffError as exc:
-        raise _fail(exc, url) from None
 
 
 @db_app.command("url")
@@ -194,6 +209,8 @@ def main() -> None:
         _err("interrupted")
         sys.exit(130)
 
+
+from schemadiff import cli_run  # noqa: E402,F401  (registers init/apply/rollback/status/demo)
 
 if __name__ == "__main__":
     main()

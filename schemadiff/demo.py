@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from schemadiff import db
 from schemadiff.spec import LoadedSpec, TableSpec
 from schemadiff.sqltext import qualify, quote_ident
@@ -55,3 +57,14 @@ def _seed_rows(conn: object, schema: str, rows: int) -> None:
     conn.execute(f"INSERT INTO {tasks} (job_id, status, payload, retry_count) "
                  "SELECT 1 + mod(g, 5), CASE WHEN mod(g, 3) = 0 THEN 'done' ELSE 'pending' END, "
                  "jsonb_build_object('n', g), mod(g, 2) FROM generate_series(1, %s) g", (rows,))
+
+
+def fresh_environment(directory: Path) -> Path:
+    """An Alembic environment for the demo with an empty versions directory; its alembic.ini."""
+    from schemadiff.revision import init_environment
+
+    directory.mkdir(parents=True, exist_ok=True)
+    init_environment(directory)
+    for old in (directory / "migrations" / "versions").glob("*.py"):
+        old.unlink()
+    return directory / "alembic.ini"

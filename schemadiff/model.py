@@ -6,7 +6,8 @@ so ``public`` and ``user_42`` compare directly. Nothing here does I/O.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -79,3 +80,21 @@ class Tenants:
 
     models: dict[str, SchemaModel] = field(default_factory=dict)
     stats: dict[tuple[str, str], TableStats] = field(default_factory=dict)
+
+
+def model_to_dict(model: SchemaModel) -> list[dict[str, Any]]:
+    """Plain data for embedding a model in a revision (see ``model_from_dict``)."""
+    return [asdict(t) for t in model.tables]
+
+
+def model_from_dict(data: list[dict[str, Any]]) -> SchemaModel:
+    tables = []
+    for t in data:
+        tables.append(Table(
+            name=t["name"],
+            columns=tuple(Column(**c) for c in t["columns"]),
+            indexes=tuple(Index(**i) for i in t["indexes"]),
+            constraints=tuple(Constraint(**c) for c in t["constraints"]),
+            comment=t.get("comment"),
+        ))
+    return SchemaModel(tuple(tables))

@@ -1,0 +1,197 @@
+"""The commands that change databases: init, apply, rollback, status, demo. Thin, like cli.py."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from schemadiff import db
+from schemadiff.cli import ConfigOpt, SpecOpt, UrlOpt, _fail, _load, app
+from schemadiff.errors import SchemadiffError
+
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+WorkersOpt = Annotated[int, typer.Option("--workers", min=1, max=64, help="Parallel tenant connections.")]
+LockTimeoutOpt = Annotated[str, typer.Option("--lock-timeout", help="SET LOCAL lock_timeout per tenant.")]
+StatementTimeoutOpt = Annotated[str, typer.Option("--statement-timeout", help="SET LOCAL statement_timeout per tenant (0 = none).")]
+LockWaitOpt = Annotated[float, typer.Option("--lock-wait", help="Seconds to wait for another run's lock.")]
+
+
+@app.command()
+def init(directory: Annotated[Path, typer.Option("--dir", help="Project root.")] = Path(".")) -> None:
+    """Create alembic.ini, migrations/env.py, migrations/script.py.mako and migrations/versions/ where absent."""
+    from schemadiff.revision import init_environment
+
+    created = init_environment(directory)
+    for path in created:
+        typer.echo(f"created {path}")
+    if not created:
+        typer.echo("nothing to do: the Alembic environment exists")
+
+
+def _confirm(question: str, yes: bool) -> None:
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise SchemadiffError("no terminal to confirm on; re-run with --yes to proceed")
+    if not typer.confirm(question, default=False):
+        raise SchemadiffError("cancelled; nothing changed")
+
+
+def _progress(label: str) -> tuple[Progress, object]:
+    progress = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        console=Console(stderr=True), transient=False)
+    task = progress.add_task(label, total=None)
+
+    def report(schema: str, done: int, total: int) -> None:
+        progress.update(task, completed=done, total=total)
+
+    return progress, report
+
+
+def _summary(outcome: object) -> None:
+    from schemadiff.apply import Outcome
+
+    assert isinstance(outcome, Outcome)
+    for r in outcome.reports:
+        typer.echo(f"{r.direction} {r.revision}: {len(r.applied)} applied, {len(r.skipped)} skipped, "
+                   f"{len(r.failed)} failed in {r.seconds:.1f}s")
+
+
+@app.command()
+def apply(
+    spec: SpecOpt = Path("schema.yaml"),
+    database_url: UrlOpt = None,
+    config: ConfigOpt = Path("alembic.ini"),
+    yes: YesOpt = False,
+    workers: WorkersOpt = 4,
+    lock_timeout: LockTimeoutOpt = "2s",
+    statement_timeout: StatementTimeoutOpt = "0",
+    lock_wait: LockWaitOpt = 30.0,
+) -> None:
+    """Run pending revisions (alembic upgrade head) on every tenant, then confirm each matches the spec."""
+    from schemadiff import apply as apply_mod
+    from schemadiff.revision import alembic_config
+
+    url: str | None = None
+    try:
+        loaded = _load(spec)
+        cfg = alembic_config(config)
+        target = db.resolve_url(database_url)
+        url = target.url
+        _confirm(f"Apply pending revisions to {target.shown}?", yes)
+        progress, report = _progress("upgrade")
+        with progress:
+            outcome = apply_mod.upgrade(cfg, url, loaded, apply_mod.RunOptions(workers, lock_timeout, statement_timeout, lock_wait), report)  # type: ignore[arg-type]
+        _summary(outcome)
+        if not outcome.converged:
+            raise SchemadiffError(f"{outcome.remaining} schema(s) still differ from the spec after the upgrade; "
+                                  "run `schemadiff plan` to see them")
+        typer.echo("every schema matches the spec")
+    except SchemadiffError as exc:
+        raise _fail(exc, url) from None
+
+
+@app.command()
+def rollback(
+    database_url: UrlOpt = None,
+    config: ConfigOpt = Path("alembic.ini"),
+    steps: Annotated[int, typer.Option("--steps", min=1, help="How many revisions to go back.")] = 1,
+    yes: YesOpt = False,
+    workers: WorkersOpt = 4,
+    lock_timeout: LockTimeoutOpt = "2s",
+    statement_timeout: StatementTimeoutOpt = "0",
+    lock_wait: LockWaitOpt = 30.0,
+) -> None:
+    """Reverse the last revision(s) (alembic downgrade -N): each tenant back to the state it started from."""
+    from schemadiff import apply as apply_mod
+    from schemadiff.revision import alembic_config
+
+    url: str | None = None
+    try:
+        cfg = alembic_config(config)
+        target = db.resolve_url(database_url)
+        url = target.url
+        _confirm(f"Roll back {steps} revision(s) on {target.shown}?", yes)
+        progress, report = _progress("downgrade")
+        with progress:
+            outcome = apply_mod.downgrade(cfg, url, steps, apply_mod.RunOptions(workers, lock_timeout, statement_timeout, lock_wait), report)  # type: ignore[arg-type]
+        _summary(outcome)
+    except SchemadiffError as exc:
+        raise _fail(exc, url) from None
+
+
+@app.command()
+def status(
+    spec: SpecOpt = Path("schema.yaml"),
+    database_url: UrlOpt = None,
+    config: ConfigOpt = Path("alembic.ini"),
+) -> None:
+    """Show the Alembic revision and the tenants per state: at the spec, pending, unknown."""
+    from schemadiff import apply as apply_mod
+    from schemadiff.render.common import few
+    from schemadiff.revision import alembic_config
+
+    url: str | None = None
+    try:
+        loaded = _load(spec)
+        cfg = alembic_config(config) if config.exists() else None
+        target = db.resolve_url(database_url)
+        url = target.url
+        st = apply_mod.status(cfg, url, loaded)
+        typer.echo(f"database {target.shown}: revision {st.revision or '(none)'}, head {st.head or '(none)'}")
+        typer.echo(f"  at the spec: {len(st.at_spec):>6}  {few(st.at_spec)}")
+        typer.echo(f"  pending:     {len(st.pending):>6}  {few(st.pending)}")
+        typer.echo(f"  unknown:     {len(st.unknown):>6}  {few(st.unknown)}")
+    except SchemadiffError as exc:
+        raise _fail(exc, url) from None
+
+
+@app.command()
+def demo(
+    spec: SpecOpt = Path("schema.yaml"),
+    database_url: UrlOpt = None,
+    directory: Annotated[Path, typer.Option("--dir", help="Where the demo's Alembic environment goes.")] = Path(".schemadiff/demo"),
+    validate: Annotated[bool, typer.Option(help="Prove the revision with migra before writing it.")] = True,
+) -> None:
+    """The whole job on seeded tenants: seed, plan + write the revision, apply, status, rollback, status."""
+    from schemadiff import demo as demo_mod
+
+    url: str | None = None
+    try:
+        loaded = _load(spec)
+        server = db.resolve_url(database_url)
+        url = server.url
+        typer.echo(f"== 1. seed: database {demo_mod.DEMO_DATABASE} on {server.shown}")
+        demo_url = demo_mod.recreate_database(server.url, demo_mod.DEMO_DATABASE)
+        demo_mod.seed_previous_state(demo_url, loaded)
+        typer.echo(f"   public + user_1..user_{demo_mod.TENANTS} with rows in the previous state; "
+                   f"user_7 hand-fixed with step_order; ignored: {', '.join(demo_mod.IGNORED)}")
+        ini = demo_mod.fresh_environment(directory)
+        args = ["--spec", str(spec), "--database-url", demo_url, "--config", str(ini)]
+        _step(2, "plan", args + ["-m", "add task orchestration columns", "--why",
+                                 "Enables granular task tracking with 1-commit-per-task architecture"]
+              + ([] if validate else ["--no-validate"]) + (["--dev-url", server.url]), ok=(2,))
+        _step(3, "apply", args + ["--yes"])
+        _step(4, "status", args)
+        _step(5, "rollback", ["--database-url", demo_url, "--config", str(ini), "--yes"])
+        _step(6, "status", args)
+    except SchemadiffError as exc:
+        raise _fail(exc, url) from None
+
+
+def _step(n: int, command: str, args: list[str], ok: tuple[int, ...] = (0,)) -> None:
+    shown = [a if not a.startswith("postgresql") else db.redact(a) for a in args]
+    typer.echo(f"\n== {n}. schemadiff {command} {' '.join(shown)}")
+    try:
+        result = app([command, *args], standalone_mode=False)
+        code = result if isinstance(result, int) else 0
+    except typer.Exit as exit_:
+        code = exit_.exit_code
+    if code not in ok:
+        raise SchemadiffError(f"demo step {n} ({command}) exited {code}")
+

@@ -1,0 +1,275 @@
+"""The engine behind ``schemadiff.runtime``: lock, preflight, ledger, one transaction per tenant.
+
+Everything here talks psycopg directly. The revision's op functions were already turned into
+SQL (see ``recorder``); each tenant gets that SQL with its own schema name, inside its own
+transaction together with its ledger row.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import psycopg
+
+from schemadiff import db
+from schemadiff.diff import diff_schema
+from schemadiff.errors import SchemadiffError
+from schemadiff.fingerprint import fingerprint
+from schemadiff.introspect import introspect, list_tenants
+from schemadiff.model import SchemaModel
+from schemadiff.sqltext import quote_ident, quote_literal
+
+LOCK_KEY = (0x5D1F, 0x0001)  # pg_advisory_lock(int, int): "schemadiff", run lock
+PLACEHOLDER = "sdtenant__placeholder"
+RETRYABLE = (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected,
+             psycopg.errors.SerializationFailure)
+LEDGER_DDL = """CREATE TABLE IF NOT EXISTS public.schemadiff_ledger (
+    revision text NOT NULL,
+    schema_name text NOT NULL,
+    direction text NOT NULL CHECK (direction IN ('upgrade', 'downgrade')),
+    from_fingerprint text NOT NULL,
+    to_fingerprint text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (revision, schema_name))"""
+
+Reporter = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class Options:
+    workers: int = 4
+    lock_timeout: str = "2s"
+    statement_timeout: str = "0"
+    lock_wait: float = 30.0  # seconds to wait for another run's lock
+    retries: int = 3
+    backoff: float = 0.5
+
+
+@dataclass(frozen=True)
+class Job:
+    """What a run does: per starting state, the statements of each direction."""
+
+    revision: str
+    direction: str  # "upgrade" | "downgrade"
+    template: str
+    pattern: str
+    tables: tuple[str, ...]
+    target: str
+    target_model: SchemaModel | None
+    sql: dict[str, tuple[tuple[str, ...], tuple[str, ...]]]  # fingerprint -> (upgrade, downgrade)
+
+
+@dataclass(frozen=True)
+class Work:
+    schema: str
+    from_fp: str  # the ledger's starting state
+    statements: tuple[str, ...]
+
+
+@dataclass
+class Report:
+    direction: str
+    revision: str
+    applied: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+class RunFailed(SchemadiffError):
+    def __init__(self, message: str, report: Report | None = None) -> None:
+        self.report = report
+        super().__init__(message)
+
+
+def run(url: str, job: Job, options: Options, reporter: Reporter | None = None) -> Report:
+    """Take the lock, preflight every tenant, then change each in its own transaction."""
+    started = time.perf_counter()
+    report = Report(job.direction, job.revision)
+    with db.connect(url, autocommit=True) as coordinator:
+        acquire_lock(coordinator, options.lock_wait)
+        try:
+            coordinator.execute(LEDGER_DDL)
+            work = preflight(coordinator, job, report)
+            _execute_all(url, job, work, options, report, reporter)
+        finally:
+            coordinator.execute("SELECT pg_advisory_unlock(%s, %s)", LOCK_KEY)
+    report.seconds = time.perf_counter() - started
+    if report.failed:
+        shown = "; ".join(f"{s}: {e}" for s, e in list(report.failed.items())[:5])
+        more = f" (and {len(report.failed) - 5} more)" if len(report.failed) > 5 else ""
+        raise RunFailed(f"{job.direction} of {job.revision} failed for {len(report.failed)} schema(s): "
+                        f"{shown}{more}; the others are done; fix and run again to finish", report)
+    return report
+
+
+def acquire_lock(conn: psycopg.Connection, wait: float) -> None:
+    deadline = time.monotonic() + wait
+    while True:
+        row = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", LOCK_KEY).fetchone()
+        if row and row[0]:
+            return
+        if time.monotonic() >= deadline:
+            raise RunFailed(f"another schemadiff run holds the migration lock ({lock_holder(conn)}); "
+                            f"waited {wait:g}s; run again when it has finished")
+        time.sleep(0.2)
+
+
+def lock_holder(conn: psycopg.Connection) -> str:
+    row = conn.execute(
+        "SELECT a.pid, a.application_name, a.usename, a.backend_start FROM pg_locks l "
+        "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
+        "AND l.classid = %s AND l.objid = %s LIMIT 1", LOCK_KEY).fetchone()
+    if row is None:
+        return "holder unknown"
+    pid, app, user, since = row
+    return f"pid {pid}, application '{app}', user {user}, since {since:%Y-%m-%d %H:%M:%S}"
+
+
+def read_states(conn: psycopg.Connection, job: Job) -> dict[str, tuple[str, SchemaModel]]:
+    with conn.transaction():
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        schemas = list_tenants(conn, job.template, job.pattern)
+        tenants = introspect(conn, schemas, list(job.tables))
+    cache: dict[SchemaModel, str] = {}
+    return {s: (cache.setdefault(m, fingerprint(m)), m) for s, m in tenants.models.items()}
+
+
+def read_ledger(conn: psycopg.Connection, revision: str) -> dict[str, tuple[str, str]]:
+    rows = conn.execute("SELECT schema_name, direction, from_fingerprint FROM public.schemadiff_ledger "
+                        "WHERE revision = %s", (revision,)).fetchall()
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+def preflight(conn: psycopg.Connection, job: Job, report: Report) -> list[Work]:
+    """Classify every tenant before any change; unknown states stop the run here."""
+    states = read_states(conn, job)
+    ledger = read_ledger(conn, job.revision)
+    classify = _classify_upgrade if job.direction == "upgrade" else _classify_downgrade
+    work: list[Work] = []
+    unknown: list[str] = []
+    for schema, (fp, _model) in states.items():
+        verdict = classify(job, schema, fp, ledger)
+        if verdict is None:
+            unknown.append(schema)
+        elif isinstance(verdict, Work):
+            work.append(verdict)
+        else:
+            report.skipped.append(schema)
+    if unknown:
+        raise RunFailed(_unknown_message(job, unknown, states))
+    return work
+
+
+def _classify_upgrade(job: Job, schema: str, fp: str, ledger: dict[str, tuple[str, str]]) -> Work | str | None:
+    if fp == job.target:
+        done = ledger.get(schema, ("", ""))[0] == "upgrade"
+        return "skip" if done else Work(schema, job.target, ())  # record that it needed nothing
+    if fp in job.sql:
+        return Work(schema, fp, job.sql[fp][0])
+    return None
+
+
+def _classify_downgrade(job: Job, schema: str, fp: str, ledger: dict[str, tuple[str, str]]) -> Work | str | None:
+    direction, from_fp = ledger.get(schema, ("", ""))
+    if direction == "downgrade":
+        return "skip" if fp == from_fp else None
+    if direction == "upgrade":
+        if from_fp == job.target and fp == job.target:
+            return Work(schema, from_fp, ())
+        return Work(schema, from_fp, job.sql[from_fp][1]) if fp == job.target and from_fp in job.sql else None
+    if fp != job.target:  # never upgraded by this revision
+        return "skip" if fp in job.sql else None
+    template_from = ledger.get(job.template, ("", ""))[1]  # created from the template after the upgrade
+    if template_from == job.target:
+        return "skip"
+    return Work(schema, template_from, job.sql[template_from][1]) if template_from in job.sql else None
+
+
+def _unknown_message(job: Job, unknown: list[str], states: dict[str, tuple[str, SchemaModel]]) -> str:
+    lines = [f"{len(unknown)} schema(s) are in a state revision {job.revision} does not know; "
+             "nothing was changed. Run `schemadiff plan` again to cover them:"]
+    for schema in unknown[:10]:
+        fp, model = states[schema]
+        needs = ""
+        if job.target_model is not None:
+            ops = diff_schema(model, job.target_model)
+            needs = "; to reach the spec it needs: " + "; ".join(op.describe() for op in ops[:4])
+        lines.append(f"  {schema} (state {fp}){needs}")
+    if len(unknown) > 10:
+        lines.append(f"  … and {len(unknown) - 10} more")
+    return "\n".join(lines)
+
+
+def _execute_all(url: str, job: Job, work: list[Work], options: Options, report: Report,
+                 reporter: Reporter | None) -> None:
+    total, done, lock = len(work), [0], threading.Lock()
+    local = threading.local()
+    connections: list[psycopg.Connection] = []
+
+    def one(item: Work) -> None:
+        conn = getattr(local, "conn", None)
+        if conn is None or conn.closed or conn.broken:
+            conn = local.conn = db.connect(url, autocommit=True)
+            with lock:
+                connections.append(conn)
+        error = run_tenant(conn, job, item, options)
+        with lock:
+            (report.failed.__setitem__(item.schema, error) if error else report.applied.append(item.schema))
+            done[0] += 1
+            if reporter:
+                reporter(item.schema, done[0], total)
+
+    try:
+        first = [w for w in work if w.schema == job.template]
+        for item in first:  # the template first, on its own
+            one(item)
+        rest = [w for w in work if w.schema != job.template]
+        with ThreadPoolExecutor(max_workers=max(1, options.workers)) as pool:
+            list(pool.map(one, rest))
+    finally:
+        for conn in connections:
+            conn.close()
+
+
+def tenant_script(job: Job, item: Work, options: Options) -> str:
+    """One tenant's change and its ledger row, to run inside one transaction."""
+    schema = quote_ident(item.schema)
+    to_fp = job.target if job.direction == "upgrade" else item.from_fp
+    head = [f"SET LOCAL lock_timeout = {quote_literal(options.lock_timeout)}",
+            f"SET LOCAL statement_timeout = {quote_literal(options.statement_timeout)}",
+            f"SET LOCAL search_path = {schema}"]
+    body = [s.replace(PLACEHOLDER, schema) for s in item.statements]
+    ledger = ("INSERT INTO public.schemadiff_ledger (revision, schema_name, direction, from_fingerprint, "
+              f"to_fingerprint) VALUES ({quote_literal(job.revision)}, {quote_literal(item.schema)}, "
+              f"{quote_literal(job.direction)}, {quote_literal(item.from_fp)}, {quote_literal(to_fp)}) "
+              "ON CONFLICT (revision, schema_name) DO UPDATE SET direction = excluded.direction, "
+              "from_fingerprint = excluded.from_fingerprint, to_fingerprint = excluded.to_fingerprint, "
+              "applied_at = now()")
+    return ";\n".join(head + body + [ledger])
+
+
+def run_tenant(conn: psycopg.Connection, job: Job, item: Work, options: Options) -> str | None:
+    """Run one tenant in one transaction, retrying lock timeouts; the error text or None."""
+    script = tenant_script(job, item, options)
+    for attempt in range(options.retries + 1):
+        try:
+            with conn.transaction():
+                conn.execute(script)
+            return None
+        except RETRYABLE as exc:
+            if attempt == options.retries:
+                return f"{_first_line(exc)} (after {options.retries + 1} attempts)"
+            time.sleep(options.backoff * 2 ** attempt)
+        except psycopg.Error as exc:
+            return _first_line(exc)
+    return "not attempted"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

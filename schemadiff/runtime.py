@@ -1,0 +1,158 @@
+"""What generated revisions import. **This API is a compatibility promise**: a revision written
+today must keep running after schemadiff changes (``tests/golden/revision_v1.py`` proves it).
+
+A revision declares its tenants, its target state and, per starting state, an upgrade and a
+downgrade function made of ordinary ``op.*`` calls that take the schema as a parameter. Its
+``upgrade()``/``downgrade()`` hand these to :func:`upgrade`/:func:`downgrade`, which
+
+1. turn each group's functions into SQL once (Alembic's own offline compiler),
+2. take a PostgreSQL advisory lock on a connection of their own,
+3. fingerprint every tenant in one catalog pass and refuse to start on unknown states,
+4. run each tenant in its own transaction with its ledger row, the template first, with
+   ``--workers`` connections, retrying lock timeouts,
+
+and raise (so Alembic does not advance ``alembic_version``) when any tenant failed.
+Options come from ``-x key=value`` (``workers``, ``lock_timeout``, ``statement_timeout``,
+``lock_wait``, ``retries``) or the matching ``SCHEMADIFF_*`` environment variables.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from io import StringIO
+from typing import Any
+
+from schemadiff import db
+from schemadiff.errors import SchemadiffError
+from schemadiff.model import SchemaModel, model_from_dict
+from schemadiff.runner import PLACEHOLDER, Job, Options, Report, Reporter, run
+from schemadiff.sqltext import quote_ident
+
+__all__ = ["Tenants", "Group", "upgrade", "downgrade", "sql", "pg_type", "set_reporter", "last_report"]
+
+_reporter: Reporter | None = None
+_last: Report | None = None
+
+
+@dataclass(frozen=True)
+class Tenants:
+    """Which schemas a revision runs on: the template plus every full match of ``pattern``."""
+
+    template: str
+    pattern: str
+    tables: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Group:
+    """A starting state (by fingerprint) and the functions taking it to the target and back."""
+
+    fingerprint: str
+    upgrade: Callable[[str], None]
+    downgrade: Callable[[str], None]
+
+
+def sql(schema: str, text: str) -> str:
+    """``text`` with every ``{schema}`` replaced by the quoted schema name."""
+    return text.replace("{schema}", quote_ident(schema))
+
+
+def pg_type(name: str) -> Any:
+    """A column type written exactly as PostgreSQL prints it (for types SQLAlchemy lacks)."""
+    from sqlalchemy.types import UserDefinedType
+
+    class _PgType(UserDefinedType):  # type: ignore[type-arg]
+        cache_ok = True
+
+        def get_col_spec(self, **kw: Any) -> str:
+            return name
+
+    return _PgType()
+
+
+def set_reporter(reporter: Reporter | None) -> None:
+    """Receive ``(schema, done, total)`` after each tenant (``schemadiff apply`` draws a bar)."""
+    global _reporter
+    _reporter = reporter
+
+
+def last_report() -> Report | None:
+    return _last
+
+
+def upgrade(revision: str, tenants: Tenants, groups: list[Group], target: str, target_model: str = "") -> None:
+    _run("upgrade", revision, tenants, groups, target, target_model)
+
+
+def downgrade(revision: str, tenants: Tenants, groups: list[Group], target: str, target_model: str = "") -> None:
+    _run("downgrade", revision, tenants, groups, target, target_model)
+
+
+def record(fn: Callable[[str], None]) -> tuple[str, ...]:
+    """The SQL an op function emits for the placeholder schema, via Alembic's offline mode."""
+    from alembic.operations import Operations
+    from alembic.runtime.migration import MigrationContext
+
+    statements: list[str] = []
+    ctx = MigrationContext.configure(dialect_name="postgresql",
+                                     opts={"as_sql": True, "output_buffer": StringIO()})
+    ctx.impl.static_output = lambda text: statements.append(text.rstrip().removesuffix(";"))  # type: ignore[method-assign]
+    with Operations.context(ctx):
+        fn(PLACEHOLDER)
+    return tuple(statements)
+
+
+def _run(direction: str, revision: str, tenants: Tenants, groups: list[Group], target: str,
+         target_model: str) -> None:
+    global _last
+    from alembic import op
+
+    ctx = op.get_context()
+    if ctx.as_sql:
+        raise SchemadiffError("schemadiff revisions cannot run in offline (--sql) mode: they read every "
+                              "tenant's state first; use `schemadiff plan --format sql` for a script")
+    job = Job(revision, direction, tenants.template, tenants.pattern, tenants.tables, target,
+              _model(target_model), {g.fingerprint: (record(g.upgrade), record(g.downgrade)) for g in groups})
+    bind = ctx.bind
+    assert bind is not None
+    url = db.to_libpq(bind.engine.url.render_as_string(hide_password=False))
+    with ctx.autocommit_block():
+        _last = run(url, job, options(), _reporter or _print_progress)
+
+
+def _model(text: str) -> SchemaModel | None:
+    return model_from_dict(json.loads(text)) if text else None
+
+
+def options() -> Options:
+    """``-x`` arguments first, then ``SCHEMADIFF_*`` environment variables, then defaults."""
+    x: dict[str, str] = {}
+    try:
+        from alembic import context
+
+        x = context.get_x_argument(as_dictionary=True)
+    except Exception:  # not inside an Alembic environment (direct library use)
+        x = {}
+
+    def get(key: str, default: str) -> str:
+        return x.get(key) or os.environ.get(f"SCHEMADIFF_{key.upper()}") or default
+
+    base = Options()
+    try:
+        return Options(workers=int(get("workers", str(base.workers))),
+                       lock_timeout=get("lock_timeout", base.lock_timeout),
+                       statement_timeout=get("statement_timeout", base.statement_timeout),
+                       lock_wait=float(get("lock_wait", str(base.lock_wait))),
+                       retries=int(get("retries", str(base.retries))))
+    except ValueError as exc:
+        raise SchemadiffError(f"bad schemadiff option: {exc}") from None
+
+
+def _print_progress(schema: str, done: int, total: int) -> None:
+    step = max(1, total // 10)
+    if done == total or done % step == 0:
+        print(f"schemadiff: {done}/{total} schemas done", file=sys.stderr, flush=True)

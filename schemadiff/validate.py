@@ -1,0 +1,150 @@
+"""Prove a revision on scratch copies before it is written, with migra as the independent oracle.
+
+For each group: build its starting state in a scratch database, run the revision's upgrade
+SQL, ask migra whether the result equals the spec (built in a second scratch database under
+the same schema name); run the downgrade SQL and ask migra whether it equals the start.
+Only small scratch databases are inspected: migra reads a whole database per call.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import types
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import psycopg
+
+from schemadiff import db
+from schemadiff.fingerprint import fingerprint
+from schemadiff.introspect import introspect
+from schemadiff.model import SchemaModel
+from schemadiff.ops import CreateTable
+from schemadiff.plan import Plan
+from schemadiff.runtime import record
+from schemadiff.runner import PLACEHOLDER
+from schemadiff.sqltext import quote_ident
+
+SCHEMA = "tenant"
+_NEXTVAL = re.compile(r"nextval\('([^']+)'::regclass\)")
+
+
+@dataclass(frozen=True)
+class Finding:
+    group: int
+    stage: str  # "upgrade" | "downgrade" | "setup"
+    message: str
+    fatal: bool = True
+
+    def __str__(self) -> str:
+        return f"group {self.group} {self.stage}: {self.message}"
+
+
+def load_revision(text: str) -> types.ModuleType:
+    module = types.ModuleType("schemadiff_candidate_revision")
+    exec(compile(text, "<revision>", "exec"), module.__dict__)
+    return module
+
+
+def validate(plan: Plan, revision_text: str, dev_url: str) -> list[Finding]:
+    module = load_revision(revision_text)
+    findings: list[Finding] = []
+    for n, (group, declared) in enumerate(zip(plan.groups, module.GROUPS), 1):
+        up, down = record(declared.upgrade), record(declared.downgrade)
+        findings += _validate_group(n, group.model, plan.target, up, down, dev_url)
+    return findings
+
+
+def _validate_group(n: int, start: SchemaModel, target: SchemaModel, up: tuple[str, ...],
+                    down: tuple[str, ...], dev_url: str) -> list[Finding]:
+    with scratch_databases(dev_url) as (work, oracle):
+        try:
+            build(work, start)
+        except psycopg.Error as exc:
+            return [Finding(n, "setup", f"starting state could not be rebuilt ({_line(exc)}); not validated", False)]
+        for stage, statements, expected in (("upgrade", up, target), ("downgrade", down, start)):
+            problem = _run_and_compare(work, oracle, statements, expected)
+            if problem:
+                return [Finding(n, stage, problem)]
+    return []
+
+
+def _run_and_compare(work: str, oracle: str, statements: tuple[str, ...], expected: SchemaModel) -> str | None:
+    try:
+        run_statements(work, statements)
+    except psycopg.Error as exc:
+        return f"PostgreSQL rejected it: {_line(exc)}"
+    reset(oracle)
+    build(oracle, expected)
+    differences = migra_sql(work, oracle)
+    if differences:
+        return f"the result differs from what was expected; migra says:\n{differences}"
+    with db.connect(work) as conn:
+        got = introspect(conn, [SCHEMA], [t.name for t in expected.tables]).models[SCHEMA]
+    if fingerprint(got) != fingerprint(expected):
+        return f"schemadiff reads state {fingerprint(got)}, expected {fingerprint(expected)}"
+    return None
+
+
+def build(url: str, model: SchemaModel) -> None:
+    """Create ``model`` in schema ``tenant`` (plus any foreign sequences its defaults name)."""
+    with db.connect(url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+        conn.execute(f"SET search_path = {SCHEMA}")
+        for table in model.tables:
+            for column in table.columns:
+                for sequence in _NEXTVAL.findall(column.default or ""):
+                    _create_sequence(conn, sequence)
+            for statement in CreateTable(table.name, table).sql(SCHEMA):
+                conn.execute(statement)
+
+
+def _create_sequence(conn: psycopg.Connection, name: str) -> None:
+    if "." in name:
+        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {name.split('.')[0]}")
+    conn.execute(f"CREATE SEQUENCE IF NOT EXISTS {name}")
+
+
+def reset(url: str) -> None:
+    with db.connect(url, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
+
+
+def run_statements(url: str, statements: tuple[str, ...]) -> None:
+    with db.connect(url) as conn:
+        conn.execute(f"SET search_path = {SCHEMA}")
+        for statement in statements:
+            conn.execute(statement.replace(PLACEHOLDER, quote_ident(SCHEMA)))
+        conn.commit()
+
+
+def migra_sql(a: str, b: str) -> str:
+    from migra import Migration
+    from sqlbag import S
+
+    with S(a) as from_session, S(b) as to_session:
+        migration = Migration(from_session, to_session, schema=SCHEMA)
+        migration.set_safety(False)
+        migration.add_all_changes()
+        return str(migration.sql).strip()
+
+
+@contextmanager
+def scratch_databases(dev_url: str) -> Iterator[tuple[str, str]]:
+    names = [f"schemadiff_validate_{secrets.token_hex(4)}" for _ in range(2)]
+    with db.connect(dev_url, autocommit=True) as admin:
+        for name in names:
+            admin.execute(f"CREATE DATABASE {quote_ident(name)}")
+    try:
+        yield db.database_url(dev_url, names[0]), db.database_url(dev_url, names[1])
+    finally:
+        with db.connect(dev_url, autocommit=True) as admin:
+            for name in names:
+                admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)} WITH (FORCE)")
+
+
+def _line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
