@@ -198,7 +198,7 @@ def _unknown_message(job: Job, unknown: list[str], states: dict[str, tuple[str, 
         needs = ""
         if job.target_model is not None:
             ops = diff_schema(model, job.target_model)
-            needs = "; to reach the spec it needs: " + "; ".join(op.describe() for op in ops[:4])
+            needs = "; to reach the spec it needs: " + "; ".join(op.describe() for op in ops[:12])
         lines.append(f"  {schema} (state {fp}){needs}")
     if len(unknown) > 10:
         lines.append(f"  … and {len(unknown) - 10} more")

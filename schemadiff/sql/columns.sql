@@ -1,9 +1,13 @@
 -- Every live column of the managed tables, in physical order.
+-- pg_get_expr(expr, relid) opens the relation (and so waits behind an ACCESS EXCLUSIVE lock);
+-- a plain default holds no column references, so it is deparsed with relid 0, lock-free.
 SELECT a.attrelid AS oid,
        a.attname AS name,
        pg_catalog.format_type(a.atttypid, a.atttypmod) AS type,
        a.attnotnull AS not_null,
-       pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) AS default,
+       CASE WHEN a.attgenerated = ''
+            THEN pg_catalog.pg_get_expr(ad.adbin, 0)
+            ELSE pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) END AS default,
        a.attidentity AS identity,
        a.attgenerated AS generated,
        d.description AS comment

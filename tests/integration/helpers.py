@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,3 +38,54 @@ def execute(url: str, *statements: str) -> None:
 def query(url: str, statement: str, params: Any = None) -> list[tuple[Any, ...]]:
     with psycopg.connect(url) as conn:
         return conn.execute(statement, params).fetchall()
+
+
+def alembic(project: Path, url: str, *args: str, timeout: float = 300) -> "subprocess.CompletedProcess[str]":
+    """Run the real `alembic` command line in ``project`` against ``url``."""
+    env = {**os.environ, "SCHEMADIFF_DATABASE_URL": url}
+    return subprocess.run([sys.executable, "-m", "alembic", "-c", str(project / "alembic.ini"), *args],
+                          cwd=project, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def alembic_popen(project: Path, url: str, *args: str) -> "subprocess.Popen[str]":
+    env = {**os.environ, "SCHEMADIFF_DATABASE_URL": url}
+    return subprocess.Popen([sys.executable, "-m", "alembic", "-c", str(project / "alembic.ini"), *args],
+                            cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def make_project(tmp: Path) -> Path:
+    from schemadiff.revision import init_environment
+
+    init_environment(tmp)
+    return tmp
+
+
+def write_revision(project: Path, spec: Path, url: str, dev_url: str, message: str = "add task orchestration columns",
+                   *extra: str) -> Path:
+    result = run_cli("plan", "--spec", spec, "--database-url", url, "--config", project / "alembic.ini",
+                     "--dev-url", dev_url, "-m", message, *extra)
+    assert result.exit_code == 2, result.stdout + result.stderr
+    [path] = sorted((project / "migrations" / "versions").glob("*.py"))[-1:]
+    return path
+
+
+def fingerprints(url: str, spec: Path) -> dict[str, str]:
+    from schemadiff import db as db_mod
+    from schemadiff.fingerprint import fingerprint
+    from schemadiff.planner import read_tenants
+    from schemadiff.spec import load_spec
+
+    with db_mod.connect(url) as conn:
+        _schemas, tenants = read_tenants(conn, load_spec(spec))
+    return {s: fingerprint(m) for s, m in tenants.models.items()}
+
+
+def rows_digest(url: str, schemas: list[str]) -> dict[str, str]:
+    cols = "id, job_id, status, payload, error_message, retry_count, created_at"
+    out = {}
+    with psycopg.connect(url) as conn:
+        for schema in schemas:
+            row = conn.execute(f'SELECT md5(coalesce(string_agg(({cols})::text, \',\' ORDER BY id), \'\')) '
+                               f'FROM "{schema}".marketplace_tasks').fetchone()
+            out[schema] = row[0] if row else ""
+    return out

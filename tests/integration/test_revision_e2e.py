@@ -1,0 +1,221 @@
+"""Issue 3 acceptance: the revision written by `plan -m`, run by plain Alembic, on a real PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+import signal
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from schemadiff import demo
+from schemadiff.spec import load_spec
+
+from .helpers import (
+    alembic, alembic_popen, execute, fingerprints, make_project, query, rows_digest, run_cli, write_revision,
+)
+
+TENANTS = 50
+NEW_COLUMNS = {
+    "step_type": ("character varying", 50, "NO", "'validate'::character varying"),
+    "step_order": ("integer", None, "NO", "1"),
+    "is_idempotent": ("boolean", None, "NO", "true"),
+    "side_effects": ("jsonb", None, "YES", None),
+}
+
+
+def seed(url: str, spec: Path, tenants: int = TENANTS, hand_fixed: str | None = None) -> list[str]:
+    demo.seed_previous_state(url, load_spec(spec), tenants=tenants, rows=6, ignored=("User_9",),
+                             hand_fixed=hand_fixed)
+    return ["public"] + [f"user_{i}" for i in range(1, tenants + 1)]
+
+
+def migra_whole(a: str, b: str) -> list[str]:
+    """migra over two whole databases, minus the bookkeeping tables a run adds."""
+    from migra import Migration
+    from sqlbag import S
+
+    with S(a) as sa_, S(b) as sb:
+        m = Migration(sa_, sb)
+        m.set_safety(False)
+        m.add_all_changes()
+        statements = [s for s in str(m.sql).split(";\n\n") if s.strip()]
+    return [s for s in statements if "schemadiff_ledger" not in s and "alembic_version" not in s]
+
+
+def snapshot(server_url: str, url: str) -> str:
+    name = query(url, "SELECT current_database()")[0][0]
+    copy = f"{name}_before"
+    execute(server_url, f'DROP DATABASE IF EXISTS "{copy}"', f'CREATE DATABASE "{copy}" TEMPLATE "{name}"')
+    return url.replace(f"/{name}", f"/{copy}")
+
+
+def new_columns(url: str, schema: str) -> dict[str, tuple[object, ...]]:
+    rows = query(url, "SELECT column_name, data_type, character_maximum_length, is_nullable, column_default "
+                      "FROM information_schema.columns WHERE table_schema = %s AND table_name = 'marketplace_tasks' "
+                      "AND column_name = ANY(%s)", (schema, list(NEW_COLUMNS)))
+    return {r[0]: tuple(r[1:]) for r in rows}
+
+
+def index_columns(url: str, schema: str) -> list[str]:
+    rows = query(url, "SELECT a.attname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                      "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                      "JOIN unnest(i.indkey) WITH ORDINALITY k(attnum, ord) ON true "
+                      "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
+                      "WHERE n.nspname = %s AND c.relname = 'idx_marketplace_tasks_job_order' ORDER BY k.ord",
+                 (schema,))
+    return [r[0] for r in rows]
+
+
+def test_the_original_change_end_to_end(fresh_db: str, spec_path: Path, server_url: str, tmp_path: Path) -> None:
+    schemas = seed(fresh_db, spec_path)
+    before_rows = rows_digest(fresh_db, schemas)
+    before = snapshot(server_url, fresh_db)
+    project = make_project(tmp_path)
+    path = write_revision(project, spec_path, fresh_db, server_url, "add task orchestration columns",
+                          "--why", "Enables granular task tracking with 1-commit-per-task architecture")
+    assert path.name.endswith("_add_task_orchestration_columns.py")
+    text = path.read_text()
+    assert "Enables granular task tracking" in text and load_spec(spec_path).sha256 in text
+    assert "op.add_column('marketplace_tasks'" in text
+
+    up = alembic(project, fresh_db, "upgrade", "head")
+    assert up.returncode == 0, up.stderr
+    revision = text.split("revision = '")[1].split("'")[0]
+    current = alembic(project, fresh_db, "current")
+    assert f"{revision} (head)" in current.stdout
+    for schema in schemas:
+        assert new_columns(fresh_db, schema) == NEW_COLUMNS, schema
+        assert index_columns(fresh_db, schema) == ["job_id", "step_order"], schema
+    assert query(fresh_db, "SELECT count(*) FROM public.schemadiff_ledger")[0][0] == len(schemas)
+    assert rows_digest(fresh_db, schemas) == before_rows
+
+    down = alembic(project, fresh_db, "downgrade", "-1")
+    assert down.returncode == 0, down.stderr
+    assert migra_whole(before, fresh_db) == []
+    assert rows_digest(fresh_db, schemas) == before_rows
+
+    again = alembic(project, fresh_db, "upgrade", "head")
+    assert again.returncode == 0, again.stderr
+    assert run_cli("plan", "--spec", spec_path, "--database-url", fresh_db).exit_code == 0
+    assert rows_digest(fresh_db, schemas) == before_rows
+
+
+def test_two_groups_each_go_back_to_their_own_start(fresh_db: str, spec_path: Path, server_url: str,
+                                                    tmp_path: Path) -> None:
+    seed(fresh_db, spec_path, tenants=10, hand_fixed="user_7")
+    start = fingerprints(fresh_db, spec_path)
+    assert len(set(start.values())) == 2
+    project = make_project(tmp_path)
+    text = write_revision(project, spec_path, fresh_db, server_url).read_text()
+    assert "def upgrade_group_2(schema: str)" in text
+    group2 = text.split("def upgrade_group_2")[1].split("def downgrade_group_2")[0]
+    assert "'step_order'" not in group2.split("create_index")[0]  # user_7 already has the column
+    assert alembic(project, fresh_db, "upgrade", "head").returncode == 0
+    assert len(set(fingerprints(fresh_db, spec_path).values())) == 1
+    assert alembic(project, fresh_db, "downgrade", "-1").returncode == 0
+    assert fingerprints(fresh_db, spec_path) == start
+    assert query(fresh_db, "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'user_7' "
+                           "AND column_name = 'step_order'")[0][0] == 1
+
+
+def test_interrupted_run_resumes_without_half_changed_tenants(fresh_db: str, spec_path: Path, server_url: str,
+                                                              tmp_path: Path) -> None:
+    schemas = seed(fresh_db, spec_path, tenants=60)
+    start = fingerprints(fresh_db, spec_path)
+    project = make_project(tmp_path)
+    write_revision(project, spec_path, fresh_db, server_url)
+    blocker = psycopg.connect(fresh_db)
+    blocker.execute("LOCK TABLE user_40.marketplace_tasks IN ACCESS EXCLUSIVE MODE")
+    proc = alembic_popen(project, fresh_db, "-x", "workers=1", "-x", "lock_timeout=60s", "upgrade", "head")
+    try:
+        _wait_for(lambda: _ledger_count(fresh_db) >= 30, proc)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+    finally:
+        blocker.close()
+    target = set(fingerprints(fresh_db, spec_path).values()) - set(start.values())
+    states = fingerprints(fresh_db, spec_path)
+    assert all(states[s] in (start[s], *target) for s in schemas)  # never half-changed
+    assert 30 <= _ledger_count(fresh_db) < len(schemas)
+    rerun = alembic(project, fresh_db, "upgrade", "head")
+    assert rerun.returncode == 0, rerun.stderr
+    assert len(set(fingerprints(fresh_db, spec_path).values())) == 1
+    assert query(fresh_db, "SELECT count(*), count(DISTINCT schema_name) FROM public.schemadiff_ledger")[0] == (
+        len(schemas), len(schemas))
+
+
+def test_two_runs_at_once_the_second_fails_cleanly(fresh_db: str, spec_path: Path, server_url: str,
+                                                   tmp_path: Path) -> None:
+    schemas = seed(fresh_db, spec_path, tenants=20)
+    project = make_project(tmp_path)
+    write_revision(project, spec_path, fresh_db, server_url)
+    blocker = psycopg.connect(fresh_db)
+    blocker.execute("LOCK TABLE user_10.marketplace_tasks IN ACCESS EXCLUSIVE MODE")
+    first = alembic_popen(project, fresh_db, "-x", "workers=1", "-x", "lock_timeout=60s", "upgrade", "head")
+    try:
+        _wait_for(lambda: _ledger_count(fresh_db) >= 5, first)
+        second = alembic(project, fresh_db, "-x", "lock_wait=1", "upgrade", "head")
+    finally:
+        blocker.close()
+    assert second.returncode != 0
+    assert "another schemadiff run holds the migration lock (pid" in second.stderr
+    assert "application 'schemadiff'" in second.stderr
+    out, err = first.communicate(timeout=120)
+    assert first.returncode == 0, err
+    assert query(fresh_db, "SELECT count(*) FROM public.schemadiff_ledger")[0][0] == len(schemas)
+
+
+def test_unknown_state_stops_before_any_change(fresh_db: str, spec_path: Path, server_url: str,
+                                               tmp_path: Path) -> None:
+    seed(fresh_db, spec_path, tenants=6)
+    project = make_project(tmp_path)
+    write_revision(project, spec_path, fresh_db, server_url)
+    execute(fresh_db, "ALTER TABLE user_3.marketplace_tasks ADD COLUMN hand_made text")
+    start = fingerprints(fresh_db, spec_path)
+    result = alembic(project, fresh_db, "upgrade", "head")
+    assert result.returncode != 0
+    assert "user_3 (state" in result.stderr and "nothing was changed" in result.stderr
+    assert "drop column marketplace_tasks.hand_made" in result.stderr
+    assert fingerprints(fresh_db, spec_path) == start
+    assert query(fresh_db, "SELECT to_regclass('public.alembic_version') IS NULL OR "
+                           "NOT EXISTS (SELECT 1 FROM public.alembic_version)")[0][0] is True
+
+
+def test_apply_status_rollback_commands(fresh_db: str, spec_path: Path, server_url: str, tmp_path: Path) -> None:
+    seed(fresh_db, spec_path, tenants=5)
+    project = make_project(tmp_path)
+    write_revision(project, spec_path, fresh_db, server_url)
+    ini = project / "alembic.ini"
+    refused = run_cli("apply", "--spec", spec_path, "--database-url", fresh_db, "--config", ini)
+    assert refused.exit_code == 1 and "re-run with --yes" in refused.stderr
+    assert run_cli("plan", "--spec", spec_path, "--database-url", fresh_db).exit_code == 2
+    applied = run_cli("apply", "--spec", spec_path, "--database-url", fresh_db, "--config", ini, "--yes")
+    assert applied.exit_code == 0, applied.stderr
+    assert "6 applied, 0 skipped, 0 failed" in applied.stdout and "every schema matches the spec" in applied.stdout
+    status = run_cli("status", "--spec", spec_path, "--database-url", fresh_db, "--config", ini)
+    assert re.search(r"at the spec:\s+6 ", status.stdout) and re.search(r"pending:\s+0 ", status.stdout)
+    back = run_cli("rollback", "--database-url", fresh_db, "--config", ini, "--yes")
+    assert back.exit_code == 0, back.stderr
+    status = run_cli("status", "--spec", spec_path, "--database-url", fresh_db, "--config", ini)
+    assert "revision (none)" in status.stdout and re.search(r"pending:\s+6 ", status.stdout)
+
+
+def _ledger_count(url: str) -> int:
+    try:
+        return int(query(url, "SELECT count(*) FROM public.schemadiff_ledger")[0][0])
+    except psycopg.errors.UndefinedTable:
+        return 0
+
+
+def _wait_for(condition, proc, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        if proc.poll() is not None:
+            raise AssertionError(f"process ended early: {proc.communicate()}")
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting")
