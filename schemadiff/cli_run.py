@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -75,23 +76,40 @@ def apply(
 ) -> None:
     """Run pending revisions (alembic upgrade head) on every tenant, then confirm each matches the spec."""
     from schemadiff import apply as apply_mod
+
+    try:
+        loaded = _load(spec)
+    except SchemadiffError as exc:
+        raise _fail(exc) from None
+
+    def run(cfg: object, url: str, options: object, report: object) -> object:
+        outcome = apply_mod.upgrade(cfg, url, loaded, options, report)  # type: ignore[arg-type]
+        if not outcome.converged:
+            _summary(outcome)
+            raise SchemadiffError(f"{outcome.remaining} schema(s) still differ from the spec after the upgrade; "
+                                  "run `schemadiff plan` to see them")
+        return outcome
+
+    _run_revisions("upgrade", "Apply pending revisions to {}?", run, database_url, config, yes,
+                   apply_mod.RunOptions(workers, lock_timeout, statement_timeout, lock_wait))
+    typer.echo("every schema matches the spec")
+
+
+def _run_revisions(label: str, question: str, run: Callable[[object, str, object, object], object],
+                   database_url: str | None, config: Path, yes: bool, options: object) -> None:
+    """Shared by apply and rollback: resolve, confirm, run with a progress bar, summarize."""
     from schemadiff.revision import alembic_config
 
     url: str | None = None
     try:
-        loaded = _load(spec)
         cfg = alembic_config(config)
         target = db.resolve_url(database_url)
         url = target.url
-        _confirm(f"Apply pending revisions to {target.shown}?", yes)
-        progress, report = _progress("upgrade")
+        _confirm(question.format(target.shown), yes)
+        progress, report = _progress(label)
         with progress:
-            outcome = apply_mod.upgrade(cfg, url, loaded, apply_mod.RunOptions(workers, lock_timeout, statement_timeout, lock_wait), report)  # type: ignore[arg-type]
+            outcome = run(cfg, url, options, report)
         _summary(outcome)
-        if not outcome.converged:
-            raise SchemadiffError(f"{outcome.remaining} schema(s) still differ from the spec after the upgrade; "
-                                  "run `schemadiff plan` to see them")
-        typer.echo("every schema matches the spec")
     except SchemadiffError as exc:
         raise _fail(exc, url) from None
 
@@ -109,20 +127,12 @@ def rollback(
 ) -> None:
     """Reverse the last revision(s) (alembic downgrade -N): each tenant back to the state it started from."""
     from schemadiff import apply as apply_mod
-    from schemadiff.revision import alembic_config
 
-    url: str | None = None
-    try:
-        cfg = alembic_config(config)
-        target = db.resolve_url(database_url)
-        url = target.url
-        _confirm(f"Roll back {steps} revision(s) on {target.shown}?", yes)
-        progress, report = _progress("downgrade")
-        with progress:
-            outcome = apply_mod.downgrade(cfg, url, steps, apply_mod.RunOptions(workers, lock_timeout, statement_timeout, lock_wait), report)  # type: ignore[arg-type]
-        _summary(outcome)
-    except SchemadiffError as exc:
-        raise _fail(exc, url) from None
+    def run(cfg: object, url: str, options: object, report: object) -> object:
+        return apply_mod.downgrade(cfg, url, steps, options, report)  # type: ignore[arg-type]
+
+    _run_revisions("downgrade", f"Roll back {steps} revision(s) on {{}}?", run, database_url, config, yes,
+                   apply_mod.RunOptions(workers, lock_timeout, statement_timeout, lock_wait))
 
 
 @app.command()

@@ -71,6 +71,36 @@ def _comment_sql(schema: str, table: str, column: str | None, text: str | None) 
 
 
 @dataclass(frozen=True)
+class _ColumnOp(Op):
+    table: str
+    column: Column
+
+    @property
+    def name(self) -> str:
+        return self.column.name
+
+
+@dataclass(frozen=True)
+class _IndexOp(Op):
+    table: str
+    index: Index
+
+    @property
+    def name(self) -> str:
+        return self.index.name
+
+
+@dataclass(frozen=True)
+class _ConstraintOp(Op):
+    table: str
+    constraint: Constraint
+
+    @property
+    def name(self) -> str:
+        return self.constraint.name
+
+
+@dataclass(frozen=True)
 class CreateTable(Op):
     kind: ClassVar[str] = "create_table"
     table: str
@@ -114,14 +144,8 @@ class DropTable(Op):
 
 
 @dataclass(frozen=True)
-class AddColumn(Op):
+class AddColumn(_ColumnOp):
     kind: ClassVar[str] = "add_column"
-    table: str
-    column: Column
-
-    @property
-    def name(self) -> str:
-        return self.column.name
 
     @property
     def hazards(self) -> tuple[str, ...]:
@@ -143,14 +167,8 @@ class AddColumn(Op):
 
 
 @dataclass(frozen=True)
-class DropColumn(Op):
+class DropColumn(_ColumnOp):
     kind: ClassVar[str] = "drop_column"
-    table: str
-    column: Column
-
-    @property
-    def name(self) -> str:
-        return self.column.name
 
     @property
     def hazards(self) -> tuple[str, ...]:
@@ -276,14 +294,8 @@ class AlterColumn(Op):
 
 
 @dataclass(frozen=True)
-class CreateIndex(Op):
+class CreateIndex(_IndexOp):
     kind: ClassVar[str] = "create_index"
-    table: str
-    index: Index
-
-    @property
-    def name(self) -> str:
-        return self.index.name
 
     @property
     def hazards(self) -> tuple[str, ...]:
@@ -300,14 +312,8 @@ class CreateIndex(Op):
 
 
 @dataclass(frozen=True)
-class DropIndex(Op):
+class DropIndex(_IndexOp):
     kind: ClassVar[str] = "drop_index"
-    table: str
-    index: Index
-
-    @property
-    def name(self) -> str:
-        return self.index.name
 
     def sql(self, schema: str) -> list[str]:
         return [f"DROP INDEX {qualify(schema, self.index.name)}"]
@@ -321,14 +327,8 @@ class DropIndex(Op):
 
 
 @dataclass(frozen=True)
-class AddConstraint(Op):
+class AddConstraint(_ConstraintOp):
     kind: ClassVar[str] = "add_constraint"
-    table: str
-    constraint: Constraint
-
-    @property
-    def name(self) -> str:
-        return self.constraint.name
 
     @property
     def hazards(self) -> tuple[str, ...]:
@@ -349,14 +349,8 @@ class AddConstraint(Op):
 
 
 @dataclass(frozen=True)
-class DropConstraint(Op):
+class DropConstraint(_ConstraintOp):
     kind: ClassVar[str] = "drop_constraint"
-    table: str
-    constraint: Constraint
-
-    @property
-    def name(self) -> str:
-        return self.constraint.name
 
     def sql(self, schema: str) -> list[str]:
         return [f"ALTER TABLE {qualify(schema, self.table)} DROP CONSTRAINT {quote_ident(self.constraint.name)}"]
