@@ -59,6 +59,7 @@ def seed(url: str, tenants: int) -> None:
 
 
 def alembic(project: Path, url: str, *args: str) -> float:
+    vacuum(url)
     env = {**os.environ, "SCHEMADIFF_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "alembic", "-c", str(project / "alembic.ini"), *args],
@@ -68,7 +69,14 @@ def alembic(project: Path, url: str, *args: str) -> float:
     return time.perf_counter() - start
 
 
+def vacuum(url: str) -> None:
+    """Every phase starts from freshly vacuumed catalogs (repeated DDL bloats pg_attribute & co)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM")
+
+
 def loop(url: str, schemas: list[str], statements: tuple[str, ...]) -> float:
+    vacuum(url)
     start = time.perf_counter()
     with psycopg.connect(url, autocommit=True) as conn:
         for schema in schemas:

@@ -76,6 +76,14 @@ def upgrade(cfg: Config, url: str, loaded: LoadedSpec, options: RunOptions,
     return outcome
 
 
+def check_hazards(loaded: LoadedSpec, url: str, allowed: set[str]) -> None:
+    """The policy again, on the live tenants: refuse before any change."""
+    from schemadiff.policy import check_policy
+
+    plan, _ = make_plan(loaded, url, allowed=tuple(sorted(allowed)))
+    check_policy(plan, allowed)
+
+
 def downgrade(cfg: Config, url: str, steps: int, options: RunOptions,
               reporter: Reporter | None = None) -> Outcome:
     _alembic("downgrade", cfg, url, f"-{steps}", options, reporter)

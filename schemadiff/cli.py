@@ -108,6 +108,7 @@ def plan(
                                                show_default=False)] = None,
     config: ConfigOpt = Path("alembic.ini"),
     no_validate: Annotated[bool, typer.Option("--no-validate", help="Skip proving the revision with migra.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Treat squawk lint findings as errors.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan only; write no revision.")] = False,
 ) -> None:
     """Compare every tenant schema with the spec and show what would change, per group of tenants.
@@ -122,11 +123,15 @@ def plan(
         allowed = _allowed(allow, loaded)
         target = db.resolve_url(database_url)
         url = target.url
-        result = _plan(loaded, target, dev_url)
+        result = _plan(loaded, target, dev_url, allowed)
         typer.echo(_render(result, format, target.shown), nl=False)
-        from schemadiff.plan import check_policy
+        from schemadiff.policy import check_policy
 
         check_policy(result, allowed)
+        if strict and result.lint:
+            rules = ", ".join(dict.fromkeys(f.rule for f in result.lint))
+            raise SchemadiffError(f"--strict: {len(result.lint)} lint finding(s) ({rules}); fix them, or exclude "
+                                  "rules under lint.exclude in the spec")
         if result.changes and message and not dry_run:
             path = write_checked_revision(result, loaded, config, message, why, None if no_validate else dev_url or "")
             _err(f"wrote {path}")
@@ -160,11 +165,12 @@ def write_checked_revision(result: "Plan", loaded: LoadedSpec, config: Path, mes
     return write_revision(result, cfg, message, why, loaded.spec.migrations.directory)
 
 
-def _plan(loaded: LoadedSpec, target: db.Target, dev_url: str | None) -> "Plan":
+def _plan(loaded: LoadedSpec, target: db.Target, dev_url: str | None, allowed: set[str] | None = None) -> "Plan":
     from schemadiff.planner import make_plan
 
     dev = db.to_libpq(dev_url) if dev_url else None
-    result, _tenants = make_plan(loaded, target.url, dev, notice=lambda m: _err(f"note: {m}"))
+    result, _tenants = make_plan(loaded, target.url, dev, notice=lambda m: _err(f"note: {m}"),
+                                 allowed=tuple(sorted(allowed or ())))
     return result
 
 

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from schemadiff import db
-from schemadiff.cli import ConfigOpt, SpecOpt, UrlOpt, _fail, _load, app
+from schemadiff.cli import AllowOpt, ConfigOpt, SpecOpt, UrlOpt, _allowed, _fail, _load, app
 from schemadiff.errors import SchemadiffError
 
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
@@ -73,16 +73,23 @@ def apply(
     lock_timeout: LockTimeoutOpt = "2s",
     statement_timeout: StatementTimeoutOpt = "0",
     lock_wait: LockWaitOpt = 30.0,
+    allow: AllowOpt = None,
 ) -> None:
-    """Run pending revisions (alembic upgrade head) on every tenant, then confirm each matches the spec."""
+    """Run pending revisions (alembic upgrade head) on every tenant, then confirm each matches the spec.
+
+    Before any change the plan is re-read against the live tenants and its hazards are checked
+    again (tables may have grown since the revision was written): refused hazards need --allow.
+    """
     from schemadiff import apply as apply_mod
 
     try:
         loaded = _load(spec)
+        allowed = _allowed(allow, loaded)
     except SchemadiffError as exc:
         raise _fail(exc) from None
 
     def run(cfg: object, url: str, options: object, report: object) -> object:
+        apply_mod.check_hazards(loaded, url, allowed)
         outcome = apply_mod.upgrade(cfg, url, loaded, options, report)  # type: ignore[arg-type]
         if not outcome.converged:
             _summary(outcome)

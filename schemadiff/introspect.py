@@ -75,13 +75,15 @@ def _by_oid(rows: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
 
 
 def _stripper(schema_q: str) -> Any:
-    rx = re.compile(r'(?<![\w$"])' + re.escape(schema_q) + r"\.")
     needle = schema_q + "."
+    compiled: list[re.Pattern[str]] = []  # compiled on first use: most texts never name the schema
 
     def strip(text: str | None) -> str | None:
         if text is None or needle not in text:
             return text
-        return rx.sub("", text)
+        if not compiled:
+            compiled.append(re.compile(r'(?<![\w$"])' + re.escape(schema_q) + r"\."))
+        return compiled[0].sub("", text)
 
     return strip
 

@@ -7,18 +7,16 @@ which the runtime sets for every tenant transaction.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import ClassVar
 
 from schemadiff.model import Column, Constraint, Index, Table
 from schemadiff.sqltext import qualify, quote_ident, quote_literal
 
-DELETES_DATA = "deletes_data"
-REWRITES_TABLE = "rewrites_table"
-BLOCKS_WRITES = "blocks_writes"
-SCANS_TABLE = "scans_table"
-FAILS_ON_EXISTING_ROWS = "fails_on_existing_rows"
+from schemadiff.hazards import (
+    ACCESS_EXCLUSIVE, BLOCKS_WRITES, DELETES_DATA, FAILS_ON_EXISTING_ROWS, IRREVERSIBLE, REWRITES_TABLE,
+    SCANS_TABLE, is_binary_coercible, is_volatile, is_widening,
+)
 
 
 class Op:
@@ -131,7 +129,7 @@ class DropTable(Op):
 
     @property
     def hazards(self) -> tuple[str, ...]:
-        return (DELETES_DATA,)
+        return (DELETES_DATA, IRREVERSIBLE)
 
     def sql(self, schema: str) -> list[str]:
         return [f"DROP TABLE {qualify(schema, self.table)}"]
@@ -149,7 +147,10 @@ class AddColumn(_ColumnOp):
 
     @property
     def hazards(self) -> tuple[str, ...]:
-        if not self.column.nullable and self.column.default is None and not self.column.identity:
+        col = self.column
+        if col.identity or is_volatile(col.default):  # every existing row gets its own value
+            return (REWRITES_TABLE, ACCESS_EXCLUSIVE)
+        if not col.nullable and col.default is None:
             return (FAILS_ON_EXISTING_ROWS,)
         return ()
 
@@ -172,7 +173,7 @@ class DropColumn(_ColumnOp):
 
     @property
     def hazards(self) -> tuple[str, ...]:
-        return (DELETES_DATA,)
+        return (DELETES_DATA, IRREVERSIBLE)
 
     def sql(self, schema: str) -> list[str]:
         return [f"ALTER TABLE {qualify(schema, self.table)} DROP COLUMN {quote_ident(self.column.name)}"]
@@ -206,27 +207,6 @@ class RenameColumn(Op):
         return f"rename column {self.table}.{self.old} to {self.new}"
 
 
-_VARCHAR = re.compile(r"^character varying(?:\((\d+)\))?$")
-_WIDER_INTS = {("smallint", "integer"), ("smallint", "bigint"), ("integer", "bigint")}
-
-
-def is_widening(old: str, new: str) -> bool:
-    """Type changes that can never lose data (everything else is treated as narrowing)."""
-    if (old, new) in _WIDER_INTS or old == new:
-        return True
-    old_vc, new_vc = _VARCHAR.match(old), _VARCHAR.match(new)
-    if old_vc and new == "text":
-        return True
-    if old_vc and new_vc:
-        return new_vc.group(1) is None or (old_vc.group(1) is not None and int(new_vc.group(1)) >= int(old_vc.group(1)))
-    return False
-
-
-def _is_binary_coercible(old: str, new: str) -> bool:
-    """Changes PostgreSQL makes without rewriting the table (varchar widening, to text)."""
-    return bool(_VARCHAR.match(old)) and (new == "text" or bool(_VARCHAR.match(new))) and is_widening(old, new)
-
-
 @dataclass(frozen=True)
 class AlterColumn(Op):
     kind: ClassVar[str] = "alter_column"
@@ -243,12 +223,12 @@ class AlterColumn(Op):
         out: list[str] = []
         if self.old.type != self.new.type:
             if not is_widening(self.old.type, self.new.type):
-                out.append(DELETES_DATA)
-            if not _is_binary_coercible(self.old.type, self.new.type):
-                out.append(REWRITES_TABLE)
+                out += [DELETES_DATA, IRREVERSIBLE]
+            if not is_binary_coercible(self.old.type, self.new.type):
+                out += [REWRITES_TABLE, ACCESS_EXCLUSIVE]
         if self.old.nullable and not self.new.nullable:
-            out.append(SCANS_TABLE)
-        return tuple(out)
+            out += [SCANS_TABLE, ACCESS_EXCLUSIVE, FAILS_ON_EXISTING_ROWS]
+        return tuple(sorted(set(out)))
 
     def sql(self, schema: str) -> list[str]:
         head = f"ALTER TABLE {qualify(schema, self.table)} ALTER COLUMN {quote_ident(self.new.name)}"
@@ -332,9 +312,11 @@ class AddConstraint(_ConstraintOp):
 
     @property
     def hazards(self) -> tuple[str, ...]:
-        if self.constraint.kind in ("p", "u"):
-            return (BLOCKS_WRITES, FAILS_ON_EXISTING_ROWS)
-        return (SCANS_TABLE, FAILS_ON_EXISTING_ROWS)
+        if self.constraint.kind in ("p", "u"):  # builds a unique index under ACCESS EXCLUSIVE
+            return (ACCESS_EXCLUSIVE, BLOCKS_WRITES, FAILS_ON_EXISTING_ROWS)
+        if self.constraint.kind == "f":  # SHARE ROW EXCLUSIVE on both tables while it scans
+            return (BLOCKS_WRITES, FAILS_ON_EXISTING_ROWS, SCANS_TABLE)
+        return (ACCESS_EXCLUSIVE, FAILS_ON_EXISTING_ROWS, SCANS_TABLE)
 
     def sql(self, schema: str) -> list[str]:
         return [f"ALTER TABLE {qualify(schema, self.table)} ADD CONSTRAINT "

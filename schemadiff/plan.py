@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from schemadiff.diff import Renames, diff_schema, reverse_ops
-from schemadiff.errors import PolicyRefused
 from schemadiff.fingerprint import Group, fingerprint
-from schemadiff.model import SchemaModel
-from schemadiff.ops import DELETES_DATA, Op
+from schemadiff.model import SchemaModel, TableStats
+from schemadiff.ops import Op
+
+
+@dataclass(frozen=True)
+class LintFinding:
+    """One squawk finding, merged across the groups whose SQL has the same statement."""
+
+    rule: str
+    level: str
+    message: str
+    help: str | None
+    statement: str  # with the group's schema shown as <schema>
+    groups: tuple[int, ...]
+
+    @property
+    def link(self) -> str:
+        return "https://squawkhq.com/docs/" + self.rule
 
 
 @dataclass(frozen=True)
@@ -19,6 +35,10 @@ class GroupPlan:
     schemas: tuple[str, ...]
     ops: tuple[Op, ...]
     model: SchemaModel
+    large: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (table, schemas whose table is large)
+
+    def large_schemas(self, table: str) -> tuple[str, ...]:
+        return next((schemas for name, schemas in self.large if name == table), ())
 
     @property
     def downgrade(self) -> tuple[Op, ...]:
@@ -41,6 +61,9 @@ class Plan:
     spec_path: str = ""
     spec_sha256: str = ""
     notices: tuple[str, ...] = field(default=())
+    large_table_rows: int = 100_000
+    allowed: tuple[str, ...] = ()  # hazards allowed by flag or policy, for the renderers
+    lint: tuple[LintFinding, ...] = ()
 
     @property
     def changes(self) -> bool:
@@ -56,32 +79,30 @@ class Plan:
 
 
 def build_plan(groups: list[Group], target: SchemaModel, *, template: str, pattern: str,
-               renames: Renames | None = None, spec_path: str = "", spec_sha256: str = "") -> Plan:
+               renames: Renames | None = None, spec_path: str = "", spec_sha256: str = "",
+               stats: Mapping[tuple[str, str], TableStats] | None = None,
+               large_table_rows: int = 100_000, allowed: tuple[str, ...] = ()) -> Plan:
     target_fp = fingerprint(target)
     changed: list[GroupPlan] = []
     unchanged: list[str] = []
     for group in groups:
         ops = diff_schema(group.model, target, renames)
         if ops:
-            changed.append(GroupPlan(group.fingerprint, group.schemas, tuple(ops), group.model))
+            large = _large_tables(group, target, stats or {}, large_table_rows)
+            changed.append(GroupPlan(group.fingerprint, group.schemas, tuple(ops), group.model, large))
         else:
             unchanged.extend(group.schemas)
     return Plan(template, pattern, tuple(t.name for t in target.tables), target, target_fp,
-                tuple(changed), tuple(unchanged), spec_path, spec_sha256)
+                tuple(changed), tuple(unchanged), spec_path, spec_sha256,
+                large_table_rows=large_table_rows, allowed=tuple(sorted(allowed)))
 
 
-def refused_hazards(plan: Plan, allowed: set[str]) -> tuple[str, ...]:
-    """Hazards that policy refuses: ``deletes_data`` unless allowed by name."""
-    return tuple(h for h in plan.hazards if h == DELETES_DATA and h not in allowed)
-
-
-def check_policy(plan: Plan, allowed: set[str]) -> None:
-    refused = refused_hazards(plan, allowed)
-    if not refused:
-        return
-    culprits = [f"{op.table}.{op.name}" for g in plan.groups for op in g.ops
-                if any(h in refused for h in op.hazards)]
-    shown = ", ".join(dict.fromkeys(culprits))
-    flag = ",".join(refused)
-    raise PolicyRefused(f"plan {', '.join(refused).replace('_', ' ')}: {shown} ({', '.join(refused)}); "
-                        f"re-run with --allow {flag} if that is intended", refused)
+def _large_tables(group: Group, target: SchemaModel, stats: Mapping[tuple[str, str], TableStats],
+                  threshold: int) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Per managed table, the schemas of the group whose table's row estimate reaches the threshold."""
+    out = []
+    for table in target.tables:
+        big = tuple(s for s in group.schemas if stats.get((s, table.name), TableStats()).rows >= threshold)
+        if big:
+            out.append((table.name, big))
+    return tuple(out)

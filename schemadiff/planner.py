@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import psycopg
 
@@ -30,7 +31,8 @@ def read_tenants(conn: psycopg.Connection, loaded: LoadedSpec) -> tuple[list[str
 
 
 def make_plan(loaded: LoadedSpec, url: str, dev_url: str | None = None,
-              notice: Callable[[str], None] = lambda _m: None) -> tuple[Plan, Tenants]:
+              notice: Callable[[str], None] = lambda _m: None,
+              allowed: tuple[str, ...] = ()) -> tuple[Plan, Tenants]:
     """The whole read side: one catalog pass, the target normalized by PostgreSQL, the plan."""
     try:
         with db.connect(url) as conn:
@@ -41,15 +43,28 @@ def make_plan(loaded: LoadedSpec, url: str, dev_url: str | None = None,
             target = target_model(conn, loaded, lambda: db.connect(dev_url or _embedded_dev_url()), notice)
     except psycopg.Error as exc:
         raise DatabaseError(db.redact(f"database error: {str(exc).strip().splitlines()[0]}", url)) from None
-    return plan_from(loaded, tenants, target), tenants
+    return with_lint(plan_from(loaded, tenants, target, allowed), loaded, notice), tenants
 
 
-def plan_from(loaded: LoadedSpec, tenants: Tenants, target: SchemaModel) -> Plan:
+def with_lint(plan: Plan, loaded: LoadedSpec, notice: Callable[[str], None]) -> Plan:
+    if not plan.changes or not loaded.spec.lint.enabled:
+        return plan
+    from schemadiff.lint import lint_plan
+
+    try:
+        return replace(plan, lint=tuple(lint_plan(plan, set(loaded.spec.lint.exclude))))
+    except (FileNotFoundError, OSError, ValueError) as exc:
+        notice(f"squawk lint skipped: {exc}")
+        return plan
+
+
+def plan_from(loaded: LoadedSpec, tenants: Tenants, target: SchemaModel, allowed: tuple[str, ...] = ()) -> Plan:
     spec = loaded.spec
     groups = group_schemas(tenants.models, first=spec.tenants.template)
-    plan = build_plan(groups, target, template=spec.tenants.template, pattern=spec.tenants.pattern,
-                      renames=spec_renames(loaded), spec_path=loaded.path, spec_sha256=loaded.sha256)
-    return plan
+    return build_plan(groups, target, template=spec.tenants.template, pattern=spec.tenants.pattern,
+                      renames=spec_renames(loaded), spec_path=loaded.path, spec_sha256=loaded.sha256,
+                      stats=tenants.stats, large_table_rows=spec.policy.large_table_rows,
+                      allowed=tuple(sorted(set(allowed) | set(spec.policy.allow))))
 
 
 def _embedded_dev_url() -> str:

@@ -47,6 +47,10 @@ class Options:
     lock_wait: float = 30.0  # seconds to wait for another run's lock
     retries: int = 3
     backoff: float = 0.5
+    # Each tenant's change and its ledger row commit together, so a tenant whose commit is lost
+    # in a server crash is simply back in its starting state without a ledger row, and the rerun
+    # redoes it; the synchronous commit of alembic_version at the end flushes every one before.
+    synchronous_commit: str = "off"
 
 
 @dataclass(frozen=True)
@@ -135,8 +139,11 @@ def read_states(conn: psycopg.Connection, job: Job) -> dict[str, tuple[str, Sche
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         schemas = list_tenants(conn, job.template, job.pattern)
         tenants = introspect(conn, schemas, list(job.tables))
-    cache: dict[SchemaModel, str] = {}
-    return {s: (cache.setdefault(m, fingerprint(m)), m) for s, m in tenants.models.items()}
+    cache: dict[SchemaModel, str] = {}  # one canonical dump per distinct state, not per tenant
+    for model in tenants.models.values():
+        if model not in cache:
+            cache[model] = fingerprint(model)
+    return {s: (cache[m], m) for s, m in tenants.models.items()}
 
 
 def read_ledger(conn: psycopg.Connection, revision: str) -> dict[str, tuple[str, str]]:
@@ -242,6 +249,7 @@ def tenant_script(job: Job, item: Work, options: Options) -> str:
     to_fp = job.target if job.direction == "upgrade" else item.from_fp
     head = [f"SET LOCAL lock_timeout = {quote_literal(options.lock_timeout)}",
             f"SET LOCAL statement_timeout = {quote_literal(options.statement_timeout)}",
+            f"SET LOCAL synchronous_commit = {quote_literal(options.synchronous_commit)}",
             f"SET LOCAL search_path = {schema}"]
     body = [s.replace(PLACEHOLDER, schema) for s in item.statements]
     ledger = ("INSERT INTO public.schemadiff_ledger (revision, schema_name, direction, from_fingerprint, "

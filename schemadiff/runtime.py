@@ -13,7 +13,7 @@ downgrade function made of ordinary ``op.*`` calls that take the schema as a par
 
 and raise (so Alembic does not advance ``alembic_version``) when any tenant failed.
 Options come from ``-x key=value`` (``workers``, ``lock_timeout``, ``statement_timeout``,
-``lock_wait``, ``retries``) or the matching ``SCHEMADIFF_*`` environment variables.
+``lock_wait``, ``retries``, ``synchronous_commit``) or the matching ``SCHEMADIFF_*`` environment variables.
 """
 
 from __future__ import annotations
@@ -147,7 +147,8 @@ def options() -> Options:
                        lock_timeout=get("lock_timeout", base.lock_timeout),
                        statement_timeout=get("statement_timeout", base.statement_timeout),
                        lock_wait=float(get("lock_wait", str(base.lock_wait))),
-                       retries=int(get("retries", str(base.retries))))
+                       retries=int(get("retries", str(base.retries))),
+                       synchronous_commit=get("synchronous_commit", base.synchronous_commit))
     except ValueError as exc:
         raise SchemadiffError(f"bad schemadiff option: {exc}") from None
 

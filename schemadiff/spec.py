@@ -13,13 +13,11 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from schemadiff.errors import SpecError, SpecProblem
+from schemadiff.hazards import ALL
 from schemadiff.sqltext import identifier_problem, parse_type, render_default
 from schemadiff.yamlsource import Located, Path, load_yaml
 
-HAZARDS = (
-    "deletes_data", "rewrites_table", "blocks_writes", "access_exclusive",
-    "scans_table", "fails_on_existing_rows", "irreversible",
-)
+HAZARDS = ALL
 INDEX_METHODS = ("btree", "hash", "gin", "gist", "brin", "spgist")
 TEXT_CATEGORIES = ("text",)
 
@@ -110,6 +108,13 @@ class TenantsSpec(_Strict):
 
 class PolicySpec(_Strict):
     allow: list[Hazard] = Field(default_factory=list, description="hazards allowed without a flag")
+    large_table_rows: int = Field(100_000, ge=0, description="row estimate from which a table counts as "
+                                  "large: lock and scan hazards are refused there")
+
+
+class LintSpec(_Strict):
+    enabled: bool = Field(True, description="lint each group's upgrade SQL with squawk")
+    exclude: list[str] = Field(default_factory=list, description="squawk rules not to report")
 
 
 class MigrationsSpec(_Strict):
@@ -122,6 +127,7 @@ class Spec(_Strict):
     tables: dict[Ident, TableSpec] = Field(min_length=1)
     policy: PolicySpec = Field(default_factory=lambda: PolicySpec())
     migrations: MigrationsSpec = Field(default_factory=lambda: MigrationsSpec())
+    lint: LintSpec = Field(default_factory=lambda: LintSpec())
 
 
 class LoadedSpec:

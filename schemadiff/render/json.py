@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from schemadiff.plan import Plan
+from schemadiff.policy import summarize
 
 
 def plan_dict(plan: Plan) -> dict[str, Any]:
@@ -17,7 +18,19 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
         "pattern": plan.pattern,
         "spec": {"path": plan.spec_path, "sha256": plan.spec_sha256},
         "hazards": list(plan.hazards),
+        "large_table_rows": plan.large_table_rows,
+        "allowed": list(plan.allowed),
+        "hazard_findings": [
+            {"hazard": f.hazard, "table": f.table, "name": f.name, "op": f.op, "refused": f.refused,
+             "large_tables_only": f.large, "schema_count": len(f.schemas), "schemas": list(f.schemas[:50])}
+            for f in summarize(plan)
+        ],
         "unchanged_schemas": list(plan.unchanged),
+        "lint": [
+            {"rule": f.rule, "level": f.level, "message": f.message, "help": f.help, "link": f.link,
+             "statement": f.statement, "groups": list(f.groups)}
+            for f in plan.lint
+        ],
         "groups": [
             {
                 "fingerprint": g.fingerprint,

@@ -19,8 +19,8 @@ def render_markdown(plan: Plan) -> str:
     for n, g in enumerate(plan.groups, 1):
         hazards = ", ".join(f"`{h}`" for h in g.hazards) or "none"
         head.append(f"| {n} `{g.fingerprint[:8]}` | {len(g.schemas)} | {few(g.schemas, 3)} | {len(g.ops)} | {hazards} |")
-    if plan.hazards:
-        head += ["", "**Hazards:** " + ", ".join(f"`{h}`" for h in plan.hazards)]
+    head += _hazard_table(plan)
+    head += _lint_table(plan)
     text = "\n".join(head) + "\n"
     for n, g in enumerate(plan.groups, 1):
         section = _group_section(n, g)
@@ -42,3 +42,37 @@ def _group_section(n: int, g: object) -> str:
     return (f"\n### Group {n}: {len(g.schemas)} schema(s) — {few(g.schemas, 8)}\n\n{ops}\n\n"
             f"<details><summary>SQL (shown for <code>{g.schemas[0]}</code>; one transaction per schema)</summary>\n\n"
             f"```sql\n{sql}\n```\n\n</details>\n")
+
+
+def _hazard_table(plan: Plan, limit: int = 40) -> list[str]:
+    from schemadiff.hazards import EXPLAIN
+    from schemadiff.policy import summarize
+
+    findings = summarize(plan)
+    if not findings:
+        return []
+    rows = ["", "### Hazards", "", "| | hazard | change | where | why it matters |", "|---|---|---|---|---|"]
+    for f in findings[:limit]:
+        status = f"⛔ refused — `--allow {f.hazard}`" if f.refused else "⚠️ warning"
+        rows.append(f"| {status} | `{f.hazard}` | {_cell(f.op)} | {_cell(f.where(plan.large_table_rows))} | "
+                    f"{EXPLAIN[f.hazard]} |")
+    if len(findings) > limit:
+        rows.append(f"\n_{len(findings) - limit} more hazard line(s) in `schemadiff plan --format json`._")
+    return rows
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _lint_table(plan: Plan, limit: int = 30) -> list[str]:
+    if not plan.lint:
+        return []
+    rows = ["", "### Lint (squawk)", "", "| level | rule | groups | statement | advice |", "|---|---|---|---|---|"]
+    for f in plan.lint[:limit]:
+        statement = f.statement.splitlines()[0] + (" …" if "\n" in f.statement else "")
+        rows.append(f"| {f.level} | [`{f.rule}`]({f.link}) | {', '.join(map(str, f.groups))} | "
+                    f"`{_cell(statement)}` | {_cell(f.message)} {_cell(f.help or '')} |")
+    if len(plan.lint) > limit:
+        rows.append(f"\n_{len(plan.lint) - limit} more lint finding(s) in `schemadiff plan --format json`._")
+    return rows

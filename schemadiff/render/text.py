@@ -23,7 +23,34 @@ def render_text(plan: Plan, database: str = "") -> str:
             hazards = f"   [{', '.join(op.hazards)}]" if op.hazards else ""
             lines.append(f"  {i}. {op.describe()}{hazards}")
             lines += [f"       {stmt};".replace("\n", "\n       ") for stmt in op.sql(group.schemas[0])]
-    if plan.hazards:
-        lines.append("")
-        lines.append(f"Hazards: {', '.join(plan.hazards)}")
+    lines += _hazard_lines(plan)
+    lines += _lint_lines(plan)
     return "\n".join(lines) + "\n"
+
+
+def _lint_lines(plan: Plan) -> list[str]:
+    if not plan.lint:
+        return []
+    lines = ["", "Lint (squawk):"]
+    for f in plan.lint:
+        groups = ", ".join(str(g) for g in f.groups)
+        lines.append(f"  {f.level} {f.rule} (group {groups}): {f.message} {f.link}")
+        lines.append(f"      {f.statement.splitlines()[0]}" + (" …" if "\n" in f.statement else ""))
+        if f.help:
+            lines.append(f"      help: {f.help}")
+    return lines
+
+
+def _hazard_lines(plan: Plan) -> list[str]:
+    from schemadiff.hazards import EXPLAIN
+    from schemadiff.policy import summarize
+
+    findings = summarize(plan)
+    if not findings:
+        return []
+    lines = ["", "Hazards:"]
+    for f in findings:
+        status = f"REFUSED (allow with --allow {f.hazard})" if f.refused else "warning"
+        lines.append(f"  {status}: {f.hazard} — {f.op}")
+        lines.append(f"      on {f.where(plan.large_table_rows)}; {EXPLAIN[f.hazard]}")
+    return lines

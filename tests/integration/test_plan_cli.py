@@ -77,8 +77,9 @@ def test_destructive_change_is_refused_unless_allowed(fresh_db: str, spec_path: 
     refused = run_cli("plan", "--spec", spec_path, "--database-url", fresh_db)
     assert refused.exit_code == 1
     assert refused.stderr.strip().splitlines()[-1] == (
-        "error: plan deletes data: marketplace_tasks.note (deletes_data); "
+        "error: plan refused: marketplace_tasks.note (deletes_data) on 1 schema(s): user_2; "
         "re-run with --allow deletes_data if that is intended")
+    assert "REFUSED (allow with --allow deletes_data): deletes_data — drop column marketplace_tasks.note" in refused.stdout
     allowed = run_cli("plan", "--spec", spec_path, "--database-url", fresh_db, "--allow", "deletes_data")
     assert allowed.exit_code == 2
     assert "drop column marketplace_tasks.note" in allowed.stdout

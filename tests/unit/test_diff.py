@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from schemadiff.diff import diff_schema, diff_table, reverse_ops
+from schemadiff.hazards import is_widening
 from schemadiff.model import Column, Constraint, Index, SchemaModel, Table
 from schemadiff.ops import (
     AddColumn, AddConstraint, AlterColumn, CreateIndex, CreateTable, DropColumn, DropConstraint,
-    DropIndex, DropTable, Op, RenameColumn, SetComment, is_widening,
+    DropIndex, DropTable, Op, RenameColumn, SetComment,
 )
 
 ID = Column("id", "bigint", nullable=False, identity="d")
@@ -63,7 +64,7 @@ def test_drift_column_is_dropped_with_deletes_data() -> None:
     note = Column("note", "text")
     [op] = diff_table(Table("t", (ID, note)), Table("t", (ID,)), {})
     assert op == DropColumn("t", note)
-    assert op.hazards == ("deletes_data",)
+    assert op.hazards == ("deletes_data", "irreversible")
 
 
 def test_alter_column_type_nullability_default() -> None:
@@ -76,7 +77,8 @@ def test_alter_column_type_nullability_default() -> None:
         "ALTER TABLE s.t ALTER COLUMN status SET DEFAULT 'x'::character varying",
         "ALTER TABLE s.t ALTER COLUMN status SET NOT NULL",
     ]
-    assert op.hazards == ("deletes_data", "rewrites_table", "scans_table")
+    assert op.hazards == ("access_exclusive", "deletes_data", "fails_on_existing_rows", "irreversible",
+                          "rewrites_table", "scans_table")
     assert op.reverse().sql("s") == [
         "ALTER TABLE s.t ALTER COLUMN status DROP DEFAULT",
         "ALTER TABLE s.t ALTER COLUMN status TYPE character varying(20) USING status::character varying(20)",
@@ -161,5 +163,19 @@ def test_widening(old: str, new: str, widening: bool) -> None:
 
 
 def test_deletes_data_hazard_on_drop_table_and_narrowing() -> None:
-    assert DropTable("t", AFTER).hazards == ("deletes_data",)
-    assert "deletes_data" not in AlterColumn("t", Column("a", "integer"), Column("a", "bigint")).hazards
+    assert DropTable("t", AFTER).hazards == ("deletes_data", "irreversible")
+    widen = AlterColumn("t", Column("a", "integer"), Column("a", "bigint")).hazards
+    assert "deletes_data" not in widen and "rewrites_table" in widen
+    assert AlterColumn("t", Column("a", "character varying(5)"), Column("a", "text")).hazards == ()
+
+
+@pytest.mark.parametrize("column,hazards", [
+    (Column("a", "text"), ()),
+    (Column("a", "integer", False), ("fails_on_existing_rows",)),
+    (Column("a", "integer", False, "0"), ()),
+    (Column("a", "timestamp with time zone", False, "now()"), ()),
+    (Column("a", "uuid", False, "gen_random_uuid()"), ("rewrites_table", "access_exclusive")),
+    (Column("a", "bigint", False, None, "d"), ("rewrites_table", "access_exclusive")),
+])
+def test_add_column_hazards(column: Column, hazards: tuple[str, ...]) -> None:
+    assert AddColumn("t", column).hazards == hazards

@@ -14,7 +14,9 @@ import pytest
 from schemadiff.errors import PolicyRefused
 from schemadiff.fingerprint import fingerprint, group_schemas
 from schemadiff.model import Column, Constraint, Index, SchemaModel, Table
-from schemadiff.plan import Plan, build_plan, check_policy
+from schemadiff.model import TableStats
+from schemadiff.plan import Plan, build_plan
+from schemadiff.policy import assess, check_policy
 from schemadiff.render.json import plan_dict, render_json
 from schemadiff.render.markdown import COMMENT_LIMIT, render_markdown
 from schemadiff.render.sql import render_sql
@@ -88,9 +90,28 @@ def test_policy_refuses_deletes_data_and_names_the_flag() -> None:
     plan = build_plan(group_schemas({"public": drift}), TARGET, template="public", pattern="x")
     with pytest.raises(PolicyRefused) as info:
         check_policy(plan, set())
-    assert str(info.value) == ("plan deletes data: marketplace_tasks.note (deletes_data); "
+    assert str(info.value) == ("plan refused: marketplace_tasks.note (deletes_data) on 1 schema(s): public; "
                                "re-run with --allow deletes_data if that is intended")
-    check_policy(plan, {"deletes_data"})
+    findings = check_policy(plan, {"deletes_data"})
+    assert [(f.hazard, f.refused) for f in findings] == [("deletes_data", False), ("irreversible", False)]
+
+
+def test_lock_hazards_are_refused_only_where_tables_are_large() -> None:
+    models = {"public": PREVIOUS, "user_1": PREVIOUS, "user_2": PREVIOUS, "user_12": PREVIOUS}
+    stats = {("user_12", "marketplace_tasks"): TableStats(rows=2_000_000), ("user_1", "marketplace_tasks"): TableStats(10)}
+    plan = build_plan(group_schemas(models, first="public"), TARGET, template="public", pattern="x",
+                      stats=stats, large_table_rows=1_000_000)
+    blocking = [f for f in assess(plan, set()) if f.hazard == "blocks_writes"]
+    assert [(f.name, f.schemas, f.large, f.refused) for f in blocking] == [
+        ("idx_marketplace_tasks_job_order", ("user_12",), True, True)]
+    assert blocking[0].where(plan.large_table_rows) == (
+        "1 schema(s) whose marketplace_tasks holds at least 1,000,000 rows: user_12")
+    with pytest.raises(PolicyRefused, match="re-run with --allow blocks_writes"):
+        check_policy(plan, set())
+    check_policy(plan, {"blocks_writes"})
+    small = build_plan(group_schemas(models, first="public"), TARGET, template="public", pattern="x", stats=stats,
+                       large_table_rows=5_000_000)
+    assert not any(f.refused for f in assess(small, set()))
 
 
 def test_json_has_the_documented_shape() -> None:

@@ -37,6 +37,7 @@ def test_tenant_script_pins_timeouts_search_path_and_ledger_in_one_transaction()
     assert script.split(";\n") == [
         "SET LOCAL lock_timeout = '3s'",
         "SET LOCAL statement_timeout = '0'",
+        "SET LOCAL synchronous_commit = 'off'",
         'SET LOCAL search_path = "User_9"',
         'ALTER TABLE "User_9".t ADD COLUMN b int',
         "INSERT INTO public.schemadiff_ledger (revision, schema_name, direction, from_fingerprint, to_fingerprint) "
