@@ -56,9 +56,10 @@ def column_sql(col: Column) -> str:
     return sql
 
 
-def index_sql(schema: str, table: str, index: Index) -> str:
+def index_sql(schema: str, table: str, index: Index, concurrently: bool = False) -> str:
     unique = "UNIQUE " if index.unique else ""
-    return f"CREATE {unique}INDEX {quote_ident(index.name)} ON {qualify(schema, table)} {index.source or index.tail}"
+    how = "CONCURRENTLY " if concurrently else ""
+    return f"CREATE {unique}INDEX {how}{quote_ident(index.name)} ON {qualify(schema, table)} {index.source or index.tail}"
 
 
 def _comment_sql(schema: str, table: str, column: str | None, text: str | None) -> str:
@@ -82,6 +83,7 @@ class _ColumnOp(Op):
 class _IndexOp(Op):
     table: str
     index: Index
+    online: bool = False  # CONCURRENTLY, outside the tenant's transaction
 
     @property
     def name(self) -> str:
@@ -92,6 +94,7 @@ class _IndexOp(Op):
 class _ConstraintOp(Op):
     table: str
     constraint: Constraint
+    online: bool = False  # added NOT VALID, validated in a transaction of its own
 
     @property
     def name(self) -> str:
@@ -279,16 +282,18 @@ class CreateIndex(_IndexOp):
 
     @property
     def hazards(self) -> tuple[str, ...]:
-        return (BLOCKS_WRITES, FAILS_ON_EXISTING_ROWS) if self.index.unique else (BLOCKS_WRITES,)
+        unique = (FAILS_ON_EXISTING_ROWS,) if self.index.unique else ()
+        return unique if self.online else (BLOCKS_WRITES, *unique)
 
     def sql(self, schema: str) -> list[str]:
-        return [index_sql(schema, self.table, self.index)]
+        return [index_sql(schema, self.table, self.index, self.online)]
 
     def reverse(self) -> Op:
-        return DropIndex(self.table, self.index)
+        return DropIndex(self.table, self.index, self.online)
 
     def describe(self) -> str:
-        return f"create {'unique ' if self.index.unique else ''}index {self.index.name} on {self.table} {self.index.tail}"
+        how = " concurrently" if self.online else ""
+        return f"create {'unique ' if self.index.unique else ''}index{how} {self.index.name} on {self.table} {self.index.tail}"
 
 
 @dataclass(frozen=True)
@@ -296,10 +301,12 @@ class DropIndex(_IndexOp):
     kind: ClassVar[str] = "drop_index"
 
     def sql(self, schema: str) -> list[str]:
+        if self.online:
+            return [f"DROP INDEX CONCURRENTLY IF EXISTS {qualify(schema, self.index.name)}"]
         return [f"DROP INDEX {qualify(schema, self.index.name)}"]
 
     def reverse(self) -> Op:
-        return CreateIndex(self.table, self.index)
+        return CreateIndex(self.table, self.index, self.online)
 
     def describe(self) -> str:
         invalid = " (INVALID)" if not self.index.valid else ""
@@ -312,6 +319,8 @@ class AddConstraint(_ConstraintOp):
 
     @property
     def hazards(self) -> tuple[str, ...]:
+        if self.online:  # the scan holds only SHARE UPDATE EXCLUSIVE: reads and writes go on
+            return (FAILS_ON_EXISTING_ROWS,)
         if self.constraint.kind in ("p", "u"):  # builds a unique index under ACCESS EXCLUSIVE
             return (ACCESS_EXCLUSIVE, BLOCKS_WRITES, FAILS_ON_EXISTING_ROWS)
         if self.constraint.kind == "f":  # SHARE ROW EXCLUSIVE on both tables while it scans
@@ -319,15 +328,19 @@ class AddConstraint(_ConstraintOp):
         return (ACCESS_EXCLUSIVE, FAILS_ON_EXISTING_ROWS, SCANS_TABLE)
 
     def sql(self, schema: str) -> list[str]:
-        return [f"ALTER TABLE {qualify(schema, self.table)} ADD CONSTRAINT "
-                f"{quote_ident(self.constraint.name)} {self.constraint.source or self.constraint.definition}"]
+        head = f"ALTER TABLE {qualify(schema, self.table)}"
+        add = f"{head} ADD CONSTRAINT {quote_ident(self.constraint.name)} {self.constraint.source or self.constraint.definition}"
+        if not self.online:
+            return [add]
+        return [f"{add} NOT VALID", f"{head} VALIDATE CONSTRAINT {quote_ident(self.constraint.name)}"]
 
     def reverse(self) -> Op:
-        return DropConstraint(self.table, self.constraint)
+        return DropConstraint(self.table, self.constraint, self.online)
 
     def describe(self) -> str:
         kind = {"p": "primary key", "u": "unique", "c": "check", "f": "foreign key", "x": "exclusion"}
-        return f"add {kind.get(self.constraint.kind, '')} constraint {self.constraint.name} on {self.table}"
+        how = " (NOT VALID, then VALIDATE)" if self.online else ""
+        return f"add {kind.get(self.constraint.kind, '')} constraint {self.constraint.name} on {self.table}{how}"
 
 
 @dataclass(frozen=True)
@@ -338,7 +351,7 @@ class DropConstraint(_ConstraintOp):
         return [f"ALTER TABLE {qualify(schema, self.table)} DROP CONSTRAINT {quote_ident(self.constraint.name)}"]
 
     def reverse(self) -> Op:
-        return AddConstraint(self.table, self.constraint)
+        return AddConstraint(self.table, self.constraint, self.online)
 
     def describe(self) -> str:
         return f"drop constraint {self.constraint.name} on {self.table}"

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from schemadiff.diff import Renames, diff_schema, reverse_ops
 from schemadiff.fingerprint import Group, fingerprint
 from schemadiff.model import SchemaModel, TableStats
+from schemadiff.online import make_online
 from schemadiff.ops import Op
 
 
@@ -81,7 +82,8 @@ class Plan:
 def build_plan(groups: list[Group], target: SchemaModel, *, template: str, pattern: str,
                renames: Renames | None = None, spec_path: str = "", spec_sha256: str = "",
                stats: Mapping[tuple[str, str], TableStats] | None = None,
-               large_table_rows: int = 100_000, allowed: tuple[str, ...] = ()) -> Plan:
+               large_table_rows: int = 100_000, allowed: tuple[str, ...] = (),
+               concurrent_indexes: frozenset[str] = frozenset()) -> Plan:
     target_fp = fingerprint(target)
     changed: list[GroupPlan] = []
     unchanged: list[str] = []
@@ -89,6 +91,7 @@ def build_plan(groups: list[Group], target: SchemaModel, *, template: str, patte
         ops = diff_schema(group.model, target, renames)
         if ops:
             large = _large_tables(group, target, stats or {}, large_table_rows)
+            ops = make_online(ops, {table for table, _ in large}, set(concurrent_indexes))
             changed.append(GroupPlan(group.fingerprint, group.schemas, tuple(ops), group.model, large))
         else:
             unchanged.extend(group.schemas)

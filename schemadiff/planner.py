@@ -64,7 +64,9 @@ def plan_from(loaded: LoadedSpec, tenants: Tenants, target: SchemaModel, allowed
     return build_plan(groups, target, template=spec.tenants.template, pattern=spec.tenants.pattern,
                       renames=spec_renames(loaded), spec_path=loaded.path, spec_sha256=loaded.sha256,
                       stats=tenants.stats, large_table_rows=spec.policy.large_table_rows,
-                      allowed=tuple(sorted(set(allowed) | set(spec.policy.allow))))
+                      allowed=tuple(sorted(set(allowed) | set(spec.policy.allow))),
+                      concurrent_indexes=frozenset(i for t in spec.tables.values()
+                                                   for i, index in t.indexes.items() if index.concurrently))
 
 
 def _embedded_dev_url() -> str:

@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import psycopg
 
@@ -21,12 +21,11 @@ from schemadiff.errors import SchemadiffError
 from schemadiff.fingerprint import fingerprint
 from schemadiff.introspect import introspect, list_tenants
 from schemadiff.model import SchemaModel
-from schemadiff.sqltext import quote_ident, quote_literal
+from schemadiff.tenant import PLACEHOLDER, run_tenant
+
+__all__ = ["PLACEHOLDER", "Job", "Options", "Work", "Report", "run", "preflight"]
 
 LOCK_KEY = (0x5D1F, 0x0001)  # pg_advisory_lock(int, int): "schemadiff", run lock
-PLACEHOLDER = "sdtenant__placeholder"
-RETRYABLE = (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected,
-             psycopg.errors.SerializationFailure)
 LEDGER_DDL = """CREATE TABLE IF NOT EXISTS public.schemadiff_ledger (
     revision text NOT NULL,
     schema_name text NOT NULL,
@@ -34,7 +33,9 @@ LEDGER_DDL = """CREATE TABLE IF NOT EXISTS public.schemadiff_ledger (
     from_fingerprint text NOT NULL,
     to_fingerprint text NOT NULL,
     applied_at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (revision, schema_name))"""
+    complete boolean NOT NULL DEFAULT true,
+    PRIMARY KEY (revision, schema_name));
+ALTER TABLE public.schemadiff_ledger ADD COLUMN IF NOT EXISTS complete boolean NOT NULL DEFAULT true"""
 
 Reporter = Callable[[str, int, int], None]
 
@@ -65,6 +66,9 @@ class Job:
     target: str
     target_model: SchemaModel | None
     sql: dict[str, tuple[tuple[str, ...], tuple[str, ...]]]  # fingerprint -> (upgrade, downgrade)
+    mid: str | None = None  # the target without its online parts: a tenant between phases
+    online_indexes: frozenset[str] = frozenset()
+    online_constraints: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,7 @@ class Work:
     schema: str
     from_fp: str  # the ledger's starting state
     statements: tuple[str, ...]
+    post_only: bool = False  # the transaction is done; only the online part remains
 
 
 @dataclass
@@ -134,6 +139,17 @@ def lock_holder(conn: psycopg.Connection) -> str:
     return f"pid {pid}, application '{app}', user {user}, since {since:%Y-%m-%d %H:%M:%S}"
 
 
+def without_online_parts(model: SchemaModel, job: Job) -> SchemaModel:
+    """The model with the revision's online indexes removed and its NOT VALID marks dropped."""
+    tables = []
+    for table in model.tables:
+        indexes = tuple(i for i in table.indexes if i.name not in job.online_indexes)
+        constraints = tuple(replace(c, definition=c.definition.removesuffix(" NOT VALID"))
+                            if c.name in job.online_constraints else c for c in table.constraints)
+        tables.append(replace(table, indexes=indexes, constraints=constraints))
+    return SchemaModel(tuple(tables))
+
+
 def read_states(conn: psycopg.Connection, job: Job) -> dict[str, tuple[str, SchemaModel]]:
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
@@ -146,21 +162,25 @@ def read_states(conn: psycopg.Connection, job: Job) -> dict[str, tuple[str, Sche
     return {s: (cache[m], m) for s, m in tenants.models.items()}
 
 
-def read_ledger(conn: psycopg.Connection, revision: str) -> dict[str, tuple[str, str]]:
-    rows = conn.execute("SELECT schema_name, direction, from_fingerprint FROM public.schemadiff_ledger "
+def read_ledger(conn: psycopg.Connection, revision: str) -> dict[str, tuple[str, str, bool]]:
+    rows = conn.execute("SELECT schema_name, direction, from_fingerprint, complete FROM public.schemadiff_ledger "
                         "WHERE revision = %s", (revision,)).fetchall()
-    return {r[0]: (r[1], r[2]) for r in rows}
+    return {r[0]: (r[1], r[2], r[3]) for r in rows}
 
 
 def preflight(conn: psycopg.Connection, job: Job, report: Report) -> list[Work]:
     """Classify every tenant before any change; unknown states stop the run here."""
     states = read_states(conn, job)
     ledger = read_ledger(conn, job.revision)
-    classify = _classify_upgrade if job.direction == "upgrade" else _classify_downgrade
+    mids: dict[SchemaModel, bool] = {}
+    template_from = ledger.get(job.template, ("", "", True))[1]
     work: list[Work] = []
     unknown: list[str] = []
-    for schema, (fp, _model) in states.items():
-        verdict = classify(job, schema, fp, ledger)
+    for schema, (fp, model) in states.items():
+        if job.mid is not None and model not in mids:
+            mids[model] = fingerprint(without_online_parts(model, job)) == job.mid
+        state = State(fp, mids.get(model, False), ledger.get(schema), template_from)
+        verdict = (classify_upgrade if job.direction == "upgrade" else classify_downgrade)(job, schema, state)
         if verdict is None:
             unknown.append(schema)
         elif isinstance(verdict, Work):
@@ -172,29 +192,42 @@ def preflight(conn: psycopg.Connection, job: Job, report: Report) -> list[Work]:
     return work
 
 
-def _classify_upgrade(job: Job, schema: str, fp: str, ledger: dict[str, tuple[str, str]]) -> Work | str | None:
-    if fp == job.target:
-        done = ledger.get(schema, ("", ""))[0] == "upgrade"
-        return "skip" if done else Work(schema, job.target, ())  # record that it needed nothing
-    if fp in job.sql:
-        return Work(schema, fp, job.sql[fp][0])
+@dataclass(frozen=True)
+class State:
+    fp: str
+    mid: bool  # equal to the target but for the revision's online parts
+    ledger: tuple[str, str, bool] | None  # (direction, from fingerprint, complete)
+    template_from: str = ""  # the template's starting state, from its ledger row
+
+
+def classify_upgrade(job: Job, schema: str, st: State) -> Work | str | None:
+    direction, from_fp, complete = st.ledger or ("", "", True)
+    if st.fp == job.target and direction == "upgrade":
+        return "skip" if complete else Work(schema, from_fp, job.sql[from_fp][0], post_only=True)
+    if st.fp == job.target:
+        return Work(schema, job.target, ())  # record that it needed nothing
+    if st.fp in job.sql:
+        return Work(schema, st.fp, job.sql[st.fp][0])
+    if st.mid and direction == "upgrade" and from_fp in job.sql:  # stopped between phases: finish
+        return Work(schema, from_fp, job.sql[from_fp][0], post_only=True)
     return None
 
 
-def _classify_downgrade(job: Job, schema: str, fp: str, ledger: dict[str, tuple[str, str]]) -> Work | str | None:
-    direction, from_fp = ledger.get(schema, ("", ""))
+def classify_downgrade(job: Job, schema: str, st: State) -> Work | str | None:
+    direction, from_fp, _complete = st.ledger or ("", "", True)
+    at_target = st.fp == job.target or st.mid
     if direction == "downgrade":
-        return "skip" if fp == from_fp else None
+        return "skip" if st.fp == from_fp else None
     if direction == "upgrade":
-        if from_fp == job.target and fp == job.target:
+        if from_fp == job.target and at_target:
             return Work(schema, from_fp, ())
-        return Work(schema, from_fp, job.sql[from_fp][1]) if fp == job.target and from_fp in job.sql else None
-    if fp != job.target:  # never upgraded by this revision
-        return "skip" if fp in job.sql else None
-    template_from = ledger.get(job.template, ("", ""))[1]  # created from the template after the upgrade
-    if template_from == job.target:
+        return Work(schema, from_fp, job.sql[from_fp][1]) if at_target and from_fp in job.sql else None
+    if not at_target:  # never upgraded by this revision
+        return "skip" if st.fp in job.sql else None
+    # at the target with no ledger row: created from the template after the upgrade; undo it alike
+    if st.template_from == job.target:
         return "skip"
-    return Work(schema, template_from, job.sql[template_from][1]) if template_from in job.sql else None
+    return Work(schema, st.template_from, job.sql[st.template_from][1]) if st.template_from in job.sql else None
 
 
 def _unknown_message(job: Job, unknown: list[str], states: dict[str, tuple[str, SchemaModel]]) -> str:
@@ -241,43 +274,3 @@ def _execute_all(url: str, job: Job, work: list[Work], options: Options, report:
     finally:
         for conn in connections:
             conn.close()
-
-
-def tenant_script(job: Job, item: Work, options: Options) -> str:
-    """One tenant's change and its ledger row, to run inside one transaction."""
-    schema = quote_ident(item.schema)
-    to_fp = job.target if job.direction == "upgrade" else item.from_fp
-    head = [f"SET LOCAL lock_timeout = {quote_literal(options.lock_timeout)}",
-            f"SET LOCAL statement_timeout = {quote_literal(options.statement_timeout)}",
-            f"SET LOCAL synchronous_commit = {quote_literal(options.synchronous_commit)}",
-            f"SET LOCAL search_path = {schema}"]
-    body = [s.replace(PLACEHOLDER, schema) for s in item.statements]
-    ledger = ("INSERT INTO public.schemadiff_ledger (revision, schema_name, direction, from_fingerprint, "
-              f"to_fingerprint) VALUES ({quote_literal(job.revision)}, {quote_literal(item.schema)}, "
-              f"{quote_literal(job.direction)}, {quote_literal(item.from_fp)}, {quote_literal(to_fp)}) "
-              "ON CONFLICT (revision, schema_name) DO UPDATE SET direction = excluded.direction, "
-              "from_fingerprint = excluded.from_fingerprint, to_fingerprint = excluded.to_fingerprint, "
-              "applied_at = now()")
-    return ";\n".join(head + body + [ledger])
-
-
-def run_tenant(conn: psycopg.Connection, job: Job, item: Work, options: Options) -> str | None:
-    """Run one tenant in one transaction, retrying lock timeouts; the error text or None."""
-    script = tenant_script(job, item, options)
-    for attempt in range(options.retries + 1):
-        try:
-            with conn.transaction():
-                conn.execute(script)
-            return None
-        except RETRYABLE as exc:
-            if attempt == options.retries:
-                return f"{_first_line(exc)} (after {options.retries + 1} attempts)"
-            time.sleep(options.backoff * 2 ** attempt)
-        except psycopg.Error as exc:
-            return _first_line(exc)
-    return "not attempted"
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

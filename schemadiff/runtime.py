@@ -22,14 +22,16 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from io import StringIO
 from typing import Any
 
 from schemadiff import db
 from schemadiff.errors import SchemadiffError
 from schemadiff.model import SchemaModel, model_from_dict
-from schemadiff.runner import PLACEHOLDER, Job, Options, Report, Reporter, run
+from schemadiff.fingerprint import fingerprint
+from schemadiff.online import online_names
+from schemadiff.runner import PLACEHOLDER, Job, Options, Report, Reporter, run, without_online_parts
 from schemadiff.sqltext import quote_ident
 
 __all__ = ["Tenants", "Group", "upgrade", "downgrade", "sql", "pg_type", "set_reporter", "last_report"]
@@ -115,13 +117,25 @@ def _run(direction: str, revision: str, tenants: Tenants, groups: list[Group], t
     if ctx.as_sql:
         raise SchemadiffError("schemadiff revisions cannot run in offline (--sql) mode: they read every "
                               "tenant's state first; use `schemadiff plan --format sql` for a script")
-    job = Job(revision, direction, tenants.template, tenants.pattern, tenants.tables, target,
-              _model(target_model), {g.fingerprint: (record(g.upgrade), record(g.downgrade)) for g in groups})
+    job = make_job(revision, direction, tenants, groups, target, target_model)
     bind = ctx.bind
     assert bind is not None
     url = db.to_libpq(bind.engine.url.render_as_string(hide_password=False))
     with ctx.autocommit_block():
         _last = run(url, job, options(), _reporter or _print_progress)
+
+
+def make_job(revision: str, direction: str, tenants: Tenants, groups: list[Group], target: str,
+             target_model: str) -> Job:
+    """Record every group's SQL once; work out the between-phases state of online changes."""
+    sql = {g.fingerprint: (record(g.upgrade), record(g.downgrade)) for g in groups}
+    indexes, constraints = online_names([s for up, down in sql.values() for s in up + down])
+    model = _model(target_model)
+    job = Job(revision, direction, tenants.template, tenants.pattern, tenants.tables, target, model, sql,
+              None, indexes, constraints)
+    if model is not None and (indexes or constraints):
+        job = replace(job, mid=fingerprint(without_online_parts(model, job)))
+    return job
 
 
 def _model(text: str) -> SchemaModel | None:

@@ -84,6 +84,8 @@ class IndexSpec(_Strict):
     unique: bool = False
     where: str | None = Field(None, description="predicate of a partial index")
     using: Literal["btree", "hash", "gin", "gist", "brin", "spgist"] = "btree"
+    concurrently: bool = Field(False, description="always build (and drop) it CONCURRENTLY, outside the "
+                               "tenant's transaction; done automatically on large tables")
 
     @model_validator(mode="after")
     def _has_keys(self) -> IndexSpec:

@@ -116,16 +116,21 @@ def _create_index(op: CreateIndex) -> list[str]:
         args.append(f"postgresql_using={m.group(1)!r}")
     if m.group(3):
         args.append(f"postgresql_where={_text(m.group(3))}")
+    if op.online:
+        args.append("postgresql_concurrently=True")
     return [f"op.create_index({', '.join(args)}, schema=schema)"]
 
 
 def _drop_index(op: DropIndex) -> list[str]:
-    return [f"op.drop_index({op.index.name!r}, table_name={op.table!r}, schema=schema)"]
+    online = ", postgresql_concurrently=True, if_exists=True" if op.online else ""
+    return [f"op.drop_index({op.index.name!r}, table_name={op.table!r}{online}, schema=schema)"]
 
 
 def _add_constraint(op: AddConstraint) -> list[str]:
     c: Constraint = op.constraint
     text = c.source or c.definition
+    if op.online:
+        return _execute(op)
     if c.kind == "c" and text.startswith("CHECK (") and text.endswith(")") and "NOT VALID" not in text:
         return [f"op.create_check_constraint({c.name!r}, {op.table!r}, {_text(text[7:-1])}, schema=schema)"]
     keys = _KEYS.match(text)

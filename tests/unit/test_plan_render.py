@@ -99,19 +99,34 @@ def test_policy_refuses_deletes_data_and_names_the_flag() -> None:
 def test_lock_hazards_are_refused_only_where_tables_are_large() -> None:
     models = {"public": PREVIOUS, "user_1": PREVIOUS, "user_2": PREVIOUS, "user_12": PREVIOUS}
     stats = {("user_12", "marketplace_tasks"): TableStats(rows=2_000_000), ("user_1", "marketplace_tasks"): TableStats(10)}
-    plan = build_plan(group_schemas(models, first="public"), TARGET, template="public", pattern="x",
+    uuid = Column("token", "uuid", False, "gen_random_uuid()")
+    target = SchemaModel((Table("marketplace_tasks", (ID, JOB, ORDER, uuid), (IDX,), (PKEY,)),))
+    plan = build_plan(group_schemas(models, first="public"), target, template="public", pattern="x",
                       stats=stats, large_table_rows=1_000_000)
-    blocking = [f for f in assess(plan, set()) if f.hazard == "blocks_writes"]
-    assert [(f.name, f.schemas, f.large, f.refused) for f in blocking] == [
-        ("idx_marketplace_tasks_job_order", ("user_12",), True, True)]
-    assert blocking[0].where(plan.large_table_rows) == (
+    rewriting = [f for f in assess(plan, set()) if f.hazard == "rewrites_table"]
+    assert [(f.name, f.schemas, f.large, f.refused) for f in rewriting] == [("token", ("user_12",), True, True)]
+    assert rewriting[0].where(plan.large_table_rows) == (
         "1 schema(s) whose marketplace_tasks holds at least 1,000,000 rows: user_12")
-    with pytest.raises(PolicyRefused, match="re-run with --allow blocks_writes"):
+    with pytest.raises(PolicyRefused, match="re-run with --allow rewrites_table,access_exclusive if"):
         check_policy(plan, set())
-    check_policy(plan, {"blocks_writes"})
-    small = build_plan(group_schemas(models, first="public"), TARGET, template="public", pattern="x", stats=stats,
+    check_policy(plan, {"rewrites_table", "access_exclusive"})
+    small = build_plan(group_schemas(models, first="public"), target, template="public", pattern="x", stats=stats,
                        large_table_rows=5_000_000)
     assert not any(f.refused for f in assess(small, set()))
+
+
+def test_indexes_on_large_tables_are_built_concurrently() -> None:
+    stats = {("user_12", "marketplace_tasks"): TableStats(rows=2_000_000)}
+    plan = build_plan(group_schemas({"user_1": PREVIOUS, "user_12": PREVIOUS}), TARGET, template="public",
+                      pattern="x", stats=stats, large_table_rows=1_000_000)
+    [create] = [op for op in plan.groups[0].ops if op.kind == "create_index"]
+    assert create.sql("user_12") == [
+        "CREATE INDEX CONCURRENTLY idx_marketplace_tasks_job_order ON user_12.marketplace_tasks USING btree (job_id, step_order)"]
+    assert "blocks_writes" not in create.hazards
+    assert create.reverse().sql("user_12") == ["DROP INDEX CONCURRENTLY IF EXISTS user_12.idx_marketplace_tasks_job_order"]
+    plain = build_plan(group_schemas({"user_1": PREVIOUS}), TARGET, template="public", pattern="x",
+                       concurrent_indexes=frozenset({"idx_marketplace_tasks_job_order"}))
+    assert "CONCURRENTLY" in plain.groups[0].ops[-1].sql("user_1")[0]
 
 
 def test_json_has_the_documented_shape() -> None:

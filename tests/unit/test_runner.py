@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from schemadiff.runner import Job, Options, Work, _classify_downgrade, _classify_upgrade, tenant_script
+from schemadiff.runner import Job, Options, State, Work, classify_downgrade, classify_upgrade
+from schemadiff.tenant import tenant_script
 
 UP, DOWN = ("ALTER TABLE sdtenant__placeholder.t ADD COLUMN b int",), ("ALTER TABLE sdtenant__placeholder.t DROP COLUMN b",)
 
@@ -12,36 +13,63 @@ def job(direction: str) -> Job:
                {"START_A": (UP, DOWN), "START_B": ((), ())})
 
 
+def st(fp: str, ledger: tuple[str, str, bool] | None = None, mid: bool = False) -> State:
+    return State(fp, mid, ledger, template_from="START_A")
+
+
 def test_upgrade_runs_known_states_skips_done_and_stops_on_unknown() -> None:
     j = job("upgrade")
-    assert _classify_upgrade(j, "user_1", "START_A", {}) == Work("user_1", "START_A", UP)
-    assert _classify_upgrade(j, "user_2", "TARGET", {"user_2": ("upgrade", "START_A")}) == "skip"
-    assert _classify_upgrade(j, "user_3", "TARGET", {}) == Work("user_3", "TARGET", ())  # ledger: needed nothing
-    assert _classify_upgrade(j, "user_4", "OTHER", {}) is None
+    assert classify_upgrade(j, "user_1", st("START_A")) == Work("user_1", "START_A", UP)
+    assert classify_upgrade(j, "user_2", st("TARGET", ("upgrade", "START_A", True))) == "skip"
+    assert classify_upgrade(j, "user_3", st("TARGET")) == Work("user_3", "TARGET", ())  # ledger: needed nothing
+    assert classify_upgrade(j, "user_4", st("OTHER")) is None
+
+
+def test_upgrade_finishes_the_online_part_of_an_interrupted_tenant() -> None:
+    j = job("upgrade")
+    started = ("upgrade", "START_A", False)
+    assert classify_upgrade(j, "user_1", st("TARGET", started)) == Work("user_1", "START_A", UP, post_only=True)
+    assert classify_upgrade(j, "user_1", st("MID", started, mid=True)) == Work("user_1", "START_A", UP, post_only=True)
+    assert classify_upgrade(j, "user_1", st("MID", None, mid=True)) is None  # no ledger row: not ours
 
 
 def test_downgrade_uses_the_ledger_and_treats_new_tenants_like_the_template() -> None:
     j = job("downgrade")
-    ledger = {"public": ("upgrade", "START_A"), "user_1": ("upgrade", "START_B"), "user_2": ("downgrade", "START_A")}
-    assert _classify_downgrade(j, "user_1", "TARGET", ledger) == Work("user_1", "START_B", ())
-    assert _classify_downgrade(j, "public", "TARGET", ledger) == Work("public", "START_A", DOWN)
-    assert _classify_downgrade(j, "user_2", "START_A", ledger) == "skip"  # already downgraded
-    assert _classify_downgrade(j, "user_2", "TARGET", ledger) is None  # ledger and state disagree
-    assert _classify_downgrade(j, "user_9", "TARGET", ledger) == Work("user_9", "START_A", DOWN)
-    assert _classify_downgrade(j, "user_8", "START_B", ledger) == "skip"  # never upgraded
-    assert _classify_downgrade(j, "user_7", "OTHER", ledger) is None
+    assert classify_downgrade(j, "user_1", st("TARGET", ("upgrade", "START_B", True))) == Work("user_1", "START_B", ())
+    assert classify_downgrade(j, "public", st("TARGET", ("upgrade", "START_A", True))) == Work("public", "START_A", DOWN)
+    assert classify_downgrade(j, "public", st("MID", ("upgrade", "START_A", False), mid=True)) == Work("public", "START_A", DOWN)
+    assert classify_downgrade(j, "user_2", st("START_A", ("downgrade", "START_A", True))) == "skip"  # already done
+    assert classify_downgrade(j, "user_2", st("TARGET", ("downgrade", "START_A", True))) is None  # disagree
+    assert classify_downgrade(j, "user_9", st("TARGET")) == Work("user_9", "START_A", DOWN)
+    assert classify_downgrade(j, "user_8", st("START_B")) == "skip"  # never upgraded
+    assert classify_downgrade(j, "user_7", st("OTHER")) is None
 
 
 def test_tenant_script_pins_timeouts_search_path_and_ledger_in_one_transaction() -> None:
-    script = tenant_script(job("upgrade"), Work("User_9", "START_A", UP), Options(lock_timeout="3s"))
+    script = tenant_script(job("upgrade"), Work("User_9", "START_A", UP), Options(lock_timeout="3s"), UP, True)
     assert script.split(";\n") == [
         "SET LOCAL lock_timeout = '3s'",
         "SET LOCAL statement_timeout = '0'",
         "SET LOCAL synchronous_commit = 'off'",
         'SET LOCAL search_path = "User_9"',
         'ALTER TABLE "User_9".t ADD COLUMN b int',
-        "INSERT INTO public.schemadiff_ledger (revision, schema_name, direction, from_fingerprint, to_fingerprint) "
-        "VALUES ('rev1', 'User_9', 'upgrade', 'START_A', 'TARGET') ON CONFLICT (revision, schema_name) DO UPDATE "
-        "SET direction = excluded.direction, from_fingerprint = excluded.from_fingerprint, "
-        "to_fingerprint = excluded.to_fingerprint, applied_at = now()",
+        "INSERT INTO public.schemadiff_ledger (revision, schema_name, direction, from_fingerprint, to_fingerprint, "
+        "complete) VALUES ('rev1', 'User_9', 'upgrade', 'START_A', 'TARGET', true) ON CONFLICT (revision, "
+        "schema_name) DO UPDATE SET direction = excluded.direction, from_fingerprint = excluded.from_fingerprint, "
+        "to_fingerprint = excluded.to_fingerprint, complete = excluded.complete, applied_at = now()",
     ]
+
+
+def test_online_statements_are_split_into_phases() -> None:
+    from schemadiff.online import online_names, split_phases
+
+    statements = ("DROP INDEX CONCURRENTLY IF EXISTS s.old_ix", "ALTER TABLE s.t ADD COLUMN b int",
+                  "ALTER TABLE s.t ADD CONSTRAINT ck CHECK (b > 0) NOT VALID", 'CREATE INDEX CONCURRENTLY "Ix" ON s.t (b)',
+                  "ALTER TABLE s.t VALIDATE CONSTRAINT ck", "COMMENT ON TABLE s.t IS 'x'")
+    assert split_phases(statements) == (
+        ("DROP INDEX CONCURRENTLY IF EXISTS s.old_ix",),
+        ("ALTER TABLE s.t ADD COLUMN b int", "ALTER TABLE s.t ADD CONSTRAINT ck CHECK (b > 0) NOT VALID",
+         "COMMENT ON TABLE s.t IS 'x'"),
+        ('CREATE INDEX CONCURRENTLY "Ix" ON s.t (b)', "ALTER TABLE s.t VALIDATE CONSTRAINT ck"),
+    )
+    assert online_names(list(statements)) == (frozenset({"old_ix", "Ix"}), frozenset({"ck"}))
