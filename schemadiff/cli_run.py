@@ -118,6 +118,11 @@ def _run_revisions(label: str, question: str, run: Callable[[object, str, object
             outcome = run(cfg, url, options, report)
         _summary(outcome)
     except SchemadiffError as exc:
+        failed_report = getattr(exc, "report", None)
+        if failed_report is not None:
+            from schemadiff.apply import Outcome
+
+            _summary(Outcome([failed_report]))
         raise _fail(exc, url) from None
 
 

@@ -15,6 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from schemadiff.online import split_phases
 from schemadiff.plan import GroupPlan, LintFinding, Plan
 from schemadiff.render.common import group_sql
 
@@ -49,13 +50,21 @@ def lint_plan(plan: Plan, exclude: set[str]) -> list[LintFinding]:
 def _lint_group(binary: str, n: int, group: GroupPlan, exclude: set[str]) -> list[LintFinding]:
     schema = group.schemas[0]
     statements = group_sql(group, schema)
-    lines = ["BEGIN;", "SET LOCAL lock_timeout = '2s';", "SET LOCAL statement_timeout = '0';"]
+    before, inside, after = split_phases(tuple(statements))
+    lines = ["SET lock_timeout = '2s';", "SET statement_timeout = '0';"]
     owner: dict[int, int] = {}  # 0-based line → statement index
-    for i, statement in enumerate(statements):
-        for _ in (statement + ";").splitlines():
-            owner[len(lines)] = i
-            lines.append(_)
+
+    def add(phase: tuple[str, ...]) -> None:
+        for statement in phase:
+            for line in (statement + ";").splitlines():
+                owner[len(lines)] = statements.index(statement)
+                lines.append(line)
+
+    add(before)
+    lines.append("BEGIN;")
+    add(inside)
     lines.append("COMMIT;")
+    add(after)
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as handle:
         handle.write("\n".join(lines) + "\n")
         path = handle.name

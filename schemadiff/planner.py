@@ -37,9 +37,10 @@ def make_plan(loaded: LoadedSpec, url: str, dev_url: str | None = None,
     try:
         with db.connect(url) as conn:
             schemas, tenants = read_tenants(conn, loaded)
-            if not schemas:
-                notice(f"no schema matches the template '{loaded.spec.tenants.template}' "
-                       f"or the pattern '{loaded.spec.tenants.pattern}'")
+            if not [s for s in schemas if s != loaded.spec.tenants.template]:
+                raise SchemadiffError(f"{loaded.where(('tenants', 'pattern'))}: '{loaded.spec.tenants.pattern}' "
+                                      "matches no schema in the database; fix the pattern (it must match "
+                                      "whole names) or point --database-url at the right database")
             target = target_model(conn, loaded, lambda: db.connect(dev_url or _embedded_dev_url()), notice)
     except psycopg.Error as exc:
         raise DatabaseError(db.redact(f"database error: {str(exc).strip().splitlines()[0]}", url)) from None

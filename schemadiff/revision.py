@@ -20,6 +20,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 def init_environment(root: Path, script_location: str = "migrations") -> list[Path]:
     """Create alembic.ini, env.py, script.py.mako and versions/ where absent; the paths created."""
     created: list[Path] = []
+    root.mkdir(parents=True, exist_ok=True)
     ini = root / "alembic.ini"
     if not ini.exists():
         text = (TEMPLATES / "alembic.ini").read_text()

@@ -102,6 +102,7 @@ def run(url: str, job: Job, options: Options, reporter: Reporter | None = None) 
     with db.connect(url, autocommit=True) as coordinator:
         acquire_lock(coordinator, options.lock_wait)
         try:
+            check_privileges(coordinator, job)
             coordinator.execute(LEDGER_DDL)
             work = preflight(coordinator, job, report)
             _execute_all(url, job, work, options, report, reporter)
@@ -160,6 +161,38 @@ def read_states(conn: psycopg.Connection, job: Job) -> dict[str, tuple[str, Sche
         if model not in cache:
             cache[model] = fingerprint(model)
     return {s: (cache[m], m) for s, m in tenants.models.items()}
+
+
+PRIVILEGES_SQL = """
+SELECT n.nspname, c.relname, pg_catalog.pg_get_userbyid(c.relowner)
+FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = ANY(%(schemas)s) AND c.relname = ANY(%(tables)s) AND c.relkind IN ('r', 'p')
+  AND NOT pg_catalog.pg_has_role(current_user, c.relowner, 'USAGE')
+ORDER BY 1, 2"""
+
+
+def check_privileges(conn: psycopg.Connection, job: Job) -> None:
+    """Before any DDL anywhere: the role must own (or be a member of the owner of) every managed
+    table, may create in every tenant schema, and may write the ledger."""
+    schemas = list_tenants(conn, job.template, job.pattern)
+    problems = [f"{s}.{t}: ALTER TABLE needs ownership; the owner is {owner}"
+                for s, t, owner in conn.execute(PRIVILEGES_SQL, {"schemas": schemas, "tables": list(job.tables)})]
+    problems += [f"{s}: CREATE on the schema is needed for new indexes and tables"
+                 for (s,) in conn.execute("SELECT unnest(%s::text[]) EXCEPT SELECT nspname FROM pg_namespace "
+                                          "WHERE has_schema_privilege(oid, 'CREATE')", (schemas,))]
+    ledger = conn.execute("SELECT to_regclass('public.schemadiff_ledger') IS NOT NULL").fetchone()
+    ledger_ok = conn.execute(
+        "SELECT CASE WHEN to_regclass('public.schemadiff_ledger') IS NULL "
+        "THEN has_schema_privilege('public', 'CREATE') "
+        "ELSE has_table_privilege('public.schemadiff_ledger', 'SELECT, INSERT, UPDATE') END").fetchone()
+    if not (ledger_ok and ledger_ok[0]):
+        what = "INSERT and UPDATE on public.schemadiff_ledger" if ledger and ledger[0] else "CREATE on schema public"
+        problems.append(f"the ledger: {what} is needed")
+    if problems:
+        user = conn.execute("SELECT current_user").fetchone()
+        shown = "; ".join(sorted(problems)[:10]) + (f"; … and {len(problems) - 10} more" if len(problems) > 10 else "")
+        raise RunFailed(f"role {user[0] if user else '?'} lacks privileges for {len(problems)} object(s); "
+                        f"nothing was changed: {shown}")
 
 
 def read_ledger(conn: psycopg.Connection, revision: str) -> dict[str, tuple[str, str, bool]]:

@@ -256,6 +256,11 @@ def _or_none(model: type[BaseModel], raw: Any) -> Any:
 
 def semantic_problems(spec: Spec, located: Located) -> list[SpecProblem]:
     problems: list[SpecProblem] = []
+    system = [s for s in ("pg_catalog", "information_schema", "pg_toast", "public_pg_temp")
+              if s.startswith(("pg_", "information")) and re.fullmatch(spec.tenants.pattern, s)]
+    if system:
+        problems.append(located.problem(("tenants", "pattern"), f"pattern matches the system schema "
+                                        f"{system[0]}; system schemas are never tenants: narrow the pattern"))
     for name, table in spec.tables.items():
         problems += table_problems(name, table, located)
     problems += _name_clashes(spec, located)

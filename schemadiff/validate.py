@@ -21,6 +21,7 @@ from schemadiff import db
 from schemadiff.fingerprint import fingerprint
 from schemadiff.introspect import introspect
 from schemadiff.model import SchemaModel
+from schemadiff.online import split_phases
 from schemadiff.ops import CreateTable
 from schemadiff.plan import Plan
 from schemadiff.runtime import record
@@ -113,11 +114,17 @@ def reset(url: str) -> None:
 
 
 def run_statements(url: str, statements: tuple[str, ...]) -> None:
-    with db.connect(url) as conn:
+    """In the runtime's phases: online drops, one transaction, online builds and validations."""
+    before, inside, after = split_phases(statements)
+    with db.connect(url, autocommit=True) as conn:
         conn.execute(f"SET search_path = {SCHEMA}")
-        for statement in statements:
+        for statement in before:
             conn.execute(statement.replace(PLACEHOLDER, quote_ident(SCHEMA)))
-        conn.commit()
+        with conn.transaction():
+            for statement in inside:
+                conn.execute(statement.replace(PLACEHOLDER, quote_ident(SCHEMA)))
+        for statement in after:
+            conn.execute(statement.replace(PLACEHOLDER, quote_ident(SCHEMA)))
 
 
 def migra_sql(a: str, b: str) -> str:

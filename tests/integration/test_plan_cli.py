@@ -159,6 +159,29 @@ def test_spec_sql_rejected_by_postgresql_points_at_the_table(fresh_db: str, tmp_
     spec = tmp_path / "schema.yaml"
     spec.write_text("version: 1\ntenants: {pattern: '^user_[0-9]+$'}\ntables:\n  t:\n"
                     "    columns:\n      a: {type: integer, default_sql: nwo()}\n")
+    execute(fresh_db, "CREATE SCHEMA user_1")
     result = run_cli("plan", "--spec", spec, "--database-url", fresh_db)
     assert result.exit_code == 1
     assert result.stderr.startswith(f"error: {spec}:5:5: tables.t: PostgreSQL rejects table 't': function nwo() does not exist")
+
+
+def test_a_pattern_that_matches_nothing_is_one_clear_line(fresh_db: str, tmp_path: Path) -> None:
+    spec = tmp_path / "schema.yaml"
+    spec.write_text("version: 1\ntenants: {pattern: '^customer_[0-9]+$'}\ntables:\n  t:\n"
+                    "    columns:\n      a: {type: integer}\n")
+    result = run_cli("plan", "--spec", spec, "--database-url", fresh_db)
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        f"error: {spec}:2:20: tenants.pattern: '^customer_[0-9]+$' matches no schema in the database; fix the "
+        "pattern (it must match whole names) or point --database-url at the right database"]
+
+
+def test_a_pattern_matching_system_schemas_is_a_spec_error(tmp_path: Path) -> None:
+    spec = tmp_path / "schema.yaml"
+    spec.write_text("version: 1\ntenants: {pattern: '^(pg_.*|user_[0-9]+)$'}\ntables:\n  t:\n"
+                    "    columns:\n      a: {type: integer}\n")
+    result = run_cli("validate", "--spec", spec)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        f"{spec}:2:20: tenants.pattern: pattern matches the system schema pg_catalog; system schemas are "
+        "never tenants: narrow the pattern")
