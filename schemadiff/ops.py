@@ -43,6 +43,15 @@ class Op:
         raise NotImplementedError
 
 
+AFTER_MARK = "/* schemadiff: after the transaction */ "
+NOT_NULL_CHECK_PREFIX = "sd_nn_"
+
+
+def not_null_check_name(table: str, column: str) -> str:
+    """The temporary CHECK behind an online SET NOT NULL (within PostgreSQL's 63 bytes)."""
+    return (NOT_NULL_CHECK_PREFIX + f"{table}_{column}").encode("utf-8")[:63].decode("utf-8", "ignore")
+
+
 def column_sql(col: Column) -> str:
     sql = f"{quote_ident(col.name)} {col.type}"
     if col.identity:
@@ -216,6 +225,7 @@ class AlterColumn(Op):
     table: str
     old: Column
     new: Column
+    online: bool = False  # SET NOT NULL through CHECK … NOT VALID, VALIDATE, SET NOT NULL, drop the check
 
     @property
     def name(self) -> str:
@@ -230,7 +240,7 @@ class AlterColumn(Op):
             if not is_binary_coercible(self.old.type, self.new.type):
                 out += [REWRITES_TABLE, ACCESS_EXCLUSIVE]
         if self.old.nullable and not self.new.nullable:
-            out += [SCANS_TABLE, ACCESS_EXCLUSIVE, FAILS_ON_EXISTING_ROWS]
+            out += [FAILS_ON_EXISTING_ROWS] if self.online else [SCANS_TABLE, ACCESS_EXCLUSIVE, FAILS_ON_EXISTING_ROWS]
         return tuple(sorted(set(out)))
 
     def sql(self, schema: str) -> list[str]:
@@ -245,11 +255,21 @@ class AlterColumn(Op):
             out.append(f"{head} TYPE {new.type} USING {quote_ident(new.name)}::{new.type}")
         if new.default is not None and old.default != new.default:
             out.append(f"{head} SET DEFAULT {new.default}")
-        if old.nullable != new.nullable:
+        if old.nullable != new.nullable and self.online and not new.nullable:
+            out += self._online_not_null(schema, head)
+        elif old.nullable != new.nullable:
             out.append(f"{head} {'DROP' if new.nullable else 'SET'} NOT NULL")
         if new.identity and old.identity != new.identity:
             out += self._add_identity(schema, head)
         return out
+
+    def _online_not_null(self, schema: str, head: str) -> list[str]:
+        """PostgreSQL 12+ skips the SET NOT NULL scan when a validated CHECK proves it."""
+        table, check = qualify(schema, self.table), quote_ident(not_null_check_name(self.table, self.new.name))
+        return [f"ALTER TABLE {table} ADD CONSTRAINT {check} CHECK ({quote_ident(self.new.name)} IS NOT NULL) NOT VALID",
+                f"ALTER TABLE {table} VALIDATE CONSTRAINT {check}",
+                f"{AFTER_MARK}{head} SET NOT NULL",
+                f"{AFTER_MARK}ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {check}"]
 
     def _add_identity(self, schema: str, head: str) -> list[str]:
         kind = "ALWAYS" if self.new.identity == "a" else "BY DEFAULT"
@@ -261,7 +281,7 @@ class AlterColumn(Op):
                 f"coalesce(max({column}), 0) + 1, false) FROM {table}"]
 
     def reverse(self) -> Op:
-        return AlterColumn(self.table, self.new, self.old)
+        return AlterColumn(self.table, self.new, self.old, self.online)
 
     def describe(self) -> str:
         changes = []

@@ -21,6 +21,7 @@ from schemadiff.errors import SchemadiffError
 from schemadiff.fingerprint import fingerprint
 from schemadiff.introspect import introspect, list_tenants
 from schemadiff.model import SchemaModel
+from schemadiff.ops import NOT_NULL_CHECK_PREFIX
 from schemadiff.tenant import PLACEHOLDER, run_tenant
 
 __all__ = ["PLACEHOLDER", "Job", "Options", "Work", "Report", "run", "preflight"]
@@ -69,6 +70,7 @@ class Job:
     mid: str | None = None  # the target without its online parts: a tenant between phases
     online_indexes: frozenset[str] = frozenset()
     online_constraints: frozenset[str] = frozenset()
+    online_not_null: frozenset[tuple[str, str]] = frozenset()  # (table, column) made NOT NULL online
 
 
 @dataclass(frozen=True)
@@ -146,8 +148,11 @@ def without_online_parts(model: SchemaModel, job: Job) -> SchemaModel:
     for table in model.tables:
         indexes = tuple(i for i in table.indexes if i.name not in job.online_indexes)
         constraints = tuple(replace(c, definition=c.definition.removesuffix(" NOT VALID"))
-                            if c.name in job.online_constraints else c for c in table.constraints)
-        tables.append(replace(table, indexes=indexes, constraints=constraints))
+                            if c.name in job.online_constraints else c for c in table.constraints
+                            if not (job.online_not_null and c.name.startswith(NOT_NULL_CHECK_PREFIX)))
+        columns = tuple(replace(c, nullable=False) if (table.name, c.name) in job.online_not_null else c
+                        for c in table.columns)
+        tables.append(replace(table, indexes=indexes, constraints=constraints, columns=columns))
     return SchemaModel(tuple(tables))
 
 

@@ -30,7 +30,7 @@ from schemadiff import db
 from schemadiff.errors import SchemadiffError
 from schemadiff.model import SchemaModel, model_from_dict
 from schemadiff.fingerprint import fingerprint
-from schemadiff.online import online_names
+from schemadiff.online import online_names, online_not_null
 from schemadiff.runner import PLACEHOLDER, Job, Options, Report, Reporter, run, without_online_parts
 from schemadiff.sqltext import quote_ident
 
@@ -129,11 +129,13 @@ def make_job(revision: str, direction: str, tenants: Tenants, groups: list[Group
              target_model: str) -> Job:
     """Record every group's SQL once; work out the between-phases state of online changes."""
     sql = {g.fingerprint: (record(g.upgrade), record(g.downgrade)) for g in groups}
-    indexes, constraints = online_names([s for up, down in sql.values() for s in up + down])
+    statements = [s for up, down in sql.values() for s in up + down]
+    indexes, constraints = online_names(statements)
+    not_null = online_not_null(statements)
     model = _model(target_model)
     job = Job(revision, direction, tenants.template, tenants.pattern, tenants.tables, target, model, sql,
-              None, indexes, constraints)
-    if model is not None and (indexes or constraints):
+              None, indexes, constraints, not_null)
+    if model is not None and (indexes or constraints or not_null):
         job = replace(job, mid=fingerprint(without_online_parts(model, job)))
     return job
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import psycopg
 
-from schemadiff.online import concurrent_index_name, split_phases
+from schemadiff.online import concurrent_index_name, split_phases, validated_constraint
 from schemadiff.sqltext import quote_ident, quote_literal
 
 if TYPE_CHECKING:
@@ -81,6 +81,8 @@ def _online(conn: psycopg.Connection, item: Work, options: Options, statements: 
             statement = raw.replace(PLACEHOLDER, schema)
             if statement.lstrip().upper().startswith("CREATE") and " CONCURRENTLY " in statement.upper():
                 _build_index(conn, item.schema, statement, options)
+            elif (name := validated_constraint(statement)) and not constraint_exists(conn, item.schema, name):
+                continue  # a rerun after the temporary check of an online SET NOT NULL was dropped
             else:
                 _retrying(options, lambda s=statement: conn.execute(s))  # type: ignore[misc]
     finally:
@@ -103,6 +105,12 @@ def _build_index(conn: psycopg.Connection, schema: str, statement: str, options:
         if index_validity(conn, schema, name) is False:
             conn.execute(drop)
         raise
+
+
+def constraint_exists(conn: psycopg.Connection, schema: str, name: str) -> bool:
+    row = conn.execute("SELECT 1 FROM pg_catalog.pg_constraint c JOIN pg_catalog.pg_namespace n "
+                       "ON n.oid = c.connamespace WHERE n.nspname = %s AND c.conname = %s", (schema, name)).fetchone()
+    return row is not None
 
 
 def index_validity(conn: psycopg.Connection, schema: str, name: str) -> bool | None:

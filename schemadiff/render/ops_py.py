@@ -41,14 +41,22 @@ def py_type(pg: str) -> str:
     return f"runtime.pg_type({pg!r})"
 
 
+_BIND = re.compile(r"(?<![:\w\\]):(?=\w+(?!:))")  # SQLAlchemy's own bind-parameter pattern
+
+
+def escape_binds(sql: str) -> str:
+    """``sa.text`` (and ``op.execute``) read ``:name`` as a bind parameter: escape it as ``\\:``."""
+    return _BIND.sub(r"\\:", sql)
+
+
 def _text(expr: str | None) -> str:
-    return "None" if expr is None else f"sa.text({expr!r})"
+    return "None" if expr is None else f"sa.text({escape_binds(expr)!r})"
 
 
 def _execute(op: Op) -> list[str]:
     out = []
     for statement in op.sql(PLACEHOLDER):
-        templated = statement.replace(quote_ident(PLACEHOLDER), "{schema}")
+        templated = escape_binds(statement.replace(quote_ident(PLACEHOLDER), "{schema}"))
         out.append(f"op.execute(runtime.sql(schema, {templated!r}))")
     return out
 
@@ -86,7 +94,7 @@ def _rename_column(op: RenameColumn) -> list[str]:
 
 
 def _alter_column(op: AlterColumn) -> list[str]:
-    if op.old.identity != op.new.identity:
+    if op.old.identity != op.new.identity or (op.online and op.old.nullable and not op.new.nullable):
         return _execute(op)
     old, new = op.old, op.new
     head = f"op.alter_column({op.table!r}, {new.name!r}, "

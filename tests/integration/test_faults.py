@@ -202,9 +202,10 @@ def test_5_statement_timeout_cancels_a_long_validation(fresh_db: str, spec_path:
     ini = project / "alembic.ini"
     result = run_cli("apply", "--spec", spec, "--database-url", fresh_db, "--config", ini, "--yes",
                      "--statement-timeout", "1500ms")  # the validation on user_2 takes several seconds
-    assert result.exit_code == 1
-    assert "user_2: canceling statement due to statement timeout" in result.stderr
-    assert "3 applied, 0 skipped, 1 failed" in result.stdout
+    shown = result.stdout + result.stderr
+    assert result.exit_code == 1, shown
+    assert "user_2: canceling statement due to statement timeout" in result.stderr, shown
+    assert "3 applied, 0 skipped, 1 failed" in result.stdout, shown
     definition = query(fresh_db, "SELECT pg_get_constraintdef(c.oid) FROM pg_constraint c JOIN pg_namespace n "
                                  "ON n.oid = c.connamespace WHERE n.nspname = 'user_2' AND conname = 'ck_marketplace_tasks_digest'")
     assert definition[0][0].endswith("NOT VALID")  # the validation was rolled back; the rows are untouched
@@ -290,3 +291,35 @@ def test_8_a_million_rows_under_constant_writes(fresh_db: str, spec_path: Path, 
     longest = max(gaps)
     print(f"longest write stall during the upgrade: {longest * 1000:.0f} ms over {len(gaps)} writes")
     assert longest < 2.0  # the default lock_timeout bounds any wait the change can impose
+
+
+def test_online_not_null_on_a_large_table_resumes_between_phases(fresh_db: str, spec_path: Path, server_url: str,
+                                                                  tmp_path: Path) -> None:
+    text = spec_path.read_text().replace("error_message: {type: text}",
+                                         "error_message: {type: text, nullable: false, default: ''}")
+    spec = tmp_path / "schema.yaml"
+    spec.write_text(text)
+    schemas = seed(fresh_db, spec_path, tenants=3, big={"user_1": 150_000})
+    execute(fresh_db, *[f"UPDATE {s}.marketplace_tasks SET error_message = '' WHERE error_message IS NULL" for s in schemas],
+            "ANALYZE")
+    project = make_project(tmp_path / "p")
+    revision = write_revision(project, spec, fresh_db, server_url, "error message required").read_text()
+    assert "CHECK (error_message IS NOT NULL) NOT VALID" in revision
+    assert "/* schemadiff: after the transaction */ ALTER TABLE {schema}.marketplace_tasks ALTER COLUMN error_message SET NOT NULL" in revision
+    execute(fresh_db, "UPDATE user_1.marketplace_tasks SET error_message = NULL WHERE id = 7")  # the scan will object
+    first = run_cli("apply", "--spec", spec, "--database-url", fresh_db, "--config", project / "alembic.ini",
+                    "--yes", "--allow", "fails_on_existing_rows")
+    assert first.exit_code == 1
+    assert 'user_1: check constraint "sd_nn_marketplace_tasks_error_message" of relation "marketplace_tasks" ' \
+           "is violated by some row" in first.stderr
+    nullable = query(fresh_db, "SELECT is_nullable FROM information_schema.columns WHERE table_schema = 'user_1' "
+                               "AND table_name = 'marketplace_tasks' AND column_name = 'error_message'")
+    assert nullable == [("YES",)]  # between phases: the transactional part is in, the scan is not
+    assert query(fresh_db, "SELECT complete FROM public.schemadiff_ledger WHERE schema_name = 'user_1'") == [(False,)]
+    execute(fresh_db, "UPDATE user_1.marketplace_tasks SET error_message = '' WHERE error_message IS NULL")
+    rerun = run_cli("apply", "--spec", spec, "--database-url", fresh_db, "--config", project / "alembic.ini", "--yes")
+    assert rerun.exit_code == 0, rerun.stderr
+    assert query(fresh_db, "SELECT count(*) FROM pg_constraint WHERE conname LIKE 'sd_nn_%'") == [(0,)]
+    assert query(fresh_db, "SELECT bool_and(complete), count(*) FROM public.schemadiff_ledger") == [(True, len(schemas))]
+    down = alembic(project, fresh_db, "downgrade", "-1")
+    assert down.returncode == 0, down.stderr

@@ -69,6 +69,7 @@ def test_unknown_column_type_suggests_the_closest() -> None:
     ("''", "must not be empty"),
     ("'" + "x" * 64 + "'", "is 64 bytes; PostgreSQL allows 63"),
     ('"a\\0b"', "must not contain a NUL byte"),
+    ("'" + "ü" * 32 + "'", "is 64 bytes; PostgreSQL allows 63"),  # never silently truncated into a collision
 ])
 def test_invalid_identifiers(name: str, why: str) -> None:
     text = GOOD_HEAD + f"  t:\n    columns:\n      {name}: {{type: integer}}\n"
