@@ -99,12 +99,19 @@ def record(fn: Callable[[str], None]) -> tuple[str, ...]:
     from alembic.operations import Operations
     from alembic.runtime.migration import MigrationContext
 
+    import alembic.op
+
     statements: list[str] = []
     ctx = MigrationContext.configure(dialect_name="postgresql",
                                      opts={"as_sql": True, "output_buffer": StringIO()})
     ctx.impl.static_output = lambda text: statements.append(text.rstrip().removesuffix(";"))  # type: ignore[method-assign]
-    with Operations.context(ctx):
-        fn(PLACEHOLDER)
+    running = getattr(alembic.op, "_proxy", None)  # the proxy of the Alembic run we are inside, if any
+    try:
+        with Operations.context(ctx):
+            fn(PLACEHOLDER)
+    finally:
+        if running is not None:  # Operations.context removes the proxy instead of restoring it
+            running._install_proxy()
     return tuple(statements)
 
 

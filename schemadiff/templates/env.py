@@ -32,7 +32,9 @@ def run_migrations_online() -> None:
     url = re.sub(r"^postgres(?:ql)?(?:\+\w+)?://", "postgresql+psycopg://", database_url())
     engine = create_engine(url, poolclass=pool.NullPool)
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=None, transaction_per_migration=True)
+        # alembic_version lives in public, next to schemadiff's ledger, whatever the role's search_path
+        context.configure(connection=connection, target_metadata=None, transaction_per_migration=True,
+                          version_table_schema="public")
         with context.begin_transaction():
             context.run_migrations()
 
