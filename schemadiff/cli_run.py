@@ -207,8 +207,10 @@ def demo(
 
 
 def _step(n: int, command: str, args: list[str], ok: tuple[int, ...] = (0,)) -> None:
+    import shlex
+
     shown = [a if not a.startswith("postgresql") else db.redact(a) for a in args]
-    typer.echo(f"\n== {n}. schemadiff {command} {' '.join(shown)}")
+    typer.echo(f"\n== {n}. schemadiff {command} {shlex.join(shown)}")
     try:
         result = app([command, *args], standalone_mode=False)
         code = result if isinstance(result, int) else 0
