@@ -59,7 +59,7 @@ def password_of(url: str) -> str | None:
 def redact(text: str, url: str | None = None) -> str:
     """Replace every password in ``text`` (URL userinfo, and ``url``'s password anywhere) by ***."""
     secret = password_of(url) if url else None
-    out = re.sub(r"(://[^/:@\s]*:)[^@\s]*@", r"\1***@", text)
+    out = re.sub(r"(://[^/:@\s]*:)[^@\s]+@", r"\1***@", text)  # an empty password stays empty
     out = re.sub(r"(password\s*=\s*)('[^']*'|\S+)", r"\1***", out, flags=re.IGNORECASE)
     if secret:
         out = out.replace(secret, "***")
