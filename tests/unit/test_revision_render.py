@@ -99,3 +99,10 @@ def test_rendered_op_emits_the_expected_sql(op: Op, expected: tuple[str, ...]) -
 def test_quoted_schema_placeholder_in_execute_fallback() -> None:
     lines = render_op(CreateTable("order", Table("order", (Column("user", "text"),))))
     assert lines == ["op.execute(runtime.sql(schema, 'CREATE TABLE {schema}.\"order\" (\\n    \"user\" text\\n)'))"]
+
+
+def test_the_repository_environment_is_the_one_init_writes() -> None:
+    root = Path(__file__).resolve().parents[2]
+    assert (root / "migrations" / "env.py").read_text() == (root / "schemadiff" / "templates" / "env.py").read_text()
+    assert (root / "migrations" / "script.py.mako").read_text() == (
+        root / "schemadiff" / "templates" / "script.py.mako").read_text()
