@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -122,6 +123,8 @@ def main() -> None:
             down = alembic(project, url, "-x", f"workers={workers}", "downgrade", "-1")
             print(f"schemadiff, {workers} worker(s):      upgrade {up:7.2f} s ({base_up / up:4.2f}x)   "
                   f"downgrade {down:7.2f} s ({base_down / down:4.2f}x)")
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print(f"peak RSS of the largest alembic/schemadiff process: {peak:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -71,6 +71,7 @@ class Job:
     online_indexes: frozenset[str] = frozenset()
     online_constraints: frozenset[str] = frozenset()
     online_not_null: frozenset[tuple[str, str]] = frozenset()  # (table, column) made NOT NULL online
+    large_table_rows: int | None = None  # below it a tenant's online statements run inline
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class Work:
     from_fp: str  # the ledger's starting state
     statements: tuple[str, ...]
     post_only: bool = False  # the transaction is done; only the online part remains
+    inline: bool = False  # a small table: the online statements run plainly, inside the transaction
 
 
 @dataclass
@@ -156,7 +158,8 @@ def without_online_parts(model: SchemaModel, job: Job) -> SchemaModel:
     return SchemaModel(tuple(tables))
 
 
-def read_states(conn: psycopg.Connection, job: Job) -> dict[str, tuple[str, SchemaModel]]:
+def read_states(conn: psycopg.Connection, job: Job) -> tuple[dict[str, tuple[str, SchemaModel]], dict[str, int]]:
+    """Every tenant's (fingerprint, model), and the row estimate of its largest managed table."""
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         schemas = list_tenants(conn, job.template, job.pattern)
@@ -165,7 +168,10 @@ def read_states(conn: psycopg.Connection, job: Job) -> dict[str, tuple[str, Sche
     for model in tenants.models.values():
         if model not in cache:
             cache[model] = fingerprint(model)
-    return {s: (cache[m], m) for s, m in tenants.models.items()}
+    rows: dict[str, int] = {}
+    for (schema, _table), stats in tenants.stats.items():
+        rows[schema] = max(rows.get(schema, 0), stats.rows)
+    return {s: (cache[m], m) for s, m in tenants.models.items()}, rows
 
 
 PRIVILEGES_SQL = """
@@ -208,7 +214,7 @@ def read_ledger(conn: psycopg.Connection, revision: str) -> dict[str, tuple[str,
 
 def preflight(conn: psycopg.Connection, job: Job, report: Report) -> list[Work]:
     """Classify every tenant before any change; unknown states stop the run here."""
-    states = read_states(conn, job)
+    states, rows = read_states(conn, job)
     ledger = read_ledger(conn, job.revision)
     mids: dict[SchemaModel, bool] = {}
     template_from = ledger.get(job.template, ("", "", True))[1]
@@ -222,7 +228,8 @@ def preflight(conn: psycopg.Connection, job: Job, report: Report) -> list[Work]:
         if verdict is None:
             unknown.append(schema)
         elif isinstance(verdict, Work):
-            work.append(verdict)
+            small = job.large_table_rows is not None and rows.get(schema, 0) < job.large_table_rows
+            work.append(replace(verdict, inline=True) if small and not verdict.post_only else verdict)
         else:
             report.skipped.append(schema)
     if unknown:

@@ -86,12 +86,16 @@ def last_report() -> Report | None:
     return _last
 
 
-def upgrade(revision: str, tenants: Tenants, groups: list[Group], target: str, target_model: str = "") -> None:
-    _run("upgrade", revision, tenants, groups, target, target_model)
+def upgrade(revision: str, tenants: Tenants, groups: list[Group], target: str, target_model: str = "",
+            large_table_rows: int | None = None) -> None:
+    """``large_table_rows``: tenants whose managed tables are all smaller run the online statements
+    (CONCURRENTLY, NOT VALID + VALIDATE) plainly inside their one transaction."""
+    _run("upgrade", revision, tenants, groups, target, target_model, large_table_rows)
 
 
-def downgrade(revision: str, tenants: Tenants, groups: list[Group], target: str, target_model: str = "") -> None:
-    _run("downgrade", revision, tenants, groups, target, target_model)
+def downgrade(revision: str, tenants: Tenants, groups: list[Group], target: str, target_model: str = "",
+              large_table_rows: int | None = None) -> None:
+    _run("downgrade", revision, tenants, groups, target, target_model, large_table_rows)
 
 
 def record(fn: Callable[[str], None]) -> tuple[str, ...]:
@@ -116,7 +120,7 @@ def record(fn: Callable[[str], None]) -> tuple[str, ...]:
 
 
 def _run(direction: str, revision: str, tenants: Tenants, groups: list[Group], target: str,
-         target_model: str) -> None:
+         target_model: str, large_table_rows: int | None) -> None:
     global _last
     from alembic import op
 
@@ -124,7 +128,8 @@ def _run(direction: str, revision: str, tenants: Tenants, groups: list[Group], t
     if ctx.as_sql:
         raise SchemadiffError("schemadiff revisions cannot run in offline (--sql) mode: they read every "
                               "tenant's state first; use `schemadiff plan --format sql` for a script")
-    job = make_job(revision, direction, tenants, groups, target, target_model)
+    job = replace(make_job(revision, direction, tenants, groups, target, target_model),
+                  large_table_rows=large_table_rows)
     bind = ctx.bind
     assert bind is not None
     url = db.to_libpq(bind.engine.url.render_as_string(hide_password=False))

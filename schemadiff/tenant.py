@@ -9,6 +9,7 @@ an INVALID index left by a killed build is dropped concurrently and rebuilt.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 import psycopg
 
 from schemadiff.online import concurrent_index_name, split_phases, validated_constraint
+from schemadiff.ops import AFTER_MARK
 from schemadiff.sqltext import quote_ident, quote_literal
 
 if TYPE_CHECKING:
@@ -48,6 +50,8 @@ def tenant_script(job: Job, item: Work, options: Options, statements: tuple[str,
 def run_tenant(conn: psycopg.Connection, job: Job, item: Work, options: Options) -> str | None:
     """Run one tenant; the error text, or None when it is done."""
     before, inside, after = split_phases(item.statements)
+    if item.inline:
+        before, inside, after = (), inline_statements(item.statements), ()
     try:
         if not item.post_only:
             _online(conn, item, options, before)
@@ -61,6 +65,14 @@ def run_tenant(conn: psycopg.Connection, job: Job, item: Work, options: Options)
     except _GaveUp as exc:
         return str(exc)
     return None
+
+
+_CONCURRENTLY = re.compile(r"\b(CREATE (?:UNIQUE )?INDEX|DROP INDEX) CONCURRENTLY\b", re.IGNORECASE)
+
+
+def inline_statements(statements: tuple[str, ...]) -> tuple[str, ...]:
+    """The online form made plain, in its original order, for one transaction on a small table."""
+    return tuple(_CONCURRENTLY.sub(r"\1", s.removeprefix(AFTER_MARK)) for s in statements)
 
 
 def _transaction(conn: psycopg.Connection, script: str) -> None:

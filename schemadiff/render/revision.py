@@ -78,6 +78,9 @@ def _header(plan: Plan, info: RevisionInfo) -> str:
         f"TENANTS = runtime.Tenants(template={plan.template!r}, pattern={plan.pattern!r}, "
         f"tables={plan.tables!r})",
         f"TARGET = {plan.target_fingerprint!r}",
+        "# Tenants whose managed tables are all smaller (estimated rows) run the online statements",
+        "# (CONCURRENTLY, NOT VALID + VALIDATE) plainly, inside their one transaction.",
+        f"LARGE_TABLE_ROWS = {plan.large_table_rows}",
     ])
 
 
@@ -106,9 +109,9 @@ def _footer(plan: Plan) -> str:
         "",
         "",
         "def upgrade() -> None:",
-        "    runtime.upgrade(revision, TENANTS, GROUPS, TARGET, TARGET_MODEL)",
+        "    runtime.upgrade(revision, TENANTS, GROUPS, TARGET, TARGET_MODEL, LARGE_TABLE_ROWS)",
         "",
         "",
         "def downgrade() -> None:",
-        "    runtime.downgrade(revision, TENANTS, GROUPS, TARGET, TARGET_MODEL)",
+        "    runtime.downgrade(revision, TENANTS, GROUPS, TARGET, TARGET_MODEL, LARGE_TABLE_ROWS)",
     ])

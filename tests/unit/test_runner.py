@@ -73,3 +73,16 @@ def test_online_statements_are_split_into_phases() -> None:
         ('CREATE INDEX CONCURRENTLY "Ix" ON s.t (b)', "ALTER TABLE s.t VALIDATE CONSTRAINT ck"),
     )
     assert online_names(list(statements)) == (frozenset({"old_ix", "Ix"}), frozenset({"ck"}))
+
+
+def test_small_tenants_run_the_online_form_plainly_in_order() -> None:
+    from schemadiff.ops import AFTER_MARK
+    from schemadiff.tenant import inline_statements
+
+    statements = ("DROP INDEX CONCURRENTLY IF EXISTS s.old_ix", "ALTER TABLE s.t ADD CONSTRAINT ck CHECK (b > 0) NOT VALID",
+                  "ALTER TABLE s.t VALIDATE CONSTRAINT ck", "CREATE UNIQUE INDEX CONCURRENTLY ix ON s.t (b)",
+                  f"{AFTER_MARK}ALTER TABLE s.t ALTER COLUMN b SET NOT NULL")
+    assert inline_statements(statements) == (
+        "DROP INDEX IF EXISTS s.old_ix", "ALTER TABLE s.t ADD CONSTRAINT ck CHECK (b > 0) NOT VALID",
+        "ALTER TABLE s.t VALIDATE CONSTRAINT ck", "CREATE UNIQUE INDEX ix ON s.t (b)",
+        "ALTER TABLE s.t ALTER COLUMN b SET NOT NULL")

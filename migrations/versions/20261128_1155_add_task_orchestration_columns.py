@@ -11,7 +11,7 @@ Group 1: 24 schema(s) in state fb214298b8f1f728 (public, user_1, user_2, user_3,
   - add column marketplace_tasks.step_order integer NOT NULL DEFAULT 1
   - add column marketplace_tasks.is_idempotent boolean NOT NULL DEFAULT true
   - add column marketplace_tasks.side_effects jsonb
-  - add check constraint ck_marketplace_tasks_step_type on marketplace_tasks [scans_table, fails_on_existing_rows]
+  - add check constraint ck_marketplace_tasks_step_type on marketplace_tasks [access_exclusive, fails_on_existing_rows, scans_table]
   - create index idx_marketplace_tasks_job_order on marketplace_tasks USING btree (job_id, step_order) [blocks_writes]
   - create index ix_marketplace_tasks_step_type on marketplace_tasks USING btree (step_type) [blocks_writes]
 
@@ -19,13 +19,13 @@ Group 2: 1 schema(s) in state 1f0f2323071a3b4b (user_7):
   - add column marketplace_tasks.step_type character varying(50) NOT NULL DEFAULT 'validate'::character varying
   - add column marketplace_tasks.is_idempotent boolean NOT NULL DEFAULT true
   - add column marketplace_tasks.side_effects jsonb
-  - add check constraint ck_marketplace_tasks_step_type on marketplace_tasks [scans_table, fails_on_existing_rows]
+  - add check constraint ck_marketplace_tasks_step_type on marketplace_tasks [access_exclusive, fails_on_existing_rows, scans_table]
   - create index idx_marketplace_tasks_job_order on marketplace_tasks USING btree (job_id, step_order) [blocks_writes]
   - create index ix_marketplace_tasks_step_type on marketplace_tasks USING btree (step_type) [blocks_writes]
 
-Revision ID: 7c771d0673d3
+Revision ID: 0c09d4041b37
 Revises: (none)
-Create Date: 2026-11-28 10:57:20
+Create Date: 2026-11-28 11:55:07
 """
 
 from __future__ import annotations
@@ -37,13 +37,16 @@ from sqlalchemy.dialects import postgresql
 from schemadiff import runtime
 
 # revision identifiers, used by Alembic.
-revision = '7c771d0673d3'
+revision = '0c09d4041b37'
 down_revision = None
 branch_labels = None
 depends_on = None
 
 TENANTS = runtime.Tenants(template='public', pattern='^user_[0-9]+$', tables=('marketplace_tasks',))
 TARGET = '0afbcd0afbf7c182'
+# Tenants whose managed tables are all smaller (estimated rows) run the online statements
+# (CONCURRENTLY, NOT VALID + VALIDATE) plainly, inside their one transaction.
+LARGE_TABLE_ROWS = 100000
 
 
 def upgrade_group_1(schema: str) -> None:
@@ -98,8 +101,8 @@ TARGET_MODEL = '[{"columns": [{"comment": null, "default": null, "identity": "d"
 
 
 def upgrade() -> None:
-    runtime.upgrade(revision, TENANTS, GROUPS, TARGET, TARGET_MODEL)
+    runtime.upgrade(revision, TENANTS, GROUPS, TARGET, TARGET_MODEL, LARGE_TABLE_ROWS)
 
 
 def downgrade() -> None:
-    runtime.downgrade(revision, TENANTS, GROUPS, TARGET, TARGET_MODEL)
+    runtime.downgrade(revision, TENANTS, GROUPS, TARGET, TARGET_MODEL, LARGE_TABLE_ROWS)
