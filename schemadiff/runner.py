@@ -158,20 +158,30 @@ def without_online_parts(model: SchemaModel, job: Job) -> SchemaModel:
     return SchemaModel(tuple(tables))
 
 
+PREFLIGHT_CHUNK = 1000  # schemas introspected per round of catalog queries, in one snapshot
+
+
 def read_states(conn: psycopg.Connection, job: Job) -> tuple[dict[str, tuple[str, SchemaModel]], dict[str, int]]:
-    """Every tenant's (fingerprint, model), and the row estimate of its largest managed table."""
+    """Every tenant's (fingerprint, model), and the row estimate of its largest managed table.
+
+    One REPEATABLE READ snapshot, read in chunks of schemas; equal models are kept once, so
+    memory grows with the number of distinct states, not with the number of tenants.
+    """
+    interned: dict[SchemaModel, tuple[str, SchemaModel]] = {}
+    states: dict[str, tuple[str, SchemaModel]] = {}
+    rows: dict[str, int] = {}
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         schemas = list_tenants(conn, job.template, job.pattern)
-        tenants = introspect(conn, schemas, list(job.tables))
-    cache: dict[SchemaModel, str] = {}  # one canonical dump per distinct state, not per tenant
-    for model in tenants.models.values():
-        if model not in cache:
-            cache[model] = fingerprint(model)
-    rows: dict[str, int] = {}
-    for (schema, _table), stats in tenants.stats.items():
-        rows[schema] = max(rows.get(schema, 0), stats.rows)
-    return {s: (cache[m], m) for s, m in tenants.models.items()}, rows
+        for start in range(0, len(schemas), PREFLIGHT_CHUNK):
+            tenants = introspect(conn, schemas[start:start + PREFLIGHT_CHUNK], list(job.tables))
+            for schema, model in tenants.models.items():
+                if model not in interned:
+                    interned[model] = (fingerprint(model), model)
+                states[schema] = interned[model]
+            for (schema, _table), stats in tenants.stats.items():
+                rows[schema] = max(rows.get(schema, 0), stats.rows)
+    return states, rows
 
 
 PRIVILEGES_SQL = """
