@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -93,6 +94,8 @@ def main() -> None:
     parser.add_argument("--tenants", type=int, default=1000)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--workers", default="1,2,4,8")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="measure each figure this many times, interleaved, and use the median")
     args = parser.parse_args()
     server = db.resolve_url(args.database_url)
     name = f"schemadiff_apply_{args.tenants}"
@@ -114,13 +117,22 @@ def main() -> None:
         [path] = (project / "migrations" / "versions").glob("*.py")
         group = load_revision(path.read_text()).GROUPS[0]
         up_sql, down_sql = record(group.upgrade), record(group.downgrade)
-        base_up = loop(url, schemas, up_sql)
-        base_down = loop(url, schemas, down_sql)
-        print(f"tenants: {args.tenants} (+ public); server {db.redact(server.url)}")
+        base_ups, base_downs = [], []
+        runs: dict[int, tuple[list[float], list[float]]] = {}
+        worker_counts = [int(w) for w in args.workers.split(",")]
+        for _ in range(args.repeat):  # interleaved, so drift on a shared machine hits all alike
+            base_ups.append(loop(url, schemas, up_sql))
+            base_downs.append(loop(url, schemas, down_sql))
+            for workers in worker_counts:
+                ups, downs = runs.setdefault(workers, ([], []))
+                ups.append(alembic(project, url, "-x", f"workers={workers}", "upgrade", "head"))
+                downs.append(alembic(project, url, "-x", f"workers={workers}", "downgrade", "-1"))
+        base_up, base_down = statistics.median(base_ups), statistics.median(base_downs)
+        how = f" (median of {args.repeat})" if args.repeat > 1 else ""
+        print(f"tenants: {args.tenants} (+ public); server {db.redact(server.url)}{how}")
         print(f"baseline loop, one connection:  upgrade {base_up:7.2f} s   downgrade {base_down:7.2f} s")
-        for workers in [int(w) for w in args.workers.split(",")]:
-            up = alembic(project, url, "-x", f"workers={workers}", "upgrade", "head")
-            down = alembic(project, url, "-x", f"workers={workers}", "downgrade", "-1")
+        for workers in worker_counts:
+            up, down = (statistics.median(x) for x in runs[workers])
             print(f"schemadiff, {workers} worker(s):      upgrade {up:7.2f} s ({base_up / up:4.2f}x)   "
                   f"downgrade {down:7.2f} s ({base_down / down:4.2f}x)")
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
