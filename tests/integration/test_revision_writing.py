@@ -136,3 +136,21 @@ def test_a_same_named_table_planted_on_the_search_path_is_never_touched(fresh_db
                               "ORDER BY ordinal_position")
     assert planted == [("id",), ("job_id",)]
     assert query(fresh_db, "SELECT count(*) FROM pg_indexes WHERE schemaname = 'planted'")[0][0] == 0
+
+
+def test_apply_never_lets_deletes_data_through_on_yes_alone(fresh_db: str, spec_path: Path, server_url: str,
+                                                            tmp_path: Path) -> None:
+    seed(fresh_db, spec_path)
+    execute(fresh_db, *[f"ALTER TABLE {s}.marketplace_tasks ADD COLUMN legacy_note text"
+                        for s in ("public", "user_1", "user_2", "user_3")])
+    project = make_project(tmp_path)
+    write_revision(project, spec_path, fresh_db, server_url, "drop the legacy note", "--allow", "deletes_data")
+    ini = project / "alembic.ini"
+    refused = run_cli("apply", "--spec", spec_path, "--database-url", fresh_db, "--config", ini, "--yes")
+    assert refused.exit_code == 1
+    assert "re-run with --allow deletes_data" in refused.stderr
+    assert query(fresh_db, "SELECT count(*) FROM information_schema.columns WHERE column_name = 'legacy_note'")[0][0] == 4
+    allowed = run_cli("apply", "--spec", spec_path, "--database-url", fresh_db, "--config", ini, "--yes",
+                      "--allow", "deletes_data")
+    assert allowed.exit_code == 0, allowed.stderr
+    assert query(fresh_db, "SELECT count(*) FROM information_schema.columns WHERE column_name = 'legacy_note'")[0][0] == 0
