@@ -12,7 +12,7 @@ from alembic import command
 from alembic.config import Config
 
 from schemadiff import db, runtime
-from schemadiff.errors import SchemadiffError
+from schemadiff.errors import SchemadiffError, first_line
 from schemadiff.planner import make_plan
 from schemadiff.runner import Reporter, Report
 from schemadiff.spec import LoadedSpec
@@ -63,14 +63,14 @@ def _alembic(action: str, cfg: Config, url: str, target: str, options: RunOption
             raise
         except Exception as exc:  # Alembic wraps driver errors; keep one redacted line
             cause = exc.__cause__ or exc
-            raise SchemadiffError(db.redact(f"{action} failed: {str(cause).strip().splitlines()[0]}", url)) from None
+            raise SchemadiffError(db.redact(f"{action} failed: {first_line(cause)}", url)) from None
 
 
 def upgrade(cfg: Config, url: str, loaded: LoadedSpec, options: RunOptions,
             reporter: Reporter | None = None) -> Outcome:
     _alembic("upgrade", cfg, url, "head", options, reporter)
     outcome = Outcome([r for r in [runtime.last_report()] if r is not None])
-    plan, _ = make_plan(loaded, url)
+    plan, _ = make_plan(loaded, url, lint=False)
     outcome.remaining = sum(len(g.schemas) for g in plan.groups)
     outcome.converged = not plan.changes
     return outcome
@@ -80,7 +80,7 @@ def check_hazards(loaded: LoadedSpec, url: str, allowed: set[str]) -> None:
     """The policy again, on the live tenants: refuse before any change."""
     from schemadiff.policy import check_policy
 
-    plan, _ = make_plan(loaded, url, allowed=tuple(sorted(allowed)))
+    plan, _ = make_plan(loaded, url, allowed=tuple(sorted(allowed)), lint=False)
     check_policy(plan, allowed)
 
 
@@ -109,7 +109,7 @@ class Status:
 
 
 def status(cfg: Config | None, url: str, loaded: LoadedSpec) -> Status:
-    plan, _ = make_plan(loaded, url)
+    plan, _ = make_plan(loaded, url, lint=False)
     known: set[str] = set()
     head = None
     if cfg is not None:

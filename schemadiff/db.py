@@ -10,7 +10,7 @@ from urllib.parse import unquote, urlsplit
 import psycopg
 
 from schemadiff import embedded
-from schemadiff.errors import DatabaseError
+from schemadiff.errors import DatabaseError, first_line
 
 URL_ENV_VARS = ("SCHEMADIFF_DATABASE_URL", "DATABASE_URL")
 _SCHEME = re.compile(r"^postgres(?:ql)?(?:\+psycopg2?|\+psycopg)?://", re.IGNORECASE)
@@ -75,8 +75,7 @@ def connect(url: str, autocommit: bool = False) -> psycopg.Connection:
         return psycopg.connect(url, autocommit=autocommit, connect_timeout=10,
                                application_name="schemadiff")
     except psycopg.Error as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DatabaseError(f"cannot connect to {redact(url)}: {redact(first, url)}") from None
+        raise DatabaseError(f"cannot connect to {redact(url)}: {redact(first_line(exc), url)}") from None
 
 
 def database_url(url: str, database: str) -> str:

@@ -5,6 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (driver errors carry DETAIL/HINT lines after it)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 class SchemadiffError(Exception):
     """Base of every error the CLI turns into one line and exit code 1."""
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from schemadiff.online import split_phases
 from schemadiff.plan import GroupPlan, LintFinding, Plan
 from schemadiff.render.common import group_sql
+from schemadiff.sqltext import quote_ident
 
 SATISFIED_BY_RUNTIME = {
     "require-timeout-settings": "the runtime sets lock_timeout and statement_timeout in every tenant transaction",
@@ -74,7 +75,7 @@ def _lint_group(binary: str, n: int, group: GroupPlan, exclude: set[str]) -> lis
     finally:
         Path(path).unlink(missing_ok=True)
     raw = json.loads(proc.stdout or "[]")
-    pattern = re.compile(r'(?<![\w"])' + re.escape(_quoted(schema)) + r"\.")
+    pattern = re.compile(r'(?<![\w"])' + re.escape(quote_ident(schema)) + r"\.")
     out = []
     for item in raw:
         index = owner.get(int(item.get("line", 0)))
@@ -82,9 +83,3 @@ def _lint_group(binary: str, n: int, group: GroupPlan, exclude: set[str]) -> lis
         out.append(LintFinding(item["rule_name"], str(item.get("level", "Warning")).lower(),
                                item.get("message", ""), item.get("help"), text, (n,)))
     return out
-
-
-def _quoted(schema: str) -> str:
-    from schemadiff.sqltext import quote_ident
-
-    return quote_ident(schema)

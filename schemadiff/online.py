@@ -53,8 +53,7 @@ def concurrent_index_name(statement: str) -> str | None:
     match = _INDEX_NAME.search(statement)
     if not match:
         return None
-    name = match.group(1)
-    return name[1:-1].replace('""', '"') if name.startswith('"') else name
+    return _unquote(match.group(1))
 
 
 _SET_NOT_NULL = re.compile(r'ALTER TABLE (?:"(?:[^"]|"")+"|[^\s.]+)\.("(?:[^"]|"")+"|\S+) ALTER COLUMN '
@@ -86,9 +85,5 @@ def validated_constraint(statement: str) -> str | None:
 def online_names(statements: list[str]) -> tuple[frozenset[str], frozenset[str]]:
     """(indexes built or dropped CONCURRENTLY, constraints validated separately) in ``statements``."""
     indexes = {n for s in statements if _CONCURRENT.match(s) and (n := concurrent_index_name(s))}
-    constraints = set()
-    for statement in statements:
-        if _VALIDATE.match(statement) and (m := _VALIDATED_NAME.search(statement)):
-            name = m.group(1)
-            constraints.add(name[1:-1].replace('""', '"') if name.startswith('"') else name)
+    constraints = {n for s in statements if (n := validated_constraint(s))}
     return frozenset(indexes), frozenset(constraints)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from schemadiff.diff import Renames, diff_schema, reverse_ops
 from schemadiff.fingerprint import Group, fingerprint
@@ -61,7 +61,6 @@ class Plan:
     unchanged: tuple[str, ...]  # schemas already at the target
     spec_path: str = ""
     spec_sha256: str = ""
-    notices: tuple[str, ...] = field(default=())
     large_table_rows: int = 100_000
     allowed: tuple[str, ...] = ()  # hazards allowed by flag or policy, for the renderers
     lint: tuple[LintFinding, ...] = ()

@@ -8,7 +8,7 @@ from dataclasses import replace
 import psycopg
 
 from schemadiff import db
-from schemadiff.errors import DatabaseError, SchemadiffError
+from schemadiff.errors import DatabaseError, SchemadiffError, first_line
 from schemadiff.fingerprint import group_schemas
 from schemadiff.introspect import introspect, list_tenants
 from schemadiff.model import SchemaModel, Tenants
@@ -32,8 +32,9 @@ def read_tenants(conn: psycopg.Connection, loaded: LoadedSpec) -> tuple[list[str
 
 def make_plan(loaded: LoadedSpec, url: str, dev_url: str | None = None,
               notice: Callable[[str], None] = lambda _m: None,
-              allowed: tuple[str, ...] = ()) -> tuple[Plan, Tenants]:
-    """The whole read side: one catalog pass, the target normalized by PostgreSQL, the plan."""
+              allowed: tuple[str, ...] = (), lint: bool = True) -> tuple[Plan, Tenants]:
+    """The whole read side: one catalog pass, the target normalized by PostgreSQL, the plan
+    (linted with squawk when ``lint``: only what a person reads needs it)."""
     try:
         with db.connect(url) as conn:
             schemas, tenants = read_tenants(conn, loaded)
@@ -43,8 +44,9 @@ def make_plan(loaded: LoadedSpec, url: str, dev_url: str | None = None,
                                       "whole names) or point --database-url at the right database")
             target = target_model(conn, loaded, lambda: db.connect(dev_url or _embedded_dev_url()), notice)
     except psycopg.Error as exc:
-        raise DatabaseError(db.redact(f"database error: {str(exc).strip().splitlines()[0]}", url)) from None
-    return with_lint(plan_from(loaded, tenants, target, allowed), loaded, notice), tenants
+        raise DatabaseError(db.redact(f"database error: {first_line(exc)}", url)) from None
+    plan = plan_from(loaded, tenants, target, allowed)
+    return (with_lint(plan, loaded, notice) if lint else plan), tenants
 
 
 def with_lint(plan: Plan, loaded: LoadedSpec, notice: Callable[[str], None]) -> Plan:

@@ -106,9 +106,10 @@ def run(url: str, job: Job, options: Options, reporter: Reporter | None = None) 
     with db.connect(url, autocommit=True) as coordinator:
         acquire_lock(coordinator, options.lock_wait)
         try:
-            check_privileges(coordinator, job)
+            states, rows = read_states(coordinator, job)
+            check_privileges(coordinator, job, list(states))
             coordinator.execute(LEDGER_DDL)
-            work = preflight(coordinator, job, report)
+            work = preflight(coordinator, job, report, states, rows)
             _execute_all(url, job, work, options, report, reporter)
         finally:
             coordinator.execute("SELECT pg_advisory_unlock(%s, %s)", LOCK_KEY)
@@ -192,22 +193,20 @@ WHERE n.nspname = ANY(%(schemas)s) AND c.relname = ANY(%(tables)s) AND c.relkind
 ORDER BY 1, 2"""
 
 
-def check_privileges(conn: psycopg.Connection, job: Job) -> None:
+def check_privileges(conn: psycopg.Connection, job: Job, schemas: list[str]) -> None:
     """Before any DDL anywhere: the role must own (or be a member of the owner of) every managed
     table, may create in every tenant schema, and may write the ledger."""
-    schemas = list_tenants(conn, job.template, job.pattern)
     problems = [f"{s}.{t}: ALTER TABLE needs ownership; the owner is {owner}"
                 for s, t, owner in conn.execute(PRIVILEGES_SQL, {"schemas": schemas, "tables": list(job.tables)})]
     problems += [f"{s}: CREATE on the schema is needed for new indexes and tables"
                  for (s,) in conn.execute("SELECT unnest(%s::text[]) EXCEPT SELECT nspname FROM pg_namespace "
                                           "WHERE has_schema_privilege(oid, 'CREATE')", (schemas,))]
-    ledger = conn.execute("SELECT to_regclass('public.schemadiff_ledger') IS NOT NULL").fetchone()
-    ledger_ok = conn.execute(
-        "SELECT CASE WHEN to_regclass('public.schemadiff_ledger') IS NULL "
-        "THEN has_schema_privilege('public', 'CREATE') "
-        "ELSE has_table_privilege('public.schemadiff_ledger', 'SELECT, INSERT, UPDATE') END").fetchone()
-    if not (ledger_ok and ledger_ok[0]):
-        what = "INSERT and UPDATE on public.schemadiff_ledger" if ledger and ledger[0] else "CREATE on schema public"
+    exists, allowed = conn.execute(
+        "SELECT to_regclass('public.schemadiff_ledger') IS NOT NULL, "
+        "CASE WHEN to_regclass('public.schemadiff_ledger') IS NULL THEN has_schema_privilege('public', 'CREATE') "
+        "ELSE has_table_privilege('public.schemadiff_ledger', 'SELECT, INSERT, UPDATE') END").fetchone() or (False, False)
+    if not allowed:
+        what = "INSERT and UPDATE on public.schemadiff_ledger" if exists else "CREATE on schema public"
         problems.append(f"the ledger: {what} is needed")
     if problems:
         user = conn.execute("SELECT current_user").fetchone()
@@ -222,9 +221,9 @@ def read_ledger(conn: psycopg.Connection, revision: str) -> dict[str, tuple[str,
     return {r[0]: (r[1], r[2], r[3]) for r in rows}
 
 
-def preflight(conn: psycopg.Connection, job: Job, report: Report) -> list[Work]:
-    """Classify every tenant before any change; unknown states stop the run here."""
-    states, rows = read_states(conn, job)
+def preflight(conn: psycopg.Connection, job: Job, report: Report,
+              states: dict[str, tuple[str, SchemaModel]], rows: dict[str, int]) -> list[Work]:
+    """Classify every tenant (``read_states``) before any change; unknown states stop the run here."""
     ledger = read_ledger(conn, job.revision)
     mids: dict[SchemaModel, bool] = {}
     template_from = ledger.get(job.template, ("", "", True))[1]

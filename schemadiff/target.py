@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import psycopg
 
-from schemadiff.errors import DatabaseError, SchemadiffError
+from schemadiff.errors import DatabaseError, SchemadiffError, first_line
 from schemadiff.introspect import introspect
 from schemadiff.model import SchemaModel
 from schemadiff.spec import ColumnSpec, LoadedSpec, TableSpec, primary_key_columns
@@ -118,7 +118,7 @@ def _create_or_explain(conn: psycopg.Connection, loaded: LoadedSpec, scratch: st
         except REFUSALS:
             raise
         except psycopg.Error as exc:
-            message = str(exc).strip().splitlines()[0].replace(scratch + ".", "")
+            message = first_line(exc).replace(scratch + ".", "")
             raise SchemadiffError(f"{loaded.where(('tables', name))}: PostgreSQL rejects table "
                                   f"'{name}': {message}") from None
 
@@ -129,7 +129,7 @@ def target_model(conn: psycopg.Connection, loaded: LoadedSpec,
     try:
         return normalize_in(conn, loaded)
     except REFUSALS as exc:
-        reason = str(exc).strip().splitlines()[0]
+        reason = first_line(exc)
         notice(f"target database refuses a scratch schema ({reason}); normalizing the spec in the dev database")
     try:
         with dev_connect() as dev:

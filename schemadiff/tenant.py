@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import psycopg
 
+from schemadiff.errors import first_line
 from schemadiff.online import concurrent_index_name, split_phases, validated_constraint
 from schemadiff.ops import AFTER_MARK
 from schemadiff.sqltext import quote_ident, quote_literal
@@ -61,7 +62,7 @@ def run_tenant(conn: psycopg.Connection, job: Job, item: Work, options: Options)
             conn.execute("UPDATE public.schemadiff_ledger SET complete = true WHERE revision = %s AND schema_name = %s",
                          (job.revision, item.schema))
     except psycopg.Error as exc:
-        return _first_line(exc)
+        return first_line(exc)
     except _GaveUp as exc:
         return str(exc)
     return None
@@ -145,10 +146,5 @@ def _retrying(options: Options, action: Callable[[], object]) -> None:
             return
         except RETRYABLE as exc:
             if attempt == options.retries:
-                raise _GaveUp(f"{_first_line(exc)} (after {options.retries + 1} attempts)") from None
+                raise _GaveUp(f"{first_line(exc)} (after {options.retries + 1} attempts)") from None
             time.sleep(options.backoff * 2 ** attempt)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import psycopg
 
 from schemadiff import db
+from schemadiff.errors import first_line
 from schemadiff.fingerprint import fingerprint
 from schemadiff.introspect import introspect
 from schemadiff.model import SchemaModel
@@ -64,7 +65,7 @@ def _validate_group(n: int, start: SchemaModel, target: SchemaModel, up: tuple[s
         try:
             build(work, start)
         except psycopg.Error as exc:
-            return [Finding(n, "setup", f"starting state could not be rebuilt ({_line(exc)}); not validated", False)]
+            return [Finding(n, "setup", f"starting state could not be rebuilt ({first_line(exc)}); not validated", False)]
         for stage, statements, expected in (("upgrade", up, target), ("downgrade", down, start)):
             problem = _run_and_compare(work, oracle, statements, expected)
             if problem:
@@ -76,7 +77,7 @@ def _run_and_compare(work: str, oracle: str, statements: tuple[str, ...], expect
     try:
         run_statements(work, statements)
     except psycopg.Error as exc:
-        return f"PostgreSQL rejected it: {_line(exc)}"
+        return f"PostgreSQL rejected it: {first_line(exc)}"
     reset(oracle)
     build(oracle, expected)
     differences = migra_sql(work, oracle)
@@ -150,8 +151,3 @@ def scratch_databases(dev_url: str) -> Iterator[tuple[str, str]]:
         with db.connect(dev_url, autocommit=True) as admin:
             for name in names:
                 admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)} WITH (FORCE)")
-
-
-def _line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from schemadiff.plan import Plan
+from schemadiff.plan import GroupPlan, Plan
 from schemadiff.render.common import few, group_sql
 
 COMMENT_LIMIT = 65_536
@@ -32,10 +32,7 @@ def render_markdown(plan: Plan) -> str:
     return text
 
 
-def _group_section(n: int, g: object) -> str:
-    from schemadiff.plan import GroupPlan
-
-    assert isinstance(g, GroupPlan)
+def _group_section(n: int, g: GroupPlan) -> str:
     ops = "\n".join(f"{i}. {op.describe()}" + (f" — {', '.join(op.hazards)}" if op.hazards else "")
                     for i, op in enumerate(g.ops, 1))
     sql = "\n".join(f"{s};" for s in group_sql(g, g.schemas[0]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,3 +90,22 @@ def rows_digest(url: str, schemas: list[str]) -> dict[str, str]:
                                f'FROM "{schema}".marketplace_tasks').fetchone()
             out[schema] = row[0] if row else ""
     return out
+
+
+def ledger_rows(url: str) -> tuple[int, int]:
+    try:
+        row = query(url, "SELECT count(*), count(DISTINCT schema_name) FROM public.schemadiff_ledger")[0]
+    except psycopg.errors.UndefinedTable:
+        return (0, 0)
+    return (int(row[0]), int(row[1]))
+
+
+def wait_until(condition, timeout: float = 60, proc=None) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"process ended early: {proc.communicate()}")
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting")

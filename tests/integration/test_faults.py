@@ -15,7 +15,9 @@ import pytest
 from schemadiff import demo
 from schemadiff.spec import load_spec
 
-from .helpers import alembic, alembic_popen, execute, fingerprints, make_project, query, run_cli, write_revision
+from .helpers import (
+    alembic, alembic_popen, execute, fingerprints, ledger_rows, make_project, query, run_cli, wait_until, write_revision,
+)
 
 SPEC_TAIL_LARGE = "policy:\n  large_table_rows: 1000\n"
 
@@ -43,25 +45,6 @@ def seed(url: str, spec: Path, tenants: int, rows: int = 5, big: dict[str, int] 
 def invalid_indexes(url: str) -> list[tuple[str, str]]:
     return [tuple(r) for r in query(url, "SELECT n.nspname, c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
                                          "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT i.indisvalid")]
-
-
-def ledger_rows(url: str) -> tuple[int, int]:
-    try:
-        row = query(url, "SELECT count(*), count(DISTINCT schema_name) FROM public.schemadiff_ledger")[0]
-    except psycopg.errors.UndefinedTable:
-        return (0, 0)
-    return (int(row[0]), int(row[1]))
-
-
-def wait_until(condition, timeout: float = 60, proc=None) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        if proc is not None and proc.poll() is not None:
-            raise AssertionError(f"process ended early: {proc.communicate()}")
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting")
 
 
 def schemadiff_backends(url: str, where: str = "true") -> list[int]:

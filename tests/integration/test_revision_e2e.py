@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import re
 import signal
-import time
 from pathlib import Path
 
 import psycopg
-import pytest
 
 from schemadiff import demo
 from schemadiff.spec import load_spec
 
 from .helpers import (
-    alembic, alembic_popen, execute, fingerprints, make_project, query, rows_digest, run_cli, write_revision,
+    alembic, alembic_popen, execute, fingerprints, ledger_rows, make_project, query, rows_digest, run_cli,
+    wait_until, write_revision,
 )
 
 TENANTS = 50
@@ -131,7 +130,7 @@ def test_interrupted_run_resumes_without_half_changed_tenants(fresh_db: str, spe
     blocker.execute("LOCK TABLE user_40.marketplace_tasks IN ACCESS EXCLUSIVE MODE")
     proc = alembic_popen(project, fresh_db, "-x", "workers=1", "-x", "lock_timeout=60s", "upgrade", "head")
     try:
-        _wait_for(lambda: _ledger_count(fresh_db) >= 30, proc)
+        wait_until(lambda: ledger_rows(fresh_db)[0] >= 30, proc=proc)
         proc.send_signal(signal.SIGKILL)
         proc.wait(30)
     finally:
@@ -139,7 +138,7 @@ def test_interrupted_run_resumes_without_half_changed_tenants(fresh_db: str, spe
     target = set(fingerprints(fresh_db, spec_path).values()) - set(start.values())
     states = fingerprints(fresh_db, spec_path)
     assert all(states[s] in (start[s], *target) for s in schemas)  # never half-changed
-    assert 30 <= _ledger_count(fresh_db) < len(schemas)
+    assert 30 <= ledger_rows(fresh_db)[0] < len(schemas)
     rerun = alembic(project, fresh_db, "upgrade", "head")
     assert rerun.returncode == 0, rerun.stderr
     assert len(set(fingerprints(fresh_db, spec_path).values())) == 1
@@ -156,7 +155,7 @@ def test_two_runs_at_once_the_second_fails_cleanly(fresh_db: str, spec_path: Pat
     blocker.execute("LOCK TABLE user_10.marketplace_tasks IN ACCESS EXCLUSIVE MODE")
     first = alembic_popen(project, fresh_db, "-x", "workers=1", "-x", "lock_timeout=60s", "upgrade", "head")
     try:
-        _wait_for(lambda: _ledger_count(fresh_db) >= 5, first)
+        wait_until(lambda: ledger_rows(fresh_db)[0] >= 5, proc=first)
         second = alembic(project, fresh_db, "-x", "lock_wait=1", "upgrade", "head")
     finally:
         blocker.close()
@@ -201,21 +200,3 @@ def test_apply_status_rollback_commands(fresh_db: str, spec_path: Path, server_u
     assert back.exit_code == 0, back.stderr
     status = run_cli("status", "--spec", spec_path, "--database-url", fresh_db, "--config", ini)
     assert "revision (none)" in status.stdout and re.search(r"pending:\s+6 ", status.stdout)
-
-
-def _ledger_count(url: str) -> int:
-    try:
-        return int(query(url, "SELECT count(*) FROM public.schemadiff_ledger")[0][0])
-    except psycopg.errors.UndefinedTable:
-        return 0
-
-
-def _wait_for(condition, proc, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        if proc.poll() is not None:
-            raise AssertionError(f"process ended early: {proc.communicate()}")
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting")
