@@ -135,6 +135,13 @@ def _run(direction: str, revision: str, tenants: Tenants, groups: list[Group], t
     url = db.to_libpq(bind.engine.url.render_as_string(hide_password=False))
     with ctx.autocommit_block():
         _last = run(url, job, options(), _reporter or _print_progress)
+    if _reporter is None:  # plain `alembic upgrade`: say what was done (schemadiff apply prints its own)
+        print(summary_line(_last), file=sys.stderr, flush=True)
+
+
+def summary_line(report: Report) -> str:
+    return (f"schemadiff: {report.direction} {report.revision}: {len(report.applied)} schema(s) changed, "
+            f"{len(report.skipped)} already done, in {report.seconds:.2f} s")
 
 
 def make_job(revision: str, direction: str, tenants: Tenants, groups: list[Group], target: str,

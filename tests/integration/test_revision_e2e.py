@@ -83,6 +83,7 @@ def test_the_original_change_end_to_end(fresh_db: str, spec_path: Path, server_u
     up = alembic(project, fresh_db, "upgrade", "head")
     assert up.returncode == 0, up.stderr
     revision = text.split("revision = '")[1].split("'")[0]
+    assert f"schemadiff: upgrade {revision}: {len(schemas)} schema(s) changed, 0 already done, in " in up.stderr
     current = alembic(project, fresh_db, "current")
     assert f"{revision} (head)" in current.stdout
     for schema in schemas:
@@ -139,8 +140,11 @@ def test_interrupted_run_resumes_without_half_changed_tenants(fresh_db: str, spe
     states = fingerprints(fresh_db, spec_path)
     assert all(states[s] in (start[s], *target) for s in schemas)  # never half-changed
     assert 30 <= ledger_rows(fresh_db)[0] < len(schemas)
+    done_before = ledger_rows(fresh_db)[0]
     rerun = alembic(project, fresh_db, "upgrade", "head")
     assert rerun.returncode == 0, rerun.stderr
+    summary = re.search(r"(\d+) schema\(s\) changed, (\d+) already done", rerun.stderr)
+    assert summary and (int(summary[1]), int(summary[2])) == (len(schemas) - done_before, done_before)
     assert len(set(fingerprints(fresh_db, spec_path).values())) == 1
     assert query(fresh_db, "SELECT count(*), count(DISTINCT schema_name) FROM public.schemadiff_ledger")[0] == (
         len(schemas), len(schemas))
