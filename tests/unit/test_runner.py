@@ -47,7 +47,7 @@ def test_downgrade_uses_the_ledger_and_treats_new_tenants_like_the_template() ->
 
 def test_tenant_script_pins_timeouts_search_path_and_ledger_in_one_transaction() -> None:
     script = tenant_script(job("upgrade"), Work("User_9", "START_A", UP), Options(lock_timeout="3s"), UP, True)
-    assert script.split(";\n") == [
+    assert script.split("\n;\n") == [
         "SET LOCAL lock_timeout = '3s'",
         "SET LOCAL statement_timeout = '0'",
         "SET LOCAL synchronous_commit = 'off'",
