@@ -90,9 +90,10 @@ def test_a_password_never_shows_in_any_output(fresh_db: str, spec_path: Path, se
         outputs += [r.stdout, r.stderr]
         outputs += [p.read_text() for p in (project / "migrations" / "versions").glob("*.py")]
         execute(fresh_db, "ALTER TABLE user_2.marketplace_tasks ADD COLUMN drift text")  # an unknown state
-        for args in (["apply", "--spec", spec_path, "--database-url", url, "--config", ini, "--yes"],
+        calls: tuple[list[str | Path], ...] = (["apply", "--spec", spec_path, "--database-url", url, "--config", ini, "--yes"],
                      ["status", "--spec", spec_path, "--database-url", url, "--config", ini],
-                     ["plan", "--spec", spec_path, "--database-url", url]):  # refused: drops a column
+                     ["plan", "--spec", spec_path, "--database-url", url])  # refused: drops a column
+        for args in calls:
             r = run_cli(*args)
             outputs += [r.stdout, r.stderr]
         failed = alembic(project, url, "upgrade", "head")  # plain Alembic: a traceback

@@ -84,7 +84,7 @@ def test_missing_table_and_natural_order_and_system_schemas(fresh_db: str) -> No
 def test_a_fixed_number_of_queries_whatever_the_tenant_count(fresh_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
     execute(fresh_db, *[f"CREATE SCHEMA user_{i}; CREATE TABLE user_{i}.t (id int PRIMARY KEY, v text)"
                         for i in range(1, 41)])
-    counts = []
+    counts: list[int] = []
     original = psycopg.Cursor.execute
 
     def counting(self, *args, **kwargs):  # type: ignore[no-untyped-def]
