@@ -5,7 +5,9 @@
 Seeds a database with ``public`` + N tenants holding ``marketplace_tasks`` in its previous state
 (with rows) and writes the revision with ``schemadiff plan -m``. Then, in the same run, it times
   * baseline: one connection looping over the tenants, running the same statements (recorded
-    from the revision) in one transaction per tenant — upgrade, then downgrade;
+    from the revision) in one transaction per tenant — upgrade, then downgrade; and the same loop
+    with ``synchronous_commit = off``, as the runtime commits tenants, so that the ratio against
+    it shows what parallelism and fewer round trips bring without the saved WAL flushes;
   * schemadiff: ``alembic upgrade head`` and ``alembic downgrade -1`` (a subprocess, as in
     production: discovery, preflight, lock, ledger) with each worker count;
 and prints the times and the ratios baseline / schemadiff. Goals (issue 3): ≥ 1.8× with 4 workers;
@@ -111,16 +113,29 @@ def drop(server_url: str, name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def loop(url: str, schemas: list[str], statements: tuple[str, ...]) -> float:
+def loop(url: str, schemas: list[str], statements: tuple[str, ...], synchronous_commit: bool = True) -> float:
     checkpoint(url)
     start = time.perf_counter()
     with psycopg.connect(url, autocommit=True) as conn:
+        if not synchronous_commit:
+            conn.execute("SET synchronous_commit = off")
         for schema in schemas:
             q = quote_ident(schema)
             with conn.transaction():
                 for statement in statements:
                     conn.execute(statement.replace(PLACEHOLDER, q))
     return time.perf_counter() - start
+
+
+LOOP, LOOP_ASYNC = "loop", "loop-async"
+
+
+def label(config: int | str) -> str:
+    if config == LOOP:
+        return "baseline loop, one connection:"
+    if config == LOOP_ASYNC:
+        return "the same loop with synchronous_commit = off:"
+    return f"{config} worker(s)"
 
 
 def main() -> None:
@@ -154,9 +169,9 @@ def main() -> None:
         group = load_revision(path.read_text()).GROUPS[0]
         up_sql, down_sql = record(group.upgrade), record(group.downgrade)
         worker_counts = [int(w) for w in args.workers.split(",")]
-        configs: list[int | None] = [None, *worker_counts]  # None: the baseline loop
-        copies = {(r, c): f"{name}_{r}_{c or 'loop'}" for r in range(args.repeat) for c in configs}
-        times: dict[tuple[str, int | None], list[float]] = {}  # (direction [runtime], workers) -> s
+        configs: list[int | str] = [LOOP, LOOP_ASYNC, *worker_counts]
+        copies = {(r, c): f"{name}_{r}_{c}" for r in range(args.repeat) for c in configs}
+        times: dict[tuple[str, int | str], list[float]] = {}  # (direction [runtime], configuration) -> s
         try:
             for (r, c), copy in copies.items():
                 print(f"copying the seeded database to {copy}", file=sys.stderr)
@@ -165,14 +180,13 @@ def main() -> None:
             for direction in ("upgrade", "downgrade"):
                 for (r, c), copy in copies.items():
                     run_url = db.database_url(server.url, copy)
-                    if c is None:
-                        took = loop(run_url, schemas, up_sql if direction == "upgrade" else down_sql)
+                    if isinstance(c, str):
+                        took = loop(run_url, schemas, up_sql if direction == "upgrade" else down_sql, c == LOOP)
                         inside = took
                     else:
                         took, inside = alembic(project, run_url, "-x", f"workers={c}",
                                                *(("upgrade", "head") if direction == "upgrade" else ("downgrade", "-1")))
-                    print(f"{direction} {'loop' if c is None else f'{c} worker(s)'}: {took:.2f} s "
-                          f"({inside:.2f} s in the runtime)", file=sys.stderr)
+                    print(f"{direction} {label(c).rstrip(':')}: {took:.2f} s ({inside:.2f} s in the runtime)", file=sys.stderr)
                     vacuum(run_url)  # its dead catalog rows, so autovacuum does not run into the next phase
                     times.setdefault((direction, c), []).append(took)
                     times.setdefault((f"{direction} runtime", c), []).append(inside)
@@ -180,19 +194,20 @@ def main() -> None:
             for copy in copies.values():
                 drop(server.url, copy)
         med = {key: statistics.median(values) for key, values in times.items()}
-        base_up, base_down = med["upgrade", None], med["downgrade", None]
         how = f" (median of {args.repeat})" if args.repeat > 1 else ""
         print(f"tenants: {args.tenants} (+ public); server {db.redact(server.url)}{how}")
-        print(f"baseline loop, one connection:  upgrade {base_up:7.2f} s   downgrade {base_down:7.2f} s")
-        for workers in worker_counts:
-            up, down = med["upgrade", workers], med["downgrade", workers]
-            print(f"schemadiff, {workers} worker(s):      upgrade {up:7.2f} s ({base_up / up:4.2f}x)   "
-                  f"downgrade {down:7.2f} s ({base_down / down:4.2f}x)")
-        print("the same, counting only the runtime (lock, preflight, tenants; not Python and Alembic start-up):")
-        for workers in worker_counts:
-            up, down = med["upgrade runtime", workers], med["downgrade runtime", workers]
-            print(f"schemadiff, {workers} worker(s):      upgrade {up:7.2f} s ({base_up / up:4.2f}x)   "
-                  f"downgrade {down:7.2f} s ({base_down / down:4.2f}x)")
+        for c in (LOOP, LOOP_ASYNC):
+            print(f"{label(c):46} upgrade {med['upgrade', c]:7.2f} s   downgrade {med['downgrade', c]:7.2f} s")
+        for suffix, what in (("", "the whole alembic process"),
+                             (" runtime", "the runtime alone (lock, preflight, tenants; not Python and Alembic start-up)")):
+            print(f"schemadiff, {what}; ratios against the loop / against the loop with synchronous_commit off:")
+            for workers in worker_counts:
+                cells = []
+                for direction in ("upgrade", "downgrade"):
+                    took = med[direction + suffix, workers]
+                    cells.append(f"{direction} {took:7.2f} s ({med[direction, LOOP] / took:4.2f}x / "
+                                 f"{med[direction, LOOP_ASYNC] / took:4.2f}x)")
+                print(f"  {label(workers):12} " + "   ".join(cells))
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"peak RSS of the largest alembic/schemadiff process: {peak:.0f} MB")
 
