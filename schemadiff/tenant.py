@@ -84,8 +84,8 @@ def _transaction(conn: psycopg.Connection, script: str) -> None:
     aborted transaction is rolled back here."""
     try:
         conn.execute(f"BEGIN;\n{script}\n;\nCOMMIT")
-    except BaseException:
-        if not conn.closed and not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
+    except psycopg.Error:
+        if not conn.closed and not conn.broken and conn.info.transaction_status == TransactionStatus.INERROR:
             conn.execute("ROLLBACK")
         raise
 
