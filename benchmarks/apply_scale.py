@@ -100,12 +100,15 @@ def vacuum(url: str) -> None:
         conn.execute("VACUUM")
 
 
-def fresh_copy(server_url: str, seed_db: str, name: str) -> None:
-    """A new database ``name`` copied from ``seed_db``."""
+def create_database(server_url: str, name: str, template: str | None = None) -> str:
+    """A new database ``name`` (replacing any of that name), empty or copied from ``template``; its URL."""
+    drop(server_url, name)
     with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        strategy = " STRATEGY FILE_COPY" if conn.info.server_version >= 150000 else ""
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{seed_db}"{strategy}')
+        copy = ""
+        if template:
+            copy = f' TEMPLATE "{template}"' + (" STRATEGY FILE_COPY" if conn.info.server_version >= 150000 else "")
+        conn.execute(f'CREATE DATABASE "{name}"{copy}')
+    return db.database_url(server_url, name)
 
 
 def drop(server_url: str, name: str) -> None:
@@ -132,9 +135,9 @@ LOOP, LOOP_ASYNC = "loop", "loop-async"
 
 def label(config: int | str) -> str:
     if config == LOOP:
-        return "baseline loop, one connection:"
+        return "baseline loop, one connection"
     if config == LOOP_ASYNC:
-        return "the same loop with synchronous_commit = off:"
+        return "the same loop with synchronous_commit = off"
     return f"{config} worker(s)"
 
 
@@ -148,10 +151,7 @@ def main() -> None:
     args = parser.parse_args()
     server = db.resolve_url(args.database_url)
     name = f"schemadiff_apply_{args.tenants}"
-    with psycopg.connect(server.url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = db.database_url(server.url, name)
+    url = create_database(server.url, name)
     seed(url, args.tenants)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
@@ -175,18 +175,19 @@ def main() -> None:
         try:
             for (r, c), copy in copies.items():
                 print(f"copying the seeded database to {copy}", file=sys.stderr)
-                fresh_copy(server.url, name, copy)
+                create_database(server.url, copy, template=name)
             # every upgrade first, then every downgrade, interleaved across the configurations
             for direction in ("upgrade", "downgrade"):
                 for (r, c), copy in copies.items():
                     run_url = db.database_url(server.url, copy)
                     if isinstance(c, str):
-                        took = loop(run_url, schemas, up_sql if direction == "upgrade" else down_sql, c == LOOP)
+                        took = loop(run_url, schemas, up_sql if direction == "upgrade" else down_sql,
+                                    synchronous_commit=c == LOOP)
                         inside = took
                     else:
                         took, inside = alembic(project, run_url, "-x", f"workers={c}",
                                                *(("upgrade", "head") if direction == "upgrade" else ("downgrade", "-1")))
-                    print(f"{direction} {label(c).rstrip(':')}: {took:.2f} s ({inside:.2f} s in the runtime)", file=sys.stderr)
+                    print(f"{direction} {label(c)}: {took:.2f} s ({inside:.2f} s in the runtime)", file=sys.stderr)
                     vacuum(run_url)  # its dead catalog rows, so autovacuum does not run into the next phase
                     times.setdefault((direction, c), []).append(took)
                     times.setdefault((f"{direction} runtime", c), []).append(inside)
@@ -197,7 +198,7 @@ def main() -> None:
         how = f" (median of {args.repeat})" if args.repeat > 1 else ""
         print(f"tenants: {args.tenants} (+ public); server {db.redact(server.url)}{how}")
         for c in (LOOP, LOOP_ASYNC):
-            print(f"{label(c):46} upgrade {med['upgrade', c]:7.2f} s   downgrade {med['downgrade', c]:7.2f} s")
+            print(f"{label(c) + ':':46} upgrade {med['upgrade', c]:7.2f} s   downgrade {med['downgrade', c]:7.2f} s")
         for suffix, what in (("", "the whole alembic process"),
                              (" runtime", "the runtime alone (lock, preflight, tenants; not Python and Alembic start-up)")):
             print(f"schemadiff, {what}; ratios against the loop / against the loop with synchronous_commit off:")

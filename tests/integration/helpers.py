@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +48,20 @@ def alembic(project: Path, url: str, *args: str, timeout: float = 300) -> "subpr
     env = {**os.environ, "SCHEMADIFF_DATABASE_URL": url}
     return subprocess.run([sys.executable, "-m", "alembic", "-c", str(project / "alembic.ini"), *args],
                           cwd=project, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+ONE_PATIENT_WORKER = ("-x", "workers=1", "-x", "lock_timeout=60s")  # tenants in order, waiting out locks
+
+
+@contextmanager
+def table_locked(url: str, schema: str) -> Iterator[None]:
+    """Another session holds ACCESS EXCLUSIVE on ``schema``.marketplace_tasks until the block ends."""
+    blocker = psycopg.connect(url)
+    try:
+        blocker.execute(f"LOCK TABLE {schema}.marketplace_tasks IN ACCESS EXCLUSIVE MODE")
+        yield
+    finally:
+        blocker.close()
 
 
 def alembic_popen(project: Path, url: str, *args: str) -> "subprocess.Popen[str]":

@@ -16,7 +16,8 @@ from schemadiff import demo
 from schemadiff.spec import load_spec
 
 from .helpers import (
-    alembic, alembic_popen, execute, fingerprints, ledger_rows, make_project, query, run_cli, wait_until, write_revision,
+    ONE_PATIENT_WORKER, alembic, alembic_popen, execute, fingerprints, ledger_rows, make_project, query, run_cli,
+    table_locked, wait_until, write_revision,
 )
 
 SPEC_TAIL_LARGE = "policy:\n  large_table_rows: 1000\n"
@@ -62,15 +63,11 @@ def test_1_lock_timeout_is_retried_reported_and_finished_later(fresh_db: str, sp
     project = make_project(tmp_path)
     write_revision(project, spec_path, fresh_db, server_url)
     ini = project / "alembic.ini"
-    blocker = psycopg.connect(fresh_db)
-    blocker.execute("LOCK TABLE user_3.marketplace_tasks IN ACCESS EXCLUSIVE MODE")
-    try:
+    with table_locked(fresh_db, "user_3"):
         started = time.monotonic()
         result = run_cli("apply", "--spec", spec_path, "--database-url", fresh_db, "--config", ini, "--yes",
                          "--lock-timeout", "100ms")
         took = time.monotonic() - started
-    finally:
-        blocker.close()
     assert result.exit_code == 1
     assert "user_3: canceling statement due to lock timeout (after 4 attempts)" in result.stderr
     assert "6 applied, 0 skipped, 1 failed" in result.stdout
@@ -90,15 +87,11 @@ def test_2_a_terminated_worker_rolls_its_tenant_back(fresh_db: str, spec_path: P
     start = fingerprints(fresh_db, spec_path)
     project = make_project(tmp_path)
     write_revision(project, spec_path, fresh_db, server_url)
-    blocker = psycopg.connect(fresh_db)
-    blocker.execute("LOCK TABLE user_4.marketplace_tasks IN ACCESS EXCLUSIVE MODE")
-    proc = alembic_popen(project, fresh_db, "-x", "workers=1", "-x", "lock_timeout=60s", "upgrade", "head")
-    try:
+    with table_locked(fresh_db, "user_4"):
+        proc = alembic_popen(project, fresh_db, *ONE_PATIENT_WORKER, "upgrade", "head")
         wait_until(lambda: bool(schemadiff_backends(fresh_db, "wait_event_type = 'Lock'")), proc=proc)
         [pid] = schemadiff_backends(fresh_db, "wait_event_type = 'Lock'")
         execute(fresh_db, f"SELECT pg_terminate_backend({pid})")
-    finally:
-        blocker.close()
     out, err = proc.communicate(timeout=120)
     assert proc.returncode != 0
     assert "user_4: terminating connection due to administrator command" in err

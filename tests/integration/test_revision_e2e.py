@@ -6,14 +6,13 @@ import re
 import signal
 from pathlib import Path
 
-import psycopg
 
 from schemadiff import demo
 from schemadiff.spec import load_spec
 
 from .helpers import (
-    alembic, alembic_popen, execute, fingerprints, ledger_rows, make_project, query, rows_digest, run_cli,
-    wait_until, write_revision,
+    ONE_PATIENT_WORKER, alembic, alembic_popen, execute, fingerprints, ledger_rows, make_project, query, rows_digest,
+    run_cli, table_locked, wait_until, write_revision,
 )
 
 TENANTS = 50
@@ -127,20 +126,16 @@ def test_interrupted_run_resumes_without_half_changed_tenants(fresh_db: str, spe
     start = fingerprints(fresh_db, spec_path)
     project = make_project(tmp_path)
     write_revision(project, spec_path, fresh_db, server_url)
-    blocker = psycopg.connect(fresh_db)
-    blocker.execute("LOCK TABLE user_40.marketplace_tasks IN ACCESS EXCLUSIVE MODE")
-    proc = alembic_popen(project, fresh_db, "-x", "workers=1", "-x", "lock_timeout=60s", "upgrade", "head")
-    try:
+    with table_locked(fresh_db, "user_40"):
+        proc = alembic_popen(project, fresh_db, *ONE_PATIENT_WORKER, "upgrade", "head")
         wait_until(lambda: ledger_rows(fresh_db)[0] >= 30, proc=proc)
         proc.send_signal(signal.SIGKILL)
         proc.wait(30)
-    finally:
-        blocker.close()
     target = set(fingerprints(fresh_db, spec_path).values()) - set(start.values())
     states = fingerprints(fresh_db, spec_path)
     assert all(states[s] in (start[s], *target) for s in schemas)  # never half-changed
-    assert 30 <= ledger_rows(fresh_db)[0] < len(schemas)
     done_before = ledger_rows(fresh_db)[0]
+    assert 30 <= done_before < len(schemas)
     rerun = alembic(project, fresh_db, "upgrade", "head")
     assert rerun.returncode == 0, rerun.stderr
     summary = re.search(r"(\d+) schema\(s\) changed, (\d+) already done", rerun.stderr)
@@ -155,14 +150,10 @@ def test_two_runs_at_once_the_second_fails_cleanly(fresh_db: str, spec_path: Pat
     schemas = seed(fresh_db, spec_path, tenants=20)
     project = make_project(tmp_path)
     write_revision(project, spec_path, fresh_db, server_url)
-    blocker = psycopg.connect(fresh_db)
-    blocker.execute("LOCK TABLE user_10.marketplace_tasks IN ACCESS EXCLUSIVE MODE")
-    first = alembic_popen(project, fresh_db, "-x", "workers=1", "-x", "lock_timeout=60s", "upgrade", "head")
-    try:
+    with table_locked(fresh_db, "user_10"):
+        first = alembic_popen(project, fresh_db, *ONE_PATIENT_WORKER, "upgrade", "head")
         wait_until(lambda: ledger_rows(fresh_db)[0] >= 5, proc=first)
         second = alembic(project, fresh_db, "-x", "lock_wait=1", "upgrade", "head")
-    finally:
-        blocker.close()
     assert second.returncode != 0
     assert "another schemadiff run holds the migration lock (pid" in second.stderr
     assert "application 'schemadiff'" in second.stderr
