@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import psycopg
@@ -69,11 +70,22 @@ def redact(text: str, url: str | None = None) -> str:
     return out
 
 
+class OneStatementCursor(psycopg.Cursor[Any]):
+    """Every query goes over the extended protocol (binary results), even without parameters, so
+    the server itself refuses a second statement in one message; psycopg would otherwise send a
+    query without parameters as a simple-protocol script."""
+
+    def execute(self, query: Any, params: Any = None, *, prepare: bool | None = None,
+                binary: bool | None = None) -> OneStatementCursor:
+        super().execute(query, params, prepare=prepare, binary=True if binary is None else binary)
+        return self
+
+
 def connect(url: str, autocommit: bool = False) -> psycopg.Connection:
-    """Open a psycopg connection; failures become one redacted line."""
+    """Open a psycopg connection (one statement per message); failures become one redacted line."""
     try:
         return psycopg.connect(url, autocommit=autocommit, connect_timeout=10,
-                               application_name="schemadiff")
+                               application_name="schemadiff", cursor_factory=OneStatementCursor)
     except psycopg.Error as exc:
         raise DatabaseError(f"cannot connect to {redact(url)}: {redact(first_line(exc), url)}") from None
 

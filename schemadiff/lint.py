@@ -15,10 +15,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from schemadiff.online import split_phases
 from schemadiff.plan import GroupPlan, LintFinding, Plan
-from schemadiff.render.common import group_sql
+from schemadiff.render.common import group_statements
 from schemadiff.sqltext import quote_ident
+from schemadiff.statements import Statement, by_phase
 
 SATISFIED_BY_RUNTIME = {
     "require-timeout-settings": "the runtime sets lock_timeout and statement_timeout in every tenant transaction",
@@ -50,15 +50,16 @@ def lint_plan(plan: Plan, exclude: set[str]) -> list[LintFinding]:
 
 def _lint_group(binary: str, n: int, group: GroupPlan, exclude: set[str]) -> list[LintFinding]:
     schema = group.schemas[0]
-    statements = group_sql(group, schema)
-    before, inside, after = split_phases(tuple(statements))
+    all_statements = group_statements(group, schema)
+    statements = [s.sql for s in all_statements]
+    before, inside, after = by_phase(all_statements)
     lines = ["SET lock_timeout = '2s';", "SET statement_timeout = '0';"]
     owner: dict[int, int] = {}  # 0-based line → statement index
 
-    def add(phase: tuple[str, ...]) -> None:
+    def add(phase: tuple[Statement, ...]) -> None:
         for statement in phase:
-            for line in (statement + ";").splitlines():
-                owner[len(lines)] = statements.index(statement)
+            for line in (statement.sql + ";").splitlines():
+                owner[len(lines)] = all_statements.index(statement)
                 lines.append(line)
 
     add(before)

@@ -1,8 +1,12 @@
 """Op types: each renders its SQL for one schema, knows its reverse and carries its hazards. Pure.
 
-Every statement is qualified with the tenant schema; expressions copied from the catalog
-(defaults, index keys, constraint bodies) are resolved under ``search_path = <tenant>``,
-which the runtime sets for every tenant transaction.
+``sql(schema)`` qualifies every name with ``schema``; ``sql(None)`` leaves names unqualified, for a
+revision, whose statements are the same for every tenant and run with the search_path set to
+the tenant. Expressions copied from the catalog (defaults, index keys, constraint bodies) are
+always resolved under ``search_path = <tenant>``, which the runtime sets for every statement.
+``statements(schema)`` gives the same SQL with the facts later stages need as data: its phase
+(before, inside or after the tenant's transaction), the index it builds concurrently, the
+constraint it validates, the rows a narrowing would lose.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from typing import ClassVar
 
 from schemadiff.model import Column, Constraint, Index, Table
 from schemadiff.sqltext import qualify, quote_ident, quote_literal
+from schemadiff.statements import AFTER, BEFORE, Statement
 
 from schemadiff.hazards import (
     ACCESS_EXCLUSIVE, BLOCKS_WRITES, DELETES_DATA, FAILS_ON_EXISTING_ROWS, IRREVERSIBLE, REWRITES_TABLE,
@@ -33,8 +38,12 @@ class Op:
     def hazards(self) -> tuple[str, ...]:
         return ()
 
-    def sql(self, schema: str) -> list[str]:
-        raise NotImplementedError
+    def sql(self, schema: str | None) -> list[str]:
+        return [s.sql for s in self.statements(schema)]
+
+    def statements(self, schema: str | None) -> list[Statement]:
+        """The op's statements with their phase; plain ops run inside the tenant's transaction."""
+        return [Statement(sql) for sql in self.sql(schema)]
 
     def reverse(self) -> Op:
         raise NotImplementedError
@@ -43,8 +52,21 @@ class Op:
         raise NotImplementedError
 
 
-AFTER_MARK = "/* schemadiff: after the transaction */ "
 NOT_NULL_CHECK_PREFIX = "sd_nn_"
+
+
+_ROUND_TRIP_FAMILY = ("character varying", "character", "text", "numeric", "smallint", "integer", "bigint",
+                      "real", "double precision")
+
+
+def _base(type_: str) -> str:
+    return type_.split("(")[0].strip()
+
+
+def round_trips(old: str, new: str) -> bool:
+    """Whether ``old → new → old`` casts exist, so a guard can count the values a change alters:
+    within the text and number families, or the same type with other modifiers."""
+    return _base(old) == _base(new) or (_base(old) in _ROUND_TRIP_FAMILY and _base(new) in _ROUND_TRIP_FAMILY)
 
 
 def not_null_check_name(table: str, column: str) -> str:
@@ -65,13 +87,13 @@ def column_sql(col: Column) -> str:
     return sql
 
 
-def index_sql(schema: str, table: str, index: Index, concurrently: bool = False) -> str:
+def index_sql(schema: str | None, table: str, index: Index, concurrently: bool = False) -> str:
     unique = "UNIQUE " if index.unique else ""
     how = "CONCURRENTLY " if concurrently else ""
     return f"CREATE {unique}INDEX {how}{quote_ident(index.name)} ON {qualify(schema, table)} {index.source or index.tail}"
 
 
-def _comment_sql(schema: str, table: str, column: str | None, text: str | None) -> str:
+def _comment_sql(schema: str | None, table: str, column: str | None, text: str | None) -> str:
     target = f"TABLE {qualify(schema, table)}"
     if column is not None:
         target = f"COLUMN {qualify(schema, table)}.{quote_ident(column)}"
@@ -116,7 +138,7 @@ class CreateTable(Op):
     table: str
     model: Table
 
-    def sql(self, schema: str) -> list[str]:
+    def sql(self, schema: str | None) -> list[str]:
         parts = [column_sql(c) for c in self.model.columns]
         parts += [f"CONSTRAINT {quote_ident(c.name)} {c.source or c.definition}" for c in self.model.constraints]
         out = [f"CREATE TABLE {qualify(schema, self.table)} (\n    " + ",\n    ".join(parts) + "\n)"]
@@ -143,7 +165,7 @@ class DropTable(Op):
     def hazards(self) -> tuple[str, ...]:
         return (DELETES_DATA, IRREVERSIBLE)
 
-    def sql(self, schema: str) -> list[str]:
+    def sql(self, schema: str | None) -> list[str]:
         return [f"DROP TABLE {qualify(schema, self.table)}"]
 
     def reverse(self) -> Op:
@@ -166,7 +188,7 @@ class AddColumn(_ColumnOp):
             return (FAILS_ON_EXISTING_ROWS,)
         return ()
 
-    def sql(self, schema: str) -> list[str]:
+    def sql(self, schema: str | None) -> list[str]:
         out = [f"ALTER TABLE {qualify(schema, self.table)} ADD COLUMN {column_sql(self.column)}"]
         if self.column.comment is not None:
             out.append(_comment_sql(schema, self.table, self.column.name, self.column.comment))
@@ -187,7 +209,7 @@ class DropColumn(_ColumnOp):
     def hazards(self) -> tuple[str, ...]:
         return (DELETES_DATA, IRREVERSIBLE)
 
-    def sql(self, schema: str) -> list[str]:
+    def sql(self, schema: str | None) -> list[str]:
         return [f"ALTER TABLE {qualify(schema, self.table)} DROP COLUMN {quote_ident(self.column.name)}"]
 
     def reverse(self) -> Op:
@@ -208,7 +230,7 @@ class RenameColumn(Op):
     def name(self) -> str:
         return self.new
 
-    def sql(self, schema: str) -> list[str]:
+    def sql(self, schema: str | None) -> list[str]:
         return [f"ALTER TABLE {qualify(schema, self.table)} RENAME COLUMN "
                 f"{quote_ident(self.old)} TO {quote_ident(self.new)}"]
 
@@ -243,35 +265,47 @@ class AlterColumn(Op):
             out += [FAILS_ON_EXISTING_ROWS] if self.online else [SCANS_TABLE, ACCESS_EXCLUSIVE, FAILS_ON_EXISTING_ROWS]
         return tuple(sorted(set(out)))
 
-    def sql(self, schema: str) -> list[str]:
+    def statements(self, schema: str | None) -> list[Statement]:
         head = f"ALTER TABLE {qualify(schema, self.table)} ALTER COLUMN {quote_ident(self.new.name)}"
         old, new = self.old, self.new
-        out: list[str] = []
+        out: list[Statement] = []
         if old.identity and old.identity != new.identity:
-            out.append(f"{head} DROP IDENTITY")
+            out.append(Statement(f"{head} DROP IDENTITY"))
         if old.default is not None and old.default != new.default:
-            out.append(f"{head} DROP DEFAULT")
+            out.append(Statement(f"{head} DROP DEFAULT"))
         if old.type != new.type:
-            out.append(f"{head} TYPE {new.type} USING {quote_ident(new.name)}::{new.type}")
+            if not is_widening(old.type, new.type) and round_trips(old.type, new.type):
+                out.append(self._fits_guard(schema))
+            out.append(Statement(f"{head} TYPE {new.type} USING {quote_ident(new.name)}::{new.type}"))
         if new.default is not None and old.default != new.default:
-            out.append(f"{head} SET DEFAULT {new.default}")
+            out.append(Statement(f"{head} SET DEFAULT {new.default}"))
         if old.nullable != new.nullable and self.online and not new.nullable:
             out += self._online_not_null(schema, head)
         elif old.nullable != new.nullable:
-            out.append(f"{head} {'DROP' if new.nullable else 'SET'} NOT NULL")
+            out.append(Statement(f"{head} {'DROP' if new.nullable else 'SET'} NOT NULL"))
         if new.identity and old.identity != new.identity:
-            out += self._add_identity(schema, head)
+            out += [Statement(s) for s in self._add_identity(schema, head)]
         return out
 
-    def _online_not_null(self, schema: str, head: str) -> list[str]:
-        """PostgreSQL 12+ skips the SET NOT NULL scan when a validated CHECK proves it."""
-        table, check = qualify(schema, self.table), quote_ident(not_null_check_name(self.table, self.new.name))
-        return [f"ALTER TABLE {table} ADD CONSTRAINT {check} CHECK ({quote_ident(self.new.name)} IS NOT NULL) NOT VALID",
-                f"ALTER TABLE {table} VALIDATE CONSTRAINT {check}",
-                f"{AFTER_MARK}{head} SET NOT NULL",
-                f"{AFTER_MARK}ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {check}"]
+    def _fits_guard(self, schema: str | None) -> Statement:
+        """Counts the values a narrowing cast would change (a varchar cut short, a numeric rounded):
+        the tenant fails with that count instead of losing them. A value the cast rejects
+        (an integer out of range) fails the tenant with PostgreSQL's own error."""
+        column = quote_ident(self.new.name)
+        sql = (f"SELECT count(*) FROM {qualify(schema, self.table)} "
+               f"WHERE {column}::text IS DISTINCT FROM (({column}::{self.new.type})::{self.old.type})::text")
+        return Statement(sql, guard=f"row(s) of {self.table}.{self.new.name} do not fit {self.new.type}")
 
-    def _add_identity(self, schema: str, head: str) -> list[str]:
+    def _online_not_null(self, schema: str | None, head: str) -> list[Statement]:
+        """PostgreSQL 12+ skips the SET NOT NULL scan when a validated CHECK proves it."""
+        name = not_null_check_name(self.table, self.new.name)
+        table, check = qualify(schema, self.table), quote_ident(name)
+        return [Statement(f"ALTER TABLE {table} ADD CONSTRAINT {check} CHECK ({quote_ident(self.new.name)} IS NOT NULL) NOT VALID"),
+                Statement(f"ALTER TABLE {table} VALIDATE CONSTRAINT {check}", AFTER, validates=name),
+                Statement(f"{head} SET NOT NULL", AFTER, not_null=(self.table, self.new.name)),
+                Statement(f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {check}", AFTER)]
+
+    def _add_identity(self, schema: str | None, head: str) -> list[str]:
         kind = "ALWAYS" if self.new.identity == "a" else "BY DEFAULT"
         table, column = qualify(schema, self.table), quote_ident(self.new.name)
         # a new identity sequence starts at 1: move it past the rows that already exist
@@ -305,8 +339,9 @@ class CreateIndex(_IndexOp):
         unique = (FAILS_ON_EXISTING_ROWS,) if self.index.unique else ()
         return unique if self.online else (BLOCKS_WRITES, *unique)
 
-    def sql(self, schema: str) -> list[str]:
-        return [index_sql(schema, self.table, self.index, self.online)]
+    def statements(self, schema: str | None) -> list[Statement]:
+        sql = index_sql(schema, self.table, self.index, self.online)
+        return [Statement(sql, AFTER, index=self.index.name) if self.online else Statement(sql)]
 
     def reverse(self) -> Op:
         return DropIndex(self.table, self.index, self.online)
@@ -320,10 +355,11 @@ class CreateIndex(_IndexOp):
 class DropIndex(_IndexOp):
     kind: ClassVar[str] = "drop_index"
 
-    def sql(self, schema: str) -> list[str]:
+    def statements(self, schema: str | None) -> list[Statement]:
         if self.online:
-            return [f"DROP INDEX CONCURRENTLY IF EXISTS {qualify(schema, self.index.name)}"]
-        return [f"DROP INDEX {qualify(schema, self.index.name)}"]
+            return [Statement(f"DROP INDEX CONCURRENTLY IF EXISTS {qualify(schema, self.index.name)}", BEFORE,
+                              index=self.index.name)]
+        return [Statement(f"DROP INDEX {qualify(schema, self.index.name)}")]
 
     def reverse(self) -> Op:
         return CreateIndex(self.table, self.index, self.online)
@@ -347,12 +383,14 @@ class AddConstraint(_ConstraintOp):
             return (BLOCKS_WRITES, FAILS_ON_EXISTING_ROWS, SCANS_TABLE)
         return (ACCESS_EXCLUSIVE, FAILS_ON_EXISTING_ROWS, SCANS_TABLE)
 
-    def sql(self, schema: str) -> list[str]:
+    def statements(self, schema: str | None) -> list[Statement]:
         head = f"ALTER TABLE {qualify(schema, self.table)}"
         add = f"{head} ADD CONSTRAINT {quote_ident(self.constraint.name)} {self.constraint.source or self.constraint.definition}"
         if not self.online:
-            return [add]
-        return [f"{add} NOT VALID", f"{head} VALIDATE CONSTRAINT {quote_ident(self.constraint.name)}"]
+            return [Statement(add)]
+        return [Statement(f"{add} NOT VALID"),
+                Statement(f"{head} VALIDATE CONSTRAINT {quote_ident(self.constraint.name)}", AFTER,
+                          validates=self.constraint.name)]
 
     def reverse(self) -> Op:
         return DropConstraint(self.table, self.constraint, self.online)
@@ -367,7 +405,7 @@ class AddConstraint(_ConstraintOp):
 class DropConstraint(_ConstraintOp):
     kind: ClassVar[str] = "drop_constraint"
 
-    def sql(self, schema: str) -> list[str]:
+    def sql(self, schema: str | None) -> list[str]:
         return [f"ALTER TABLE {qualify(schema, self.table)} DROP CONSTRAINT {quote_ident(self.constraint.name)}"]
 
     def reverse(self) -> Op:
@@ -389,7 +427,7 @@ class SetComment(Op):
     def name(self) -> str:
         return self.column or self.table
 
-    def sql(self, schema: str) -> list[str]:
+    def sql(self, schema: str | None) -> list[str]:
         return [_comment_sql(schema, self.table, self.column, self.new)]
 
     def reverse(self) -> Op:

@@ -1,8 +1,8 @@
 """The engine behind ``schemadiff.runtime``: lock, preflight, ledger, one transaction per tenant.
 
-Everything here talks psycopg directly. The revision's op functions were already turned into
-SQL (see ``recorder``); each tenant gets that SQL with its own schema name, inside its own
-transaction together with its ledger row.
+Everything here talks psycopg directly, one statement per message, values as bound parameters.
+The revision's op functions were already turned into statements (see ``recorder``); each tenant
+runs them in its own transaction together with its ledger row (see ``tenant``).
 """
 
 from __future__ import annotations
@@ -15,18 +15,24 @@ from dataclasses import dataclass, field, replace
 
 import psycopg
 
+from psycopg import sql
+
 from schemadiff import db
 from schemadiff.diff import diff_schema
 from schemadiff.errors import SchemadiffError
 from schemadiff.fingerprint import fingerprint
 from schemadiff.introspect import introspect, list_tenants
+from schemadiff.job import SKIP, Job, LedgerRow, Loss, Options, Report, Work
 from schemadiff.model import SchemaModel
-from schemadiff.ops import NOT_NULL_CHECK_PREFIX
-from schemadiff.tenant import PLACEHOLDER, run_tenant
+from schemadiff.online import without_online_parts
+from schemadiff.tenant import run_tenant
 
-__all__ = ["PLACEHOLDER", "Job", "Options", "Work", "Report", "run", "preflight"]
+__all__ = ["Job", "Options", "Work", "Report", "run", "preflight"]
 
 LOCK_KEY = (0x5D1F, 0x0001)  # pg_advisory_lock(int, int): "schemadiff", run lock
+# held shared by the coordinator and every worker connection of a run, so a second run cannot start
+# while any connection of the first still works, even when the first one's coordinator is gone
+WORKERS_KEY = (0x5D1F, 0x0002)
 LEDGER_DDL = """CREATE TABLE IF NOT EXISTS public.schemadiff_ledger (
     revision text NOT NULL,
     schema_name text NOT NULL,
@@ -36,61 +42,10 @@ LEDGER_DDL = """CREATE TABLE IF NOT EXISTS public.schemadiff_ledger (
     applied_at timestamptz NOT NULL DEFAULT now(),
     complete boolean NOT NULL DEFAULT true,
     PRIMARY KEY (revision, schema_name));
-ALTER TABLE public.schemadiff_ledger ADD COLUMN IF NOT EXISTS complete boolean NOT NULL DEFAULT true"""
+"""
+LEDGER_COMPLETE = "ALTER TABLE public.schemadiff_ledger ADD COLUMN IF NOT EXISTS complete boolean NOT NULL DEFAULT true"
 
 Reporter = Callable[[str, int, int], None]
-
-
-@dataclass(frozen=True)
-class Options:
-    workers: int = 4
-    lock_timeout: str = "2s"
-    statement_timeout: str = "0"
-    lock_wait: float = 30.0  # seconds to wait for another run's lock
-    retries: int = 3
-    backoff: float = 0.5
-    # Each tenant's change and its ledger row commit together, so a tenant whose commit is lost
-    # in a server crash is simply back in its starting state without a ledger row, and the rerun
-    # redoes it; the synchronous commit of alembic_version at the end flushes every one before.
-    synchronous_commit: str = "off"
-
-
-@dataclass(frozen=True)
-class Job:
-    """What a run does: per starting state, the statements of each direction."""
-
-    revision: str
-    direction: str  # "upgrade" | "downgrade"
-    template: str
-    pattern: str
-    tables: tuple[str, ...]
-    target: str
-    target_model: SchemaModel | None
-    sql: dict[str, tuple[tuple[str, ...], tuple[str, ...]]]  # fingerprint -> (upgrade, downgrade)
-    mid: str | None = None  # the target without its online parts: a tenant between phases
-    online_indexes: frozenset[str] = frozenset()
-    online_constraints: frozenset[str] = frozenset()
-    online_not_null: frozenset[tuple[str, str]] = frozenset()  # (table, column) made NOT NULL online
-    large_table_rows: int | None = None  # below it a tenant's online statements run inline
-
-
-@dataclass(frozen=True)
-class Work:
-    schema: str
-    from_fp: str  # the ledger's starting state
-    statements: tuple[str, ...]
-    post_only: bool = False  # the transaction is done; only the online part remains
-    inline: bool = False  # a small table: the online statements run plainly, inside the transaction
-
-
-@dataclass
-class Report:
-    direction: str
-    revision: str
-    applied: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)
-    seconds: float = 0.0
 
 
 class RunFailed(SchemadiffError):
@@ -109,9 +64,11 @@ def run(url: str, job: Job, options: Options, reporter: Reporter | None = None) 
             states, rows = read_states(coordinator, job)
             check_privileges(coordinator, job, list(states))
             coordinator.execute(LEDGER_DDL)
-            work = preflight(coordinator, job, report, states, rows)
+            coordinator.execute(LEDGER_COMPLETE)
+            work = preflight(coordinator, job, report, states, rows, options)
             _execute_all(url, job, work, options, report, reporter)
         finally:
+            coordinator.execute("SELECT pg_advisory_unlock_shared(%s, %s)", WORKERS_KEY)
             coordinator.execute("SELECT pg_advisory_unlock(%s, %s)", LOCK_KEY)
     report.seconds = time.perf_counter() - started
     if report.failed:
@@ -123,40 +80,42 @@ def run(url: str, job: Job, options: Options, reporter: Reporter | None = None) 
 
 
 def acquire_lock(conn: psycopg.Connection, wait: float) -> None:
+    """The run lock, and proof that no connection of an earlier run still works: its workers hold
+    WORKERS_KEY shared until they end, so taking it exclusively here (and letting it go) fails
+    while any of them lives. Then this run's coordinator holds it shared too."""
     deadline = time.monotonic() + wait
-    while True:
-        row = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", LOCK_KEY).fetchone()
-        if row and row[0]:
-            return
-        if time.monotonic() >= deadline:
-            raise RunFailed(f"another schemadiff run holds the migration lock ({lock_holder(conn)}); "
-                            f"waited {wait:g}s; run again when it has finished")
-        time.sleep(0.2)
+    for key in (LOCK_KEY, WORKERS_KEY):
+        while not _try(conn, "SELECT pg_try_advisory_lock(%s, %s)", key):
+            if time.monotonic() >= deadline:
+                if key == WORKERS_KEY:
+                    conn.execute("SELECT pg_advisory_unlock(%s, %s)", LOCK_KEY)
+                raise RunFailed(f"another schemadiff run holds the migration lock ({lock_holder(conn, key)}); "
+                                f"waited {wait:g}s; run again when it has finished")
+            time.sleep(0.2)
+    conn.execute("SELECT pg_advisory_unlock(%s, %s)", WORKERS_KEY)
+    conn.execute("SELECT pg_advisory_lock_shared(%s, %s)", WORKERS_KEY)
 
 
-def lock_holder(conn: psycopg.Connection) -> str:
+def _try(conn: psycopg.Connection, query: str, key: tuple[int, int]) -> bool:
+    row = conn.execute(query, key).fetchone()
+    return bool(row and row[0])
+
+
+def join_run(conn: psycopg.Connection) -> None:
+    """A worker connection joins the run: it holds WORKERS_KEY shared while it lives."""
+    if not _try(conn, "SELECT pg_try_advisory_lock_shared(%s, %s)", WORKERS_KEY):
+        raise RunFailed("the run lock was lost (another run started?); stopping this run's workers")
+
+
+def lock_holder(conn: psycopg.Connection, key: tuple[int, int] = LOCK_KEY) -> str:
     row = conn.execute(
         "SELECT a.pid, a.application_name, a.usename, a.backend_start FROM pg_locks l "
         "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
-        "AND l.classid = %s AND l.objid = %s LIMIT 1", LOCK_KEY).fetchone()
+        "AND l.classid = %s AND l.objid = %s AND a.pid <> pg_backend_pid() LIMIT 1", key).fetchone()
     if row is None:
         return "holder unknown"
     pid, app, user, since = row
     return f"pid {pid}, application '{app}', user {user}, since {since:%Y-%m-%d %H:%M:%S}"
-
-
-def without_online_parts(model: SchemaModel, job: Job) -> SchemaModel:
-    """The model with the revision's online indexes removed and its NOT VALID marks dropped."""
-    tables = []
-    for table in model.tables:
-        indexes = tuple(i for i in table.indexes if i.name not in job.online_indexes)
-        constraints = tuple(replace(c, definition=c.definition.removesuffix(" NOT VALID"))
-                            if c.name in job.online_constraints else c for c in table.constraints
-                            if not (job.online_not_null and c.name.startswith(NOT_NULL_CHECK_PREFIX)))
-        columns = tuple(replace(c, nullable=False) if (table.name, c.name) in job.online_not_null else c
-                        for c in table.columns)
-        tables.append(replace(table, indexes=indexes, constraints=constraints, columns=columns))
-    return SchemaModel(tuple(tables))
 
 
 PREFLIGHT_CHUNK = 2500  # schemas introspected per round of catalog queries, in one snapshot
@@ -215,76 +174,132 @@ def check_privileges(conn: psycopg.Connection, job: Job, schemas: list[str]) -> 
                         f"nothing was changed: {shown}")
 
 
-def read_ledger(conn: psycopg.Connection, revision: str) -> dict[str, tuple[str, str, bool]]:
+def read_ledger(conn: psycopg.Connection, revision: str) -> dict[str, LedgerRow]:
     rows = conn.execute("SELECT schema_name, direction, from_fingerprint, complete FROM public.schemadiff_ledger "
                         "WHERE revision = %s", (revision,)).fetchall()
-    return {r[0]: (r[1], r[2], r[3]) for r in rows}
+    return {r[0]: LedgerRow(r[1], r[2], r[3]) for r in rows}
 
 
-def preflight(conn: psycopg.Connection, job: Job, report: Report,
-              states: dict[str, tuple[str, SchemaModel]], rows: dict[str, int]) -> list[Work]:
-    """Classify every tenant (``read_states``) before any change; unknown states stop the run here."""
+def preflight(conn: psycopg.Connection, job: Job, report: Report, states: dict[str, tuple[str, SchemaModel]],
+              rows: dict[str, int], options: Options = Options()) -> list[Work]:
+    """Classify every tenant (``read_states``) before any change; unknown states stop the run here,
+    and so does a downgrade that would delete data unless ``deletes_data`` is allowed."""
     ledger = read_ledger(conn, job.revision)
     mids: dict[SchemaModel, bool] = {}
-    template_from = ledger.get(job.template, ("", "", True))[1]
+    template = ledger.get(job.template)
+    template_from = template.from_fp if template else options.assume_from
     work: list[Work] = []
     unknown: list[str] = []
     for schema, (fp, model) in states.items():
         if job.mid is not None and model not in mids:
             mids[model] = fingerprint(without_online_parts(model, job)) == job.mid
-        state = State(fp, mids.get(model, False), ledger.get(schema), template_from)
+        state = State(fp, mids.get(model, False), ledger.get(schema), template_from, options.assume_from)
         verdict = (classify_upgrade if job.direction == "upgrade" else classify_downgrade)(job, schema, state)
         if verdict is None:
             unknown.append(schema)
         elif isinstance(verdict, Work):
             small = job.large_table_rows is not None and rows.get(schema, 0) < job.large_table_rows
-            work.append(replace(verdict, inline=True) if small and not verdict.post_only else verdict)
+            work.append(_inline(job, verdict) if small and not verdict.post_only else verdict)
         else:
             report.skipped.append(schema)
     if unknown:
-        raise RunFailed(_unknown_message(job, unknown, states))
+        raise RunFailed(_unknown_message(job, unknown, states, ledger))
+    if "deletes_data" not in options.allow:
+        refuse_data_loss(conn, job, work)
     return work
+
+
+def _inline(job: Job, item: Work) -> Work:
+    if not item.statements:
+        return item
+    return replace(item, statements=job.way(item.from_fp).forms.inline, inline=True)
 
 
 @dataclass(frozen=True)
 class State:
     fp: str
     mid: bool  # equal to the target but for the revision's online parts
-    ledger: tuple[str, str, bool] | None  # (direction, from fingerprint, complete)
+    ledger: LedgerRow | None
     template_from: str = ""  # the template's starting state, from its ledger row
+    assume_from: str = ""  # -x assume_from: the start of tenants at the target without a ledger row
+
+
+def _work(job: Job, schema: str, from_fp: str, post_only: bool = False) -> Work:
+    way = job.way(from_fp)
+    return Work(schema, from_fp, way.forms.online, post_only=post_only, deletes=way.deletes)
 
 
 def classify_upgrade(job: Job, schema: str, st: State) -> Work | str | None:
-    direction, from_fp, complete = st.ledger or ("", "", True)
-    if st.fp == job.target and direction == "upgrade":
-        return "skip" if complete else Work(schema, from_fp, job.sql[from_fp][0], post_only=True)
+    row = st.ledger or LedgerRow("", "", True)
+    if st.fp == job.target and row.direction == "upgrade":
+        return SKIP if row.complete else _work(job, schema, row.from_fp, post_only=True)
     if st.fp == job.target:
         return Work(schema, job.target, ())  # record that it needed nothing
-    if st.fp in job.sql:
-        return Work(schema, st.fp, job.sql[st.fp][0])
-    if st.mid and direction == "upgrade" and from_fp in job.sql:  # stopped between phases: finish
-        return Work(schema, from_fp, job.sql[from_fp][0], post_only=True)
+    if st.fp in job.groups:
+        return _work(job, schema, st.fp)
+    if st.mid and row.direction == "upgrade" and row.from_fp in job.groups:  # stopped between phases: finish
+        return _work(job, schema, row.from_fp, post_only=True)
     return None
 
 
 def classify_downgrade(job: Job, schema: str, st: State) -> Work | str | None:
-    direction, from_fp, _complete = st.ledger or ("", "", True)
+    row = st.ledger or LedgerRow("", "", True)
     at_target = st.fp == job.target or st.mid
-    if direction == "downgrade":
-        return "skip" if st.fp == from_fp else None
-    if direction == "upgrade":
-        if from_fp == job.target and at_target:
-            return Work(schema, from_fp, ())
-        return Work(schema, from_fp, job.sql[from_fp][1]) if at_target and from_fp in job.sql else None
+    if row.direction == "downgrade":
+        return SKIP if st.fp == row.from_fp else None
+    if row.direction == "upgrade":
+        if row.from_fp == job.target and at_target:
+            return Work(schema, row.from_fp, ())
+        return _work(job, schema, row.from_fp) if at_target and row.from_fp in job.groups else None
     if not at_target:  # never upgraded by this revision
-        return "skip" if st.fp in job.sql else None
-    # at the target with no ledger row: created from the template after the upgrade; undo it alike
-    if st.template_from == job.target:
-        return "skip"
-    return Work(schema, st.template_from, job.sql[st.template_from][1]) if st.template_from in job.sql else None
+        return SKIP if st.fp in job.groups else None
+    # at the target with no ledger row: created from the template after the upgrade (undo it alike),
+    # or its row was lost: -x assume_from names the state it started from
+    start = st.assume_from or st.template_from
+    if start == job.target:
+        return SKIP
+    return _work(job, schema, start) if start in job.groups else None
 
 
-def _unknown_message(job: Job, unknown: list[str], states: dict[str, tuple[str, SchemaModel]]) -> str:
+def refuse_data_loss(conn: psycopg.Connection, job: Job, work: list[Work]) -> None:
+    """Before any change: the tenants whose run would delete values (a dropped column holding a
+    non-NULL value, a dropped table holding a row). A column NULL in every row deletes nothing."""
+    losing: dict[str, list[str]] = {}
+    for loss in sorted({loss for item in work for loss in item.deletes}, key=str):
+        schemas = [item.schema for item in work if loss in item.deletes]
+        for start in range(0, len(schemas), 200):
+            query, params = _holds_data(schemas[start:start + 200], loss)
+            for (schema,) in conn.execute(query, params):
+                losing.setdefault(str(loss), []).append(schema)
+    if losing:
+        shown = "; ".join(f"{what} in {len(s)} schema(s) ({', '.join(s[:5])}{' …' if len(s) > 5 else ''})"
+                          for what, s in losing.items())
+        raise RunFailed(f"{job.direction} of {job.revision} would delete data: {shown}; nothing was changed. "
+                        "Re-run with --allow deletes_data (plain Alembic: -x allow=deletes_data) if that is intended")
+
+
+def _holds_data(schemas: list[str], loss: Loss) -> tuple[sql.Composed, list[str]]:
+    """One query: which of ``schemas`` hold a value the loss would delete."""
+    parts = []
+    for schema in schemas:
+        table = sql.Identifier(schema, loss.table)
+        where = sql.SQL(" WHERE {} IS NOT NULL").format(sql.Identifier(loss.column)) if loss.column else sql.SQL("")
+        parts.append(sql.SQL("SELECT %s::text WHERE EXISTS (SELECT 1 FROM {}{})").format(table, where))
+    return sql.SQL(" UNION ALL ").join(parts), schemas
+
+
+def _unknown_message(job: Job, unknown: list[str], states: dict[str, tuple[str, SchemaModel]],
+                     ledger: dict[str, LedgerRow]) -> str:
+    lost = [s for s in unknown if job.direction == "downgrade" and s not in ledger
+            and (states[s][0] == job.target)]
+    if lost:
+        starts = ", ".join(job.groups)
+        return (f"{len(lost)} schema(s) are at the target of revision {job.revision} but have no ledger row "
+                f"(deleted by hand, or restored from an older backup): {', '.join(lost[:10])}"
+                f"{' …' if len(lost) > 10 else ''}. Nothing was changed. The ledger is how a downgrade knows "
+                "which state each schema started from; if you know it, name it: "
+                "`alembic downgrade -1 -x assume_from=FINGERPRINT` (or `schemadiff rollback --assume-from "
+                f"FINGERPRINT`), one of this revision's starting states: {starts}")
     lines = [f"{len(unknown)} schema(s) are in a state revision {job.revision} does not know; "
              "nothing was changed. Run `schemadiff plan` again to cover them:"]
     for schema in unknown[:10]:
@@ -292,7 +307,7 @@ def _unknown_message(job: Job, unknown: list[str], states: dict[str, tuple[str, 
         needs = ""
         if job.target_model is not None:
             ops = diff_schema(model, job.target_model)
-            needs = "; to reach the spec it needs: " + "; ".join(op.describe() for op in ops[:12])
+            needs = "; to reach the spec it needs: " + "; ".join(op.describe() for op in ops[:12]) if ops else ""
         lines.append(f"  {schema} (state {fp}){needs}")
     if len(unknown) > 10:
         lines.append(f"  … and {len(unknown) - 10} more")
@@ -311,6 +326,7 @@ def _execute_all(url: str, job: Job, work: list[Work], options: Options, report:
             conn = local.conn = db.connect(url, autocommit=True)
             with lock:
                 connections.append(conn)
+            join_run(conn)
         error = run_tenant(conn, job, item, options)
         with lock:
             (report.failed.__setitem__(item.schema, error) if error else report.applied.append(item.schema))

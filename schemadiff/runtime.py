@@ -2,18 +2,26 @@
 today must keep running after schemadiff changes (``tests/golden/revision_v1.py`` proves it).
 
 A revision declares its tenants, its target state and, per starting state, an upgrade and a
-downgrade function made of ordinary ``op.*`` calls that take the schema as a parameter. Its
-``upgrade()``/``downgrade()`` hand these to :func:`upgrade`/:func:`downgrade`, which
+downgrade function made of ordinary ``op.*`` calls. Its ``upgrade()``/``downgrade()`` hand these
+to :func:`upgrade`/:func:`downgrade`, which
 
-1. turn each group's functions into SQL once (Alembic's own offline compiler),
+1. turn each group's functions into statements once (Alembic's own offline compiler), each with
+   its phase as data (the ``before_transaction`` / ``after_commit`` blocks it was written in),
 2. take a PostgreSQL advisory lock on a connection of their own,
-3. fingerprint every tenant in one catalog pass and refuse to start on unknown states,
-4. run each tenant in its own transaction with its ledger row, the template first, with
-   ``--workers`` connections, retrying lock timeouts,
+3. fingerprint every tenant in one catalog pass and refuse to start on unknown states (and, on a
+   downgrade, on data it would delete unless ``allow=deletes_data``),
+4. run each tenant in its own transaction, check before its COMMIT that it reached the promised
+   state, and record it in the ledger, the template first, with ``workers`` connections,
+   retrying lock timeouts,
 
 and raise (so Alembic does not advance ``alembic_version``) when any tenant failed.
+
+Revision formats: format 2 (written now) has group functions without parameters whose statements
+name no schema (each tenant runs them with its ``search_path`` set to it) and pass SQL text through
+:func:`verbatim`; format 1 functions take the schema (see ``legacy``).
 Options come from ``-x key=value`` (``workers``, ``lock_timeout``, ``statement_timeout``,
-``lock_wait``, ``retries``, ``synchronous_commit``) or the matching ``SCHEMADIFF_*`` environment variables.
+``lock_wait``, ``retries``, ``synchronous_commit``, ``allow``, ``assume_from``) or the matching
+``SCHEMADIFF_*`` environment variables.
 """
 
 from __future__ import annotations
@@ -23,18 +31,21 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from io import StringIO
 from typing import Any
 
-from schemadiff import db
+from schemadiff import db, legacy, recorder
 from schemadiff.errors import SchemadiffError
-from schemadiff.model import SchemaModel, model_from_dict
 from schemadiff.fingerprint import fingerprint
-from schemadiff.online import online_names, online_not_null
-from schemadiff.runner import PLACEHOLDER, Job, Options, Report, Reporter, run, without_online_parts
+from schemadiff.hazards import ALL as HAZARDS
+from schemadiff.job import Direction, GroupSQL, Job, Loss, Options, Report
+from schemadiff.model import SchemaModel, model_from_dict
+from schemadiff.online import without_online_parts
+from schemadiff.recorder import Verbatim, expect_none
+from schemadiff.runner import Reporter, run
 from schemadiff.sqltext import quote_ident
 
-__all__ = ["Tenants", "Group", "upgrade", "downgrade", "sql", "pg_type", "set_reporter", "last_report"]
+__all__ = ["Tenants", "Group", "Loss", "upgrade", "downgrade", "sql", "pg_type", "verbatim", "expect_none",
+           "before_transaction", "after_commit", "set_reporter", "last_report"]
 
 _reporter: Reporter | None = None
 _last: Report | None = None
@@ -51,16 +62,39 @@ class Tenants:
 
 @dataclass(frozen=True)
 class Group:
-    """A starting state (by fingerprint) and the functions taking it to the target and back."""
+    """A starting state (by fingerprint), the functions taking it to the target and back, and the
+    data each direction deletes (checked before a run; refused unless allowed)."""
 
     fingerprint: str
-    upgrade: Callable[[str], None]
-    downgrade: Callable[[str], None]
+    upgrade: Callable[..., None]
+    downgrade: Callable[..., None]
+    upgrade_deletes: tuple[Loss, ...] = ()
+    downgrade_deletes: tuple[Loss, ...] = ()
 
 
 def sql(schema: str, text: str) -> str:
-    """``text`` with every ``{schema}`` replaced by the quoted schema name."""
+    """Format 1: ``text`` with every ``{schema}`` replaced by the quoted schema name."""
     return text.replace("{schema}", quote_ident(schema))
+
+
+def verbatim(text: str) -> Verbatim:
+    """SQL text that reaches PostgreSQL exactly as written (no bind parameters, no escapes)."""
+    return Verbatim(text)
+
+
+def before_transaction(index: str | None = None) -> Any:
+    """``with runtime.before_transaction(index=…) as online:`` — the statements in the block run
+    before the tenant's transaction, on their own (``DROP INDEX CONCURRENTLY``); ``online`` is
+    False when a small tenant runs them plainly inside its transaction instead."""
+    return recorder.phase(recorder.BEFORE, index=index)
+
+
+def after_commit(index: str | None = None, validates: str | None = None,
+                 not_null: tuple[str, str] | None = None) -> Any:
+    """``with runtime.after_commit(…) as online:`` — the statements run after the tenant's commit,
+    on their own (``CREATE INDEX CONCURRENTLY`` of ``index``, ``VALIDATE CONSTRAINT validates``,
+    the ``SET NOT NULL`` of ``not_null = (table, column)``)."""
+    return recorder.phase(recorder.AFTER, index=index, validates=validates, not_null=not_null)
 
 
 def pg_type(name: str) -> Any:
@@ -87,40 +121,24 @@ def last_report() -> Report | None:
 
 
 def upgrade(revision: str, tenants: Tenants, groups: list[Group], target: str, target_model: str = "",
-            large_table_rows: int | None = None) -> None:
+            large_table_rows: int | None = None, *, revision_format: int = 1) -> None:
     """``large_table_rows``: tenants whose managed tables are all smaller run the online statements
     (CONCURRENTLY, NOT VALID + VALIDATE) plainly inside their one transaction."""
-    _run("upgrade", revision, tenants, groups, target, target_model, large_table_rows)
+    _run("upgrade", revision, tenants, groups, target, target_model, large_table_rows, revision_format)
 
 
 def downgrade(revision: str, tenants: Tenants, groups: list[Group], target: str, target_model: str = "",
-              large_table_rows: int | None = None) -> None:
-    _run("downgrade", revision, tenants, groups, target, target_model, large_table_rows)
+              large_table_rows: int | None = None, *, revision_format: int = 1) -> None:
+    _run("downgrade", revision, tenants, groups, target, target_model, large_table_rows, revision_format)
 
 
-def record(fn: Callable[[str], None]) -> tuple[str, ...]:
-    """The SQL an op function emits for the placeholder schema, via Alembic's offline mode."""
-    from alembic.operations import Operations
-    from alembic.runtime.migration import MigrationContext
-
-    import alembic.op
-
-    statements: list[str] = []
-    ctx = MigrationContext.configure(dialect_name="postgresql",
-                                     opts={"as_sql": True, "output_buffer": StringIO()})
-    ctx.impl.static_output = lambda text: statements.append(text.rstrip().removesuffix(";"))  # type: ignore[method-assign]
-    running = getattr(alembic.op, "_proxy", None)  # the proxy of the Alembic run we are inside, if any
-    try:
-        with Operations.context(ctx):
-            fn(PLACEHOLDER)
-    finally:
-        if running is not None:  # Operations.context removes the proxy instead of restoring it
-            running._install_proxy()
-    return tuple(statements)
+def record(fn: Callable[..., None], revision_format: int = 1) -> recorder.Forms:
+    """The statements a group function emits (both forms), via Alembic's offline compiler."""
+    return legacy.record_v1(fn) if revision_format == 1 else recorder.record_forms(fn)
 
 
 def _run(direction: str, revision: str, tenants: Tenants, groups: list[Group], target: str,
-         target_model: str, large_table_rows: int | None) -> None:
+         target_model: str, large_table_rows: int | None, revision_format: int) -> None:
     global _last
     from alembic import op
 
@@ -128,7 +146,7 @@ def _run(direction: str, revision: str, tenants: Tenants, groups: list[Group], t
     if ctx.as_sql:
         raise SchemadiffError("schemadiff revisions cannot run in offline (--sql) mode: they read every "
                               "tenant's state first; use `schemadiff plan --format sql` for a script")
-    job = replace(make_job(revision, direction, tenants, groups, target, target_model),
+    job = replace(make_job(revision, direction, tenants, groups, target, target_model, revision_format),
                   large_table_rows=large_table_rows)
     bind = ctx.bind
     assert bind is not None
@@ -145,15 +163,20 @@ def summary_line(report: Report) -> str:
 
 
 def make_job(revision: str, direction: str, tenants: Tenants, groups: list[Group], target: str,
-             target_model: str) -> Job:
-    """Record every group's SQL once; work out the between-phases state of online changes."""
-    sql = {g.fingerprint: (record(g.upgrade), record(g.downgrade)) for g in groups}
-    statements = [s for up, down in sql.values() for s in up + down]
-    indexes, constraints = online_names(statements)
-    not_null = online_not_null(statements)
+             target_model: str, revision_format: int = 1) -> Job:
+    """Record every group's statements once; work out the between-phases state of online changes
+    from the statements' marks."""
+    recorded = {g.fingerprint: GroupSQL(Direction(record(g.upgrade, revision_format), g.upgrade_deletes),
+                                        Direction(record(g.downgrade, revision_format), g.downgrade_deletes))
+                for g in groups}
+    statements = [s for g in recorded.values() for s in g.upgrade.forms.online + g.downgrade.forms.online]
+    indexes = frozenset(s.index for s in statements if s.index)
+    constraints = frozenset(s.validates for s in statements if s.validates)
+    not_null = frozenset(s.not_null for s in statements if s.not_null)
     model = _model(target_model)
-    job = Job(revision, direction, tenants.template, tenants.pattern, tenants.tables, target, model, sql,
-              None, indexes, constraints, not_null)
+    job = Job(revision, direction, tenants.template, tenants.pattern, tenants.tables, target, model, recorded,
+              None, indexes, constraints, not_null,
+              placeholder=legacy.PLACEHOLDER if revision_format == 1 else None)
     if model is not None and (indexes or constraints or not_null):
         job = replace(job, mid=fingerprint(without_online_parts(model, job)))
     return job
@@ -177,13 +200,18 @@ def options() -> Options:
         return x.get(key) or os.environ.get(f"SCHEMADIFF_{key.upper()}") or default
 
     base = Options()
+    allow = frozenset(h.strip() for h in get("allow", "").split(",") if h.strip())
+    unknown = sorted(allow - set(HAZARDS))
+    if unknown:
+        raise SchemadiffError(f"bad schemadiff option: unknown hazard '{unknown[0]}' in allow; known: {', '.join(HAZARDS)}")
     try:
         return Options(workers=int(get("workers", str(base.workers))),
                        lock_timeout=get("lock_timeout", base.lock_timeout),
                        statement_timeout=get("statement_timeout", base.statement_timeout),
                        lock_wait=float(get("lock_wait", str(base.lock_wait))),
                        retries=int(get("retries", str(base.retries))),
-                       synchronous_commit=get("synchronous_commit", base.synchronous_commit))
+                       synchronous_commit=get("synchronous_commit", base.synchronous_commit),
+                       allow=allow, assume_from=get("assume_from", ""))
     except ValueError as exc:
         raise SchemadiffError(f"bad schemadiff option: {exc}") from None
 

@@ -40,8 +40,9 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def qualify(schema: str, name: str) -> str:
-    return f"{quote_ident(schema)}.{quote_ident(name)}"
+def qualify(schema: str | None, name: str) -> str:
+    """``schema.name``, or just ``name`` when ``schema`` is None (resolved by the search_path)."""
+    return quote_ident(name) if schema is None else f"{quote_ident(schema)}.{quote_ident(name)}"
 
 
 def quote_literal(value: str) -> str:

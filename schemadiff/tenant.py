@@ -1,121 +1,178 @@
-"""One tenant's run: its online drops, then one transaction (its change and its ledger row), then
-its online builds and validations, each retried on lock timeouts.
+"""One tenant's run: its before-phase statements, then one transaction (its change, a check that it
+reached the promised state, its ledger row), then its after-commit statements, each retried on
+lock timeouts.
 
-A tenant whose revision has no online part is exactly one transaction. With an online part, the
-ledger row commits with the transaction marked incomplete and is completed after the last build;
-a rerun finds such a tenant (at the target, or between phases) and finishes only what is left:
-an INVALID index left by a killed build is dropped concurrently and rebuilt.
+Every statement goes to the server on its own, over the extended protocol (the server itself
+refuses a second statement in a message); the tenant's schema, the timeouts and the ledger row
+go as bound parameters. The transaction is pipelined: BEGIN, the settings, the statements, the
+guards and the catalog reads of the check leave in one round trip; the ledger row and COMMIT in
+a second one, sent only when the check passed.
+
+A tenant whose revision has no after-commit part is exactly one transaction. With one, the
+ledger row commits with the transaction marked incomplete and is completed after the last build
+(and a last check); a rerun finds such a tenant (at the target, or between phases) and finishes
+only what is left: an INVALID index left by a killed build is dropped concurrently and rebuilt.
 """
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import psycopg
+from psycopg import sql
 from psycopg.pq import TransactionStatus
 
+from schemadiff.diff import diff_schema
 from schemadiff.errors import first_line
-from schemadiff.online import concurrent_index_name, split_phases, validated_constraint
-from schemadiff.ops import AFTER_MARK
-from schemadiff.sqltext import quote_ident, quote_literal
+from schemadiff.fingerprint import fingerprint
+from schemadiff.introspect import introspect
+from schemadiff.job import Job, Options, Work
+from schemadiff.model import SchemaModel
+from schemadiff.online import without_online_parts
+from schemadiff.sqltext import quote_ident
+from schemadiff.statements import AFTER, BEFORE, INSIDE, Statement
 
-if TYPE_CHECKING:
-    from schemadiff.runner import Job, Options, Work
-
-PLACEHOLDER = "sdtenant__placeholder"
 RETRYABLE = (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected,
              psycopg.errors.SerializationFailure)
+SETTINGS = ("SELECT pg_catalog.set_config('lock_timeout', %(lock_timeout)s, %(local)s), "
+            "pg_catalog.set_config('statement_timeout', %(statement_timeout)s, %(local)s), "
+            "pg_catalog.set_config('synchronous_commit', %(synchronous_commit)s, %(local)s), "
+            "pg_catalog.set_config('standard_conforming_strings', 'on', %(local)s), "
+            "pg_catalog.set_config('search_path', %(search_path)s, %(local)s)")
+LEDGER_UPSERT = (
+    "INSERT INTO public.schemadiff_ledger (revision, schema_name, direction, from_fingerprint, to_fingerprint, "
+    "complete) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (revision, schema_name) DO UPDATE SET "
+    "direction = excluded.direction, from_fingerprint = excluded.from_fingerprint, "
+    "to_fingerprint = excluded.to_fingerprint, complete = excluded.complete, applied_at = now()")
 
 
-def tenant_script(job: Job, item: Work, options: Options, statements: tuple[str, ...], complete: bool) -> str:
-    """The tenant's transactional statements and its ledger row, to run inside one transaction."""
-    schema = quote_ident(item.schema)
-    to_fp = job.target if job.direction == "upgrade" else item.from_fp
-    head = [f"SET LOCAL lock_timeout = {quote_literal(options.lock_timeout)}",
-            f"SET LOCAL statement_timeout = {quote_literal(options.statement_timeout)}",
-            f"SET LOCAL synchronous_commit = {quote_literal(options.synchronous_commit)}",
-            f"SET LOCAL search_path = {schema}"]
-    body = [s.replace(PLACEHOLDER, schema) for s in statements]
-    ledger = ("INSERT INTO public.schemadiff_ledger (revision, schema_name, direction, from_fingerprint, "
-              f"to_fingerprint, complete) VALUES ({quote_literal(job.revision)}, {quote_literal(item.schema)}, "
-              f"{quote_literal(job.direction)}, {quote_literal(item.from_fp)}, {quote_literal(to_fp)}, "
-              f"{'true' if complete else 'false'}) "
-              "ON CONFLICT (revision, schema_name) DO UPDATE SET direction = excluded.direction, "
-              "from_fingerprint = excluded.from_fingerprint, to_fingerprint = excluded.to_fingerprint, "
-              "complete = excluded.complete, applied_at = now()")
-    return "\n;\n".join(head + body + [ledger])  # a newline first: a trailing -- comment ends there
+class TenantFailed(Exception):
+    """The tenant was rolled back; the message says why."""
+
+
+def settings(options: Options, schema: str, local: bool) -> dict[str, object]:
+    return {"lock_timeout": options.lock_timeout, "statement_timeout": options.statement_timeout,
+            "synchronous_commit": options.synchronous_commit, "search_path": quote_ident(schema), "local": local}
+
+
+def sql_for(job: Job, schema: str, statement: Statement) -> str:
+    """The statement's text for this tenant: format-2 text is the same for every tenant (the
+    search_path names it); a format-1 revision's placeholder schema is replaced."""
+    if job.placeholder is None:
+        return statement.sql
+    return statement.sql.replace(job.placeholder, quote_ident(schema))
 
 
 def run_tenant(conn: psycopg.Connection, job: Job, item: Work, options: Options) -> str | None:
     """Run one tenant; the error text, or None when it is done."""
-    before, inside, after = split_phases(item.statements)
-    if item.inline:
-        before, inside, after = (), inline_statements(item.statements), ()
+    after = item.phase(AFTER)
     try:
         if not item.post_only:
-            _online(conn, item, options, before)
-            _retrying(options, lambda: _transaction(conn, tenant_script(job, item, options, inside, not after)))
+            _online(conn, job, item, options, item.phase(BEFORE))
+            _retrying(options, lambda: _transaction(conn, job, item, options, complete=not after))
         if after or item.post_only:
-            _online(conn, item, options, after)
-            conn.execute("UPDATE public.schemadiff_ledger SET complete = true WHERE revision = %s AND schema_name = %s",
-                         (job.revision, item.schema))
+            _online(conn, job, item, options, after)
+            _complete(conn, job, item)
     except psycopg.Error as exc:
         return first_line(exc)
-    except _GaveUp as exc:
+    except (_GaveUp, TenantFailed) as exc:
         return str(exc)
     return None
 
 
-_CONCURRENTLY = re.compile(r"\b(CREATE (?:UNIQUE )?INDEX|DROP INDEX) CONCURRENTLY\b", re.IGNORECASE)
-
-
-def inline_statements(statements: tuple[str, ...]) -> tuple[str, ...]:
-    """The online form made plain, in its original order, for one transaction on a small table."""
-    return tuple(_CONCURRENTLY.sub(r"\1", s.removeprefix(AFTER_MARK)) for s in statements)
-
-
-def _transaction(conn: psycopg.Connection, script: str) -> None:
-    """``script`` in one transaction, sent as one message: BEGIN, the statements and COMMIT in a
-    single round trip (three round trips per tenant cost as much as the DDL on busy cores). A
-    failing statement skips the rest of the message, so COMMIT never runs after an error; the
-    aborted transaction is rolled back here."""
+def _transaction(conn: psycopg.Connection, job: Job, item: Work, options: Options, complete: bool) -> None:
+    """The inside statements, guards and the state check in one round trip; then the ledger row and
+    COMMIT in a second, or ROLLBACK. Any error leaves nothing behind and the connection idle."""
     try:
-        conn.execute(f"BEGIN;\n{script}\n;\nCOMMIT")
-    except psycopg.Error:
-        if not conn.closed and not conn.broken and conn.info.transaction_status == TransactionStatus.INERROR:
+        with conn.pipeline():
+            conn.execute("BEGIN")
+            conn.execute(SETTINGS, settings(options, item.schema, local=True))
+            guards = []
+            for statement in item.phase(INSIDE):
+                cursor = conn.execute(sql_for(job, item.schema, statement))
+                if statement.guard:
+                    guards.append((statement.guard, cursor))
+        for message, cursor in guards:
+            row = cursor.fetchone()
+            if row and row[0]:
+                raise TenantFailed(f"{row[0]} {message}; nothing was changed")
+        expected = expected_state(job, item, complete)
+        if expected is not None:
+            check_state(conn, job, item.schema, expected, between_phases=not complete)
+        with conn.pipeline():
+            conn.execute(LEDGER_UPSERT, (job.revision, item.schema, job.direction, item.from_fp,
+                                         to_fingerprint(job, item), complete))
+            conn.execute("COMMIT")
+    except BaseException:
+        if not conn.closed and not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
             conn.execute("ROLLBACK")
         raise
 
 
-def _online(conn: psycopg.Connection, item: Work, options: Options, statements: tuple[str, ...]) -> None:
+def to_fingerprint(job: Job, item: Work) -> str:
+    return job.target if job.direction == "upgrade" else item.from_fp
+
+
+def expected_state(job: Job, item: Work, complete: bool) -> str | None:
+    """The fingerprint the tenant must have before its COMMIT, or None when it cannot be known yet
+    (a downgrade with an after-commit part: checked once that part is done)."""
+    if complete:
+        return to_fingerprint(job, item)
+    return job.mid if job.direction == "upgrade" else None
+
+
+def check_state(conn: psycopg.Connection, job: Job, schema: str, expected: str, between_phases: bool) -> None:
+    """Raise TenantFailed unless the tenant now reads as ``expected`` (in the open transaction)."""
+    model = read_model(conn, job, schema)
+    got = fingerprint(without_online_parts(model, job) if between_phases else model)
+    if got == expected:
+        return
+    differs = ""
+    if job.target_model is not None and job.direction == "upgrade":
+        ops = diff_schema(model, job.target_model)
+        differs = "; it still needs: " + "; ".join(op.describe() for op in ops[:8]) if ops else ""
+    raise TenantFailed(f"after the change {schema} is in state {got}, not the state {expected} the revision "
+                       f"promises{differs}; rolled back, nothing was recorded (was the revision edited?)")
+
+
+def read_model(conn: psycopg.Connection, job: Job, schema: str) -> SchemaModel:
+    return introspect(conn, [schema], list(job.tables)).models[schema]
+
+
+def _complete(conn: psycopg.Connection, job: Job, item: Work) -> None:
+    """After the after-commit part: check the final state, then mark the ledger row complete."""
+    with conn.transaction():
+        check_state(conn, job, item.schema, to_fingerprint(job, item), between_phases=False)
+        conn.execute("UPDATE public.schemadiff_ledger SET complete = true WHERE revision = %s AND schema_name = %s",
+                     (job.revision, item.schema))
+
+
+def _online(conn: psycopg.Connection, job: Job, item: Work, options: Options,
+            statements: tuple[Statement, ...]) -> None:
     """Statements that must run outside a transaction block, each on its own (autocommit)."""
     if not statements:
         return
-    schema = quote_ident(item.schema)
-    conn.execute(f"SET lock_timeout = {quote_literal(options.lock_timeout)}")
-    conn.execute(f"SET statement_timeout = {quote_literal(options.statement_timeout)}")
-    conn.execute(f"SET search_path = {schema}")
+    conn.execute(SETTINGS, settings(options, item.schema, local=False))
     try:
-        for raw in statements:
-            statement = raw.replace(PLACEHOLDER, schema)
-            if statement.lstrip().upper().startswith("CREATE") and " CONCURRENTLY " in statement.upper():
-                _build_index(conn, item.schema, statement, options)
-            elif (name := validated_constraint(statement)) and not constraint_exists(conn, item.schema, name):
+        for statement in statements:
+            text = sql_for(job, item.schema, statement)
+            if statement.phase == AFTER and statement.index is not None:
+                _build_index(conn, item.schema, statement.index, text, options)
+            elif statement.validates and not constraint_exists(conn, item.schema, statement.validates):
                 continue  # a rerun after the temporary check of an online SET NOT NULL was dropped
             else:
-                _retrying(options, lambda s=statement: conn.execute(s))  # type: ignore[misc]
+                _retrying(options, lambda s=text: conn.execute(s))  # type: ignore[misc]
     finally:
-        conn.execute("RESET lock_timeout; RESET statement_timeout; RESET search_path")
+        conn.execute("RESET lock_timeout")
+        conn.execute("RESET statement_timeout")
+        conn.execute("RESET search_path")
 
 
-def _build_index(conn: psycopg.Connection, schema: str, statement: str, options: Options) -> None:
+def _build_index(conn: psycopg.Connection, schema: str, name: str, statement: str, options: Options) -> None:
     """CREATE INDEX CONCURRENTLY, idempotently: skip a valid index, rebuild an INVALID one, and
     never leave an INVALID index behind when the build fails."""
-    name = concurrent_index_name(statement) or ""
-    drop = f"DROP INDEX CONCURRENTLY IF EXISTS {quote_ident(schema)}.{quote_ident(name)}"
+    drop = sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}.{}").format(sql.Identifier(schema), sql.Identifier(name))
     valid = index_validity(conn, schema, name)
     if valid:
         return

@@ -22,12 +22,11 @@ from schemadiff.errors import first_line
 from schemadiff.fingerprint import fingerprint
 from schemadiff.introspect import introspect
 from schemadiff.model import SchemaModel
-from schemadiff.online import split_phases
 from schemadiff.ops import CreateTable
 from schemadiff.plan import Plan
 from schemadiff.runtime import record
-from schemadiff.runner import PLACEHOLDER
 from schemadiff.sqltext import quote_ident
+from schemadiff.statements import Statement, by_phase
 
 SCHEMA = "tenant"
 _NEXTVAL = re.compile(r"nextval\('([^']+)'::regclass\)")
@@ -54,13 +53,14 @@ def validate(plan: Plan, revision_text: str, dev_url: str) -> list[Finding]:
     module = load_revision(revision_text)
     findings: list[Finding] = []
     for n, (group, declared) in enumerate(zip(plan.groups, module.GROUPS), 1):
-        up, down = record(declared.upgrade), record(declared.downgrade)
+        version = getattr(module, "REVISION_FORMAT", 1)
+        up, down = record(declared.upgrade, version).online, record(declared.downgrade, version).online
         findings += _validate_group(n, group.model, plan.target, up, down, dev_url)
     return findings
 
 
-def _validate_group(n: int, start: SchemaModel, target: SchemaModel, up: tuple[str, ...],
-                    down: tuple[str, ...], dev_url: str) -> list[Finding]:
+def _validate_group(n: int, start: SchemaModel, target: SchemaModel, up: tuple[Statement, ...],
+                    down: tuple[Statement, ...], dev_url: str) -> list[Finding]:
     with scratch_databases(dev_url) as (work, oracle):
         try:
             build(work, start)
@@ -73,7 +73,7 @@ def _validate_group(n: int, start: SchemaModel, target: SchemaModel, up: tuple[s
     return []
 
 
-def _run_and_compare(work: str, oracle: str, statements: tuple[str, ...], expected: SchemaModel) -> str | None:
+def _run_and_compare(work: str, oracle: str, statements: tuple[Statement, ...], expected: SchemaModel) -> str | None:
     try:
         run_statements(work, statements)
     except psycopg.Error as exc:
@@ -114,18 +114,21 @@ def reset(url: str) -> None:
         conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
 
 
-def run_statements(url: str, statements: tuple[str, ...]) -> None:
-    """In the runtime's phases: online drops, one transaction, online builds and validations."""
-    before, inside, after = split_phases(statements)
+def run_statements(url: str, statements: tuple[Statement, ...]) -> None:
+    """In the runtime's phases, with the search_path on the scratch tenant: the statements before
+    the transaction, the transaction (a guard counting rows fails it), the ones after it."""
+    before, inside, after = by_phase(statements)
     with db.connect(url, autocommit=True) as conn:
         conn.execute(f"SET search_path = {SCHEMA}")
         for statement in before:
-            conn.execute(statement.replace(PLACEHOLDER, quote_ident(SCHEMA)))
+            conn.execute(statement.sql)
         with conn.transaction():
             for statement in inside:
-                conn.execute(statement.replace(PLACEHOLDER, quote_ident(SCHEMA)))
+                row = conn.execute(statement.sql).fetchone() if statement.guard else None
+                if row and row[0]:
+                    raise psycopg.errors.CheckViolation(f"{row[0]} {statement.guard}")
         for statement in after:
-            conn.execute(statement.replace(PLACEHOLDER, quote_ident(SCHEMA)))
+            conn.execute(statement.sql)
 
 
 def migra_sql(a: str, b: str) -> str:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from schemadiff.plan import GroupPlan
-from schemadiff.sqltext import quote_ident
+from schemadiff.sqltext import quote_ident, quote_literal
+from schemadiff.statements import Statement, by_phase
 
 
 def few(names: tuple[str, ...] | list[str], limit: int = 5) -> str:
@@ -13,12 +14,37 @@ def few(names: tuple[str, ...] | list[str], limit: int = 5) -> str:
     return f"{shown} … and {rest} more" if rest > 0 else shown
 
 
+def group_statements(group: GroupPlan, schema: str) -> list[Statement]:
+    """The upgrade statements of a group, for one of its schemas, with their phases."""
+    return [statement for op in group.ops for statement in op.statements(schema)]
+
+
 def group_sql(group: GroupPlan, schema: str) -> list[str]:
-    """The upgrade statements of a group, rendered for one of its schemas."""
-    return [stmt for op in group.ops for stmt in op.sql(schema)]
+    return [s.sql for s in group_statements(group, schema)]
+
+
+def script_line(statement: Statement) -> str:
+    """A statement as a line of a psql script; a guard becomes a block that raises when it counts rows."""
+    if not statement.guard:
+        return f"{statement.sql};"
+    tag = "$sd$"
+    while tag in statement.sql or tag in statement.guard:
+        tag = tag[:-1] + "x$"
+    message = quote_literal(f"%s {statement.guard}")
+    return (f"DO {tag} DECLARE n bigint; BEGIN {statement.sql} INTO n; "
+            f"IF n > 0 THEN RAISE EXCEPTION {message}, n; END IF; END {tag};")
 
 
 def tenant_transaction(group: GroupPlan, schema: str) -> str:
-    """One tenant's upgrade as the runtime runs it: one transaction, search_path pinned."""
-    body = "\n".join(f"{stmt};" for stmt in group_sql(group, schema))
-    return f"BEGIN;\nSET LOCAL search_path = {quote_ident(schema)};\n{body}\nCOMMIT;"
+    """One tenant's upgrade as the runtime runs it: the statements before its transaction, the
+    transaction (search_path pinned), the statements after its commit."""
+    before, inside, after = by_phase(group_statements(group, schema))
+    path = f"SET search_path = {quote_ident(schema)};"
+    out = [path] + [script_line(s) for s in before] if before else []
+    out += ["BEGIN;", f"SET LOCAL search_path = {quote_ident(schema)};"] + [script_line(s) for s in inside]
+    out.append("COMMIT;")
+    if after:
+        out += [path] + [script_line(s) for s in after]
+    if before or after:
+        out.append("RESET search_path;")
+    return "\n".join(out)

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from schemadiff import __version__
+from schemadiff.hazards import DELETES_DATA
 from schemadiff.model import model_to_dict
+from schemadiff.ops import DropColumn, DropTable, Op
 from schemadiff.plan import GroupPlan, Plan
 from schemadiff.render.common import few
 from schemadiff.render.ops_py import render_op
@@ -52,11 +54,30 @@ def _docstring(plan: Plan, info: RevisionInfo) -> str:
         lines.append("")
         lines.append(f"Group {n}: {len(group.schemas)} schema(s) in state {group.fingerprint} "
                      f"({few(group.schemas)}):")
-        lines += [f"  - {op.describe()}" + (f" [{', '.join(op.hazards)}]" if op.hazards else "") for op in group.ops]
+        lines += [f"  - {_described(op)}" for op in group.ops]
+        lines.append(f"  downgrade (back to {group.fingerprint}):")
+        lines += [f"  - {_described(op)}" for op in group.downgrade]
     lines += ["", f"Revision ID: {info.revision}", f"Revises: {info.down_revision or '(none)'}",
               f"Create Date: {info.created:%Y-%m-%d %H:%M:%S}"]
     body = "\n".join(lines).replace('"""', "'''").replace("\\", "\\\\")
     return f'"""{body}\n"""'
+
+
+def _described(op: Op) -> str:
+    return op.describe() + (f" [{', '.join(op.hazards)}]" if op.hazards else "")
+
+
+def losses(ops: tuple[Op, ...]) -> list[str]:
+    """``runtime.Loss(…)`` for every op that deletes data: dropped columns and tables."""
+    out = []
+    for op in ops:
+        if DELETES_DATA not in op.hazards:
+            continue
+        if isinstance(op, DropColumn):
+            out.append(f"runtime.Loss({op.table!r}, {op.column.name!r})")
+        elif isinstance(op, DropTable):
+            out.append(f"runtime.Loss({op.table!r})")
+    return out
 
 
 def _header(plan: Plan, info: RevisionInfo) -> str:
@@ -81,6 +102,8 @@ def _header(plan: Plan, info: RevisionInfo) -> str:
         "# Tenants whose managed tables are all smaller (estimated rows) run the online statements",
         "# (CONCURRENTLY, NOT VALID + VALIDATE) plainly, inside their one transaction.",
         f"LARGE_TABLE_ROWS = {plan.large_table_rows}",
+        "# Format 2: the statements name no schema; each tenant runs them with its search_path set to it.",
+        "REVISION_FORMAT = 2",
     ])
 
 
@@ -89,29 +112,41 @@ def _group_functions(n: int, group: GroupPlan) -> str:
     down = [line for op in group.downgrade for line in render_op(op)]
     names = few(group.schemas, 3)
     return "\n".join(
-        [f"def upgrade_group_{n}(schema: str) -> None:",
+        [f"def upgrade_group_{n}() -> None:",
          f'    """Group {n}, state {group.fingerprint} ({len(group.schemas)} schema(s): {names}) → target."""']
         + [f"    {line}" for line in up]
-        + ["", "", f"def downgrade_group_{n}(schema: str) -> None:",
+        + ["", "", f"def downgrade_group_{n}() -> None:",
            f'    """Group {n}: target → state {group.fingerprint}."""']
         + [f"    {line}" for line in down])
 
 
+def _group_entry(n: int, group: GroupPlan) -> str:
+    args = [repr(group.fingerprint), f"upgrade_group_{n}", f"downgrade_group_{n}"]
+    for name, ops in (("upgrade_deletes", group.ops), ("downgrade_deletes", group.downgrade)):
+        found = losses(ops)
+        if found:
+            args.append(f"{name}=({', '.join(found)},)")
+    return f"    runtime.Group({', '.join(args)})"
+
+
 def _footer(plan: Plan) -> str:
-    groups = ",\n".join(f"    runtime.Group({g.fingerprint!r}, upgrade_group_{n}, downgrade_group_{n})"
-                        for n, g in enumerate(plan.groups, 1))
-    model = json.dumps(model_to_dict(plan.target), sort_keys=True)
+    groups = ",\n".join(_group_entry(n, g) for n, g in enumerate(plan.groups, 1))
+    tables = [json.dumps(t, sort_keys=True) for t in model_to_dict(plan.target)]
+    model = "\n".join(f"    {t!r}" for t in tables)
+    call = ("revision=revision, tenants=TENANTS, groups=GROUPS, target=TARGET, target_model=TARGET_MODEL,\n"
+            "        large_table_rows=LARGE_TABLE_ROWS, revision_format=REVISION_FORMAT")
     return "\n".join([
         f"GROUPS = [\n{groups},\n]",
         "",
-        "# The target model, so the runtime can say what differs in a schema it does not recognize.",
-        f"TARGET_MODEL = {model!r}",
+        "# The target model (one JSON object per table), so the runtime can check each tenant reached it",
+        "# and say what differs in a schema it does not recognize.",
+        f"TARGET_MODEL = '[' + ', '.join([\n{model},\n]) + ']'",
         "",
         "",
         "def upgrade() -> None:",
-        "    runtime.upgrade(revision, TENANTS, GROUPS, TARGET, TARGET_MODEL, LARGE_TABLE_ROWS)",
+        f"    runtime.upgrade({call})",
         "",
         "",
         "def downgrade() -> None:",
-        "    runtime.downgrade(revision, TENANTS, GROUPS, TARGET, TARGET_MODEL, LARGE_TABLE_ROWS)",
+        f"    runtime.downgrade({call})",
     ])

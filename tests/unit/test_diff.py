@@ -73,6 +73,8 @@ def test_alter_column_type_nullability_default() -> None:
     [op] = diff_table(Table("t", (old,)), Table("t", (new,)), {})
     assert op == AlterColumn("t", old, new)
     assert op.sql("s") == [
+        "SELECT count(*) FROM s.t WHERE status::text IS DISTINCT FROM "
+        "((status::character varying(10))::character varying(20))::text",  # the guard: values that do not fit
         "ALTER TABLE s.t ALTER COLUMN status TYPE character varying(10) USING status::character varying(10)",
         "ALTER TABLE s.t ALTER COLUMN status SET DEFAULT 'x'::character varying",
         "ALTER TABLE s.t ALTER COLUMN status SET NOT NULL",

@@ -15,8 +15,8 @@ from schemadiff.ops import (
 )
 from schemadiff.render.ops_py import py_type, render_op
 from schemadiff.render.revision import RevisionInfo, render_revision, revision_filename, slugify
-from schemadiff.runner import PLACEHOLDER
 from schemadiff.runtime import record
+from schemadiff.statements import AFTER, BEFORE, INSIDE, Statement
 
 from .test_plan_render import demo_plan
 
@@ -49,18 +49,23 @@ def test_py_type(pg: str, py: str) -> None:
     assert py_type(pg) == py
 
 
-def recorded(op: Op) -> tuple[str, ...]:
-    """Exec the rendered op.* lines in a function and record the SQL Alembic emits."""
+def recorded_forms(op: Op) -> tuple[tuple[Statement, ...], tuple[Statement, ...]]:
+    """Exec the rendered op.* lines in a function and record what Alembic emits (online, inline)."""
     import sqlalchemy as sa
     from alembic import op as alembic_op
     from sqlalchemy.dialects import postgresql
 
     from schemadiff import runtime
 
-    source = "def fn(schema):\n" + "".join(f"    {line}\n" for line in render_op(op))
+    source = "def fn():\n" + "".join(f"    {line}\n" for line in render_op(op))
     namespace = {"sa": sa, "op": alembic_op, "postgresql": postgresql, "runtime": runtime}
     exec(source, namespace)
-    return tuple(s.replace(PLACEHOLDER, "s") for s in record(namespace["fn"]))  # type: ignore[arg-type]
+    forms = record(namespace["fn"], 2)  # type: ignore[arg-type]
+    return forms.online, forms.inline
+
+
+def recorded(op: Op) -> tuple[str, ...]:
+    return tuple(s.sql for s in recorded_forms(op)[0])
 
 
 COL = Column("step_type", "character varying(50)", False, "'validate'::character varying")
@@ -69,36 +74,77 @@ CHECK = Constraint("ck_t", "c", "CHECK ((a > 0))", source="CHECK (a > 0)")
 
 
 @pytest.mark.parametrize("op,expected", [
-    (AddColumn("t", COL), ("ALTER TABLE s.t ADD COLUMN step_type VARCHAR(50) DEFAULT 'validate'::character varying NOT NULL",)),
-    (DropColumn("t", COL), ("ALTER TABLE s.t DROP COLUMN step_type",)),
-    (RenameColumn("t", "a", "b"), ('ALTER TABLE s.t RENAME a TO b',)),
+    (AddColumn("t", COL), ("ALTER TABLE t ADD COLUMN step_type VARCHAR(50) DEFAULT 'validate'::character varying NOT NULL",)),
+    (DropColumn("t", COL), ("ALTER TABLE t DROP COLUMN step_type",)),
+    (RenameColumn("t", "a", "b"), ('ALTER TABLE t RENAME a TO b',)),
     (AlterColumn("t", Column("a", "integer", True, "0"), Column("a", "bigint", False, "1")), (
-        "ALTER TABLE s.t ALTER COLUMN a DROP DEFAULT",
-        "ALTER TABLE s.t ALTER COLUMN a TYPE BIGINT USING a::bigint",
-        "ALTER TABLE s.t ALTER COLUMN a SET DEFAULT 1",
-        "ALTER TABLE s.t ALTER COLUMN a SET NOT NULL")),
-    (CreateIndex("t", IDX), ("CREATE INDEX ix_t ON s.t (a, b) WHERE (a > 0)",)),
+        "ALTER TABLE t ALTER COLUMN a DROP DEFAULT",
+        "ALTER TABLE t ALTER COLUMN a TYPE bigint USING a::bigint",
+        "ALTER TABLE t ALTER COLUMN a SET DEFAULT 1",
+        "ALTER TABLE t ALTER COLUMN a SET NOT NULL")),
+    (CreateIndex("t", IDX), ("CREATE INDEX ix_t ON t (a, b) WHERE (a > 0)",)),
     (CreateIndex("t", Index("ix_e", True, "USING btree (lower(a))")),
-     ("CREATE UNIQUE INDEX ix_e ON s.t USING btree (lower(a))",)),
-    (DropIndex("t", IDX), ("DROP INDEX s.ix_t",)),
-    (AddConstraint("t", CHECK), ("ALTER TABLE s.t ADD CONSTRAINT ck_t CHECK (a > 0)",)),
+     ("CREATE UNIQUE INDEX ix_e ON t USING btree (lower(a))",)),
+    (DropIndex("t", IDX), ("DROP INDEX ix_t",)),
+    (AddConstraint("t", CHECK), ("ALTER TABLE t ADD CONSTRAINT ck_t CHECK (a > 0)",)),
     (AddConstraint("t", Constraint("t_pkey", "p", "PRIMARY KEY (id)")),
-     ("ALTER TABLE s.t ADD CONSTRAINT t_pkey PRIMARY KEY (id)",)),
+     ("ALTER TABLE t ADD CONSTRAINT t_pkey PRIMARY KEY (id)",)),
     (AddConstraint("t", Constraint("t_fk", "f", "FOREIGN KEY (a) REFERENCES jobs(id)")),
-     ("ALTER TABLE s.t ADD CONSTRAINT t_fk FOREIGN KEY (a) REFERENCES jobs(id)",)),
-    (DropConstraint("t", CHECK), ("ALTER TABLE s.t DROP CONSTRAINT ck_t",)),
-    (SetComment("t", None, None, "tasks"), ("COMMENT ON TABLE s.t IS 'tasks'",)),
-    (SetComment("t", None, "tasks", None), ("COMMENT ON TABLE s.t IS NULL",)),
-    (SetComment("t", "a", None, "it's"), ("COMMENT ON COLUMN s.t.a IS 'it''s'",)),
-    (CreateTable("t", Table("t", (Column("id", "integer", False),))), ("CREATE TABLE s.t (\n    id integer NOT NULL\n)",)),
+     ("ALTER TABLE t ADD CONSTRAINT t_fk FOREIGN KEY (a) REFERENCES jobs(id)",)),
+    (DropConstraint("t", CHECK), ("ALTER TABLE t DROP CONSTRAINT ck_t",)),
+    (SetComment("t", None, None, "tasks"), ("COMMENT ON TABLE t IS 'tasks'",)),
+    (SetComment("t", None, "tasks", None), ("COMMENT ON TABLE t IS NULL",)),
+    (SetComment("t", "a", None, "it's"), ("COMMENT ON COLUMN t.a IS 'it''s'",)),
+    (CreateTable("t", Table("t", (Column("id", "integer", False),))), ("CREATE TABLE t (\n    id integer NOT NULL\n)",)),
 ])
 def test_rendered_op_emits_the_expected_sql(op: Op, expected: tuple[str, ...]) -> None:
     assert recorded(op) == expected
 
 
-def test_quoted_schema_placeholder_in_execute_fallback() -> None:
+def test_execute_fallback_is_verbatim_and_names_no_schema() -> None:
     lines = render_op(CreateTable("order", Table("order", (Column("user", "text"),))))
-    assert lines == ["op.execute(runtime.sql(schema, 'CREATE TABLE {schema}.\"order\" (\\n    \"user\" text\\n)'))"]
+    assert lines == ["op.execute(runtime.verbatim('CREATE TABLE \"order\" (\\n    \"user\" text\\n)'))"]
+
+
+def test_online_index_ops_carry_their_phase_as_data_and_a_plain_inline_form() -> None:
+    create = CreateIndex("t", Index("ix_t", False, "USING btree (a)"), online=True)
+    online, inline = recorded_forms(create)
+    assert online == (Statement("CREATE INDEX CONCURRENTLY ix_t ON t (a)", AFTER, index="ix_t"),)
+    assert inline == (Statement("CREATE INDEX ix_t ON t (a)", INSIDE),)
+    online, inline = recorded_forms(DropIndex("t", Index("ix_t", False, "USING btree (a)"), online=True))
+    assert online == (Statement("DROP INDEX CONCURRENTLY IF EXISTS ix_t", BEFORE, index="ix_t"),)
+    assert inline == (Statement("DROP INDEX IF EXISTS ix_t", INSIDE),)
+    expression = CreateIndex("t", Index("ix_e", False, "USING btree (lower(a))"), online=True)
+    online, inline = recorded_forms(expression)
+    assert online == (Statement("CREATE INDEX CONCURRENTLY ix_e ON t USING btree (lower(a))", AFTER, index="ix_e"),)
+    assert inline == (Statement("CREATE INDEX ix_e ON t USING btree (lower(a))", INSIDE),)
+
+
+def test_online_constraint_validates_after_the_commit() -> None:
+    online, inline = recorded_forms(AddConstraint("t", CHECK, online=True))
+    assert online == (Statement("ALTER TABLE t ADD CONSTRAINT ck_t CHECK (a > 0) NOT VALID"),
+                      Statement("ALTER TABLE t VALIDATE CONSTRAINT ck_t", AFTER, validates="ck_t"))
+    assert [s.phase for s in inline] == [INSIDE, INSIDE]
+
+
+@pytest.mark.parametrize("text", ["100%", "a\\b", "it's", "{schema}", "sdtenant__placeholder", ":name", "\\:x",
+                                  "tab\there", "new\nline", "ünï", "%(x)s"])
+def test_literals_are_recorded_byte_exact(text: str) -> None:
+    from schemadiff.sqltext import quote_literal
+
+    col = Column("c", "text", True, f"{quote_literal(text)}::text", comment=text)
+    assert recorded(AddColumn("t", col)) == (
+        f"ALTER TABLE t ADD COLUMN c TEXT DEFAULT {quote_literal(text)}::text",
+        f"COMMENT ON COLUMN t.c IS {quote_literal(text)}")
+    assert recorded(SetComment("t", None, None, text)) == (f"COMMENT ON TABLE t IS {quote_literal(text)}",)
+
+
+def test_a_narrowing_type_change_is_guarded() -> None:
+    op = AlterColumn("t", Column("a", "character varying(100)"), Column("a", "character varying(20)"))
+    [guard, alter] = recorded_forms(op)[0]
+    assert guard.guard == "row(s) of t.a do not fit character varying(20)"
+    assert guard.sql.startswith("SELECT count(*) FROM t WHERE")
+    assert alter.sql == "ALTER TABLE t ALTER COLUMN a TYPE character varying(20) USING a::character varying(20)"
 
 
 def test_the_repository_environment_is_the_one_init_writes() -> None:
