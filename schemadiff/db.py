@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import psycopg
+from psycopg.types.string import TextBinaryLoader
 
 from schemadiff import embedded
 from schemadiff.errors import DatabaseError, first_line
@@ -81,11 +82,21 @@ class OneStatementCursor(psycopg.Cursor[Any]):
         return self
 
 
+class _CharLoader(TextBinaryLoader):
+    """PostgreSQL's one-byte ``"char"`` in binary is a NUL byte when empty (``attidentity``,
+    ``attgenerated``); as text it is an empty string: keep the text meaning."""
+
+    def load(self, data: Any) -> str:
+        return str(super().load(data)).rstrip("\x00")
+
+
 def connect(url: str, autocommit: bool = False) -> psycopg.Connection:
     """Open a psycopg connection (one statement per message); failures become one redacted line."""
     try:
-        return psycopg.connect(url, autocommit=autocommit, connect_timeout=10,
+        conn = psycopg.connect(url, autocommit=autocommit, connect_timeout=10,
                                application_name="schemadiff", cursor_factory=OneStatementCursor)
+        conn.adapters.register_loader('"char"', _CharLoader)
+        return conn
     except psycopg.Error as exc:
         raise DatabaseError(f"cannot connect to {redact(url)}: {redact(first_line(exc), url)}") from None
 

@@ -28,10 +28,13 @@ class Options:
 
 @dataclass(frozen=True)
 class Loss:
-    """Data a direction of a group deletes: a column, or a whole table when ``column`` is None."""
+    """Data a direction of a group deletes: a column, or a whole table when ``column`` is None.
+    A column that holds only NULLs, or only its own ``default`` (as PostgreSQL prints it), deletes
+    nothing anyone wrote."""
 
     table: str
     column: str | None = None
+    default: str | None = None
 
     def __str__(self) -> str:
         return f"{self.table}.{self.column}" if self.column else f"table {self.table}"

@@ -281,9 +281,13 @@ def refuse_data_loss(conn: psycopg.Connection, job: Job, work: list[Work]) -> No
 def _holds_data(schemas: list[str], loss: Loss) -> tuple[sql.Composed, list[str]]:
     """One query: which of ``schemas`` hold a value the loss would delete."""
     parts = []
-    for schema in schemas:
+    for schema in schemas:  # the default resolves in the tenant, as the revision's statements do
         table = sql.Identifier(schema, loss.table)
-        where = sql.SQL(" WHERE {} IS NOT NULL").format(sql.Identifier(loss.column)) if loss.column else sql.SQL("")
+        where = sql.SQL("")
+        if loss.column:
+            where = sql.SQL(" WHERE {} IS NOT NULL").format(sql.Identifier(loss.column))
+        if loss.column and loss.default:  # the reviewed revision's default, as PostgreSQL printed it
+            where += sql.SQL(" AND {} IS DISTINCT FROM ({})").format(sql.Identifier(loss.column), sql.SQL(loss.default.replace("%", "%%")))
         parts.append(sql.SQL("SELECT %s::text WHERE EXISTS (SELECT 1 FROM {}{})").format(table, where))
     return sql.SQL(" UNION ALL ").join(parts), schemas
 

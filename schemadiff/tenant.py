@@ -173,13 +173,17 @@ def _build_index(conn: psycopg.Connection, schema: str, name: str, statement: st
     """CREATE INDEX CONCURRENTLY, idempotently: skip a valid index, rebuild an INVALID one, and
     never leave an INVALID index behind when the build fails."""
     drop = sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}.{}").format(sql.Identifier(schema), sql.Identifier(name))
-    valid = index_validity(conn, schema, name)
-    if valid:
-        return
-    if valid is False:
-        _retrying(options, lambda: conn.execute(drop))
+
+    def attempt() -> None:  # a build that timed out leaves an INVALID index: drop it before trying again
+        valid = index_validity(conn, schema, name)
+        if valid:
+            return
+        if valid is False:
+            conn.execute(drop)
+        conn.execute(statement)
+
     try:
-        _retrying(options, lambda: conn.execute(statement))
+        _retrying(options, attempt)
     except (psycopg.Error, _GaveUp):
         if index_validity(conn, schema, name) is False:
             conn.execute(drop)

@@ -124,7 +124,8 @@ def run_statements(url: str, statements: tuple[Statement, ...]) -> None:
             conn.execute(statement.sql)
         with conn.transaction():
             for statement in inside:
-                row = conn.execute(statement.sql).fetchone() if statement.guard else None
+                cursor = conn.execute(statement.sql)
+                row = cursor.fetchone() if statement.guard else None
                 if row and row[0]:
                     raise psycopg.errors.CheckViolation(f"{row[0]} {statement.guard}")
         for statement in after:

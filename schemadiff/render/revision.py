@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from schemadiff import __version__
-from schemadiff.hazards import DELETES_DATA
+from schemadiff.hazards import DELETES_DATA, is_volatile
 from schemadiff.model import model_to_dict
 from schemadiff.ops import DropColumn, DropTable, Op
 from schemadiff.plan import GroupPlan, Plan
@@ -74,7 +74,10 @@ def losses(ops: tuple[Op, ...]) -> list[str]:
         if DELETES_DATA not in op.hazards:
             continue
         if isinstance(op, DropColumn):
-            out.append(f"runtime.Loss({op.table!r}, {op.column.name!r})")
+            col = op.column
+            plain = col.default and not is_volatile(col.default) and not col.default.startswith("GENERATED")
+            default = f", default={col.default!r}" if plain else ""
+            out.append(f"runtime.Loss({op.table!r}, {op.column.name!r}{default})")
         elif isinstance(op, DropTable):
             out.append(f"runtime.Loss({op.table!r})")
     return out

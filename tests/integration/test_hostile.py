@@ -54,7 +54,10 @@ def test_hostile_identifiers_are_quoted_everywhere_and_run(fresh_db: str, server
     assert query(fresh_db, "SELECT count(*) FROM pg_namespace WHERE nspname = 'public'")[0][0] == 1
     assert run_cli("plan", "--spec", spec, "--database-url", fresh_db).exit_code == 0
     execute(fresh_db, 'INSERT INTO "Tenant_1"."order" ("naïve_ü") VALUES (\'b\'\'c\')')
-    down = alembic(project, fresh_db, "downgrade", "-1")
+    refused = alembic(project, fresh_db, "downgrade", "-1")  # the downgrade would delete that value
+    assert refused.returncode != 0 and "would delete data: order.naïve_ü in 1 schema(s) (Tenant_1)" in refused.stderr
+    assert columns(fresh_db, "Tenant_1") == expected
+    down = alembic(project, fresh_db, "-x", "allow=deletes_data", "downgrade", "-1")
     assert down.returncode == 0, down.stderr
     assert columns(fresh_db, "Tenant_1") == {"id"} and columns(fresh_db, "Tenant_2") == set()
     assert query(fresh_db, "SELECT to_regclass('tenant_3.\"order\"') IS NULL")[0][0] is True

@@ -55,14 +55,14 @@ def test_small_lock_table(small_lock_server: str, spec_path: Path, tmp_path: Pat
 
     from schemadiff.validate import load_revision
     from schemadiff.runtime import record
-    from schemadiff.runner import PLACEHOLDER
 
-    statements = record(load_revision(path.read_text()).GROUPS[0].upgrade)
+    statements = record(load_revision(path.read_text()).GROUPS[0].upgrade, 2).online
     with psycopg.connect(small_lock_server) as conn:
         with pytest.raises(psycopg.errors.OutOfMemory, match="out of shared memory"):
             for i in range(1, TENANTS + 1):
+                conn.execute(f"SET LOCAL search_path = user_{i}")
                 for statement in statements:
-                    conn.execute(statement.replace(PLACEHOLDER, f"user_{i}"))
+                    conn.execute(statement.sql)
         conn.rollback()
     assert fingerprints(small_lock_server, spec_path) == start  # the giant transaction left nothing
 
