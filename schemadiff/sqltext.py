@@ -8,9 +8,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.dialects.postgresql.base import RESERVED_WORDS
+from pglast.keywords import COL_NAME_KEYWORDS, RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
 
-_PLAIN_IDENT = re.compile(r"^[a-z_][a-z0-9_$]*$")
+_PLAIN_IDENT = re.compile(r"[a-z_][a-z0-9_$]*")
+# PostgreSQL's own keyword list: every keyword but the unreserved ones needs quotes somewhere.
+_QUOTED_KEYWORDS = frozenset(RESERVED_KEYWORDS | TYPE_FUNC_NAME_KEYWORDS | COL_NAME_KEYWORDS)
 
 # base type name -> (category, how many modifiers it takes at most)
 _TYPES: dict[str, tuple[str, int]] = {
@@ -34,8 +36,9 @@ _TYPE_RE = re.compile(r"^([a-z][a-z0-9 ]*?)\s*(?:\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\
 
 
 def quote_ident(name: str) -> str:
-    """Quote like PostgreSQL's quote_ident: only when the name needs it."""
-    if _PLAIN_IDENT.match(name) and name not in RESERVED_WORDS:
+    """Quote like PostgreSQL's quote_ident: unless the name is a plain lower-case identifier that is
+    not a keyword, or only an unreserved one (``concurrently``, ``order``, ``user`` get quotes)."""
+    if _PLAIN_IDENT.fullmatch(name) and name not in _QUOTED_KEYWORDS:
         return name
     return '"' + name.replace('"', '""') + '"'
 

@@ -50,7 +50,7 @@ def _column_sql(name: str, col: ColumnSpec) -> str:
     if col.default is not None:
         sql += f" DEFAULT {render_default(col.default, ctype)}"
     if col.default_sql is not None:
-        sql += f" DEFAULT {col.default_sql}"
+        sql += f" DEFAULT ({col.default_sql})"  # one expression (checked at load), whole in any context
     return sql
 
 

@@ -91,19 +91,56 @@ class _Builder:
         return out
 
 
-def load_yaml(text: str, file: str) -> Located:
-    """Parse ``text``; raise SpecError for syntax errors, aliases and duplicate keys."""
-    located = Located(data=None, file=file)
-    if len(text.encode("utf-8", "replace")) > MAX_SPEC_BYTES:
-        raise SpecError([SpecProblem(file, 1, 1, "", f"spec is larger than {MAX_SPEC_BYTES // 1024 // 1024} MiB; split it or trim it")])
+class _TooDeep(Exception):
+    def __init__(self, mark: yaml.Mark) -> None:
+        self.mark = mark
+
+
+class _DepthLimitedLoader(yaml.SafeLoader):
+    """SafeLoader whose recursive composer stops at MAX_DEPTH instead of at Python's recursion limit."""
+
+    depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:  # type: ignore[override]
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH + 1:
+                raise _TooDeep(self.peek_event().start_mark)
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        finally:
+            self.depth -= 1
+
+
+def _compose(text: str, file: str) -> yaml.Node | None:
+    """The YAML node tree of ``text``; SpecError (one located line) for syntax errors and deep nesting."""
+    loader = _DepthLimitedLoader(text)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        return loader.get_single_node()  # type: ignore[no-any-return]
+    except _TooDeep as exc:
+        line, col = exc.mark.line + 1, exc.mark.column + 1
+        raise SpecError([SpecProblem(file, line, col, "", f"YAML nesting is deeper than {MAX_DEPTH} levels; "
+                                     "flatten it")]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         raise SpecError([SpecProblem(file, line, col, "", f"YAML syntax error: {exc.problem or exc.context}")]) from None
     except yaml.YAMLError as exc:
         raise SpecError([SpecProblem(file, 1, 1, "", f"YAML error: {exc}")]) from None
+    finally:
+        loader.dispose()
+
+
+def too_large(file: str) -> SpecError:
+    return SpecError([SpecProblem(file, 1, 1, "", f"spec is larger than {MAX_SPEC_BYTES // 1024 // 1024} MiB; "
+                                  "split it or trim it")])
+
+
+def load_yaml(text: str, file: str) -> Located:
+    """Parse ``text``; raise SpecError for syntax errors, aliases and duplicate keys."""
+    located = Located(data=None, file=file)
+    if len(text.encode("utf-8", "replace")) > MAX_SPEC_BYTES:
+        raise too_large(file)
+    root = _compose(text, file)
     if root is None:
         raise SpecError([SpecProblem(file, 1, 1, "", "spec is empty")])
     located.data = _Builder(located).build(root, ())
