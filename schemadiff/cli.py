@@ -8,11 +8,19 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
+from typer.core import TyperGroup
+
+try:  # typer >= 0.2x vendors click
+    from typer._click.exceptions import UsageError
+except ImportError:  # pragma: no cover - older typer depends on click
+    from click.exceptions import UsageError  # type: ignore[no-redef]
 
 from schemadiff import db, embedded
 from schemadiff.errors import SchemadiffError, SpecError
@@ -21,12 +29,38 @@ from schemadiff.spec import HAZARDS, LoadedSpec, load_spec, spec_json_schema
 if TYPE_CHECKING:
     from schemadiff.plan import Plan
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+
+
+@contextmanager
+def _usage_exits_1() -> Iterator[None]:
+    """A usage error (unknown option, bad value, missing argument) leaves with exit code 1, never
+    click's 2, which schemadiff keeps for "plan found changes"."""
+    try:
+        yield
+    except UsageError as exc:
+        exc.exit_code = EXIT_ERROR
+        raise
+
+
+class SchemadiffGroup(TyperGroup):
+    """The root command group. Every command and subcommand is parsed inside ``make_context`` or
+    ``invoke`` of this group, so mapping usage errors here covers them all, in the installed
+    command and in-process (typer's CliRunner) alike."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        with _usage_exits_1():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: Any) -> Any:
+        with _usage_exits_1():
+            return super().invoke(ctx)
+
+
+app = typer.Typer(cls=SchemadiffGroup, add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Declarative, reversible migrations for schema-per-tenant PostgreSQL.")
 db_app = typer.Typer(no_args_is_help=True, help="The embedded PostgreSQL used when no URL is configured.")
 app.add_typer(db_app, name="db")
-
-EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 
 SpecOpt = Annotated[Path, typer.Option("--spec", help="Path of the spec file.")]
 UrlOpt = Annotated[Optional[str], typer.Option(
@@ -218,5 +252,7 @@ def main() -> None:
 
 from schemadiff import cli_run  # noqa: E402,F401  (registers init/apply/rollback/status/demo)
 
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # `python -m schemadiff.cli`: the commands live on the imported module's app
+    from schemadiff.cli import main as imported_main
+
+    imported_main()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -15,11 +16,29 @@ from schemadiff import db
 from schemadiff.cli import AllowOpt, ConfigOpt, SpecOpt, UrlOpt, _allowed, _fail, _load, app
 from schemadiff.errors import SchemadiffError
 
+_DURATION = re.compile(r"(\d+)\s*(us|ms|s|min|h|d)?")
+_MILLISECONDS = {"us": 0.001, "ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000, None: 1}
+_INT_MAX = 2_147_483_647
+
+
+def pg_duration(value: str) -> str:
+    """A PostgreSQL duration for lock_timeout/statement_timeout (an integer with an optional unit
+    us|ms|s|min|h|d; no unit means milliseconds), checked when the command line is parsed, before
+    any connection; ``value`` unchanged, or ``typer.BadParameter`` naming the accepted form."""
+    match = _DURATION.fullmatch(value.strip())
+    if match is None or int(match[1]) * _MILLISECONDS[match[2]] > _INT_MAX:
+        raise typer.BadParameter(f"{value!r} is not a PostgreSQL duration; use an integer with an optional unit "
+                                 "us, ms, s, min, h or d, at most 24 days (e.g. 2s, 500ms, 0 for none)")
+    return value
+
+
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
-WorkersOpt = Annotated[int, typer.Option("--workers", min=1, max=64, help="Parallel tenant connections.")]
-LockTimeoutOpt = Annotated[str, typer.Option("--lock-timeout", help="SET LOCAL lock_timeout per tenant.")]
-StatementTimeoutOpt = Annotated[str, typer.Option("--statement-timeout", help="SET LOCAL statement_timeout per tenant (0 = none).")]
-LockWaitOpt = Annotated[float, typer.Option("--lock-wait", help="Seconds to wait for another run's lock.")]
+WorkersOpt = Annotated[int, typer.Option("--workers", min=1, max=64, help="Parallel tenant connections (1-64).")]
+LockTimeoutOpt = Annotated[str, typer.Option("--lock-timeout", callback=pg_duration,
+                                             help="SET LOCAL lock_timeout per tenant (e.g. 2s, 500ms).")]
+StatementTimeoutOpt = Annotated[str, typer.Option("--statement-timeout", callback=pg_duration,
+                                                  help="SET LOCAL statement_timeout per tenant (0 = none).")]
+LockWaitOpt = Annotated[float, typer.Option("--lock-wait", min=0, help="Seconds to wait for another run's lock.")]
 
 
 @app.command()
@@ -97,14 +116,37 @@ def apply(
                                   "run `schemadiff plan` to see them")
         return outcome
 
-    _run_revisions("upgrade", "Apply pending revisions to {}?", run, database_url, config, yes,
-                   apply_mod.RunOptions(workers, lock_timeout, statement_timeout, lock_wait))
-    typer.echo("every schema matches the spec")
+    if _run_revisions("upgrade", "Apply pending revisions to {}?", run, _at_head, database_url, config, yes,
+                      apply_mod.RunOptions(workers, lock_timeout, statement_timeout, lock_wait)):
+        typer.echo("every schema matches the spec")
+
+
+def _at_head(cfg: object, url: str) -> str | None:
+    """"nothing to do" when the database's revision is already the script head, else None."""
+    from schemadiff.apply import current_revision
+    from schemadiff.revision import current_head, script_directory
+
+    try:
+        head = current_head(script_directory(cfg))  # type: ignore[arg-type]
+    except Exception:  # noqa: BLE001 - a broken versions directory: the run itself reports it as one line
+        return None
+    if head is not None and current_revision(url) == head:
+        return f"nothing to do: the database is at head {head}"
+    return None
+
+
+def _none_applied(_cfg: object, url: str) -> str | None:
+    """"nothing to roll back" when the database has no alembic_version row, else None."""
+    from schemadiff.apply import current_revision
+
+    return "nothing to roll back: no revision applied" if current_revision(url) is None else None
 
 
 def _run_revisions(label: str, question: str, run: Callable[[object, str, object, object], object],
-                   database_url: str | None, config: Path, yes: bool, options: object) -> None:
-    """Shared by apply and rollback: resolve, confirm, run with a progress bar, summarize."""
+                   idle: Callable[[object, str], str | None], database_url: str | None, config: Path, yes: bool,
+                   options: object) -> bool:
+    """Shared by apply and rollback: resolve; when ``idle`` says there is nothing to do, say so and
+    return False without asking; else confirm, run with a progress bar, summarize, return True."""
     from schemadiff.revision import alembic_config
 
     url: str | None = None
@@ -112,6 +154,10 @@ def _run_revisions(label: str, question: str, run: Callable[[object, str, object
         cfg = alembic_config(config)
         target = db.resolve_url(database_url)
         url = target.url
+        nothing = idle(cfg, url)
+        if nothing is not None:
+            typer.echo(nothing)
+            return False
         _confirm(question.format(target.shown), yes)
         progress, report = _progress(label)
         with progress:
@@ -124,6 +170,7 @@ def _run_revisions(label: str, question: str, run: Callable[[object, str, object
 
             _summary(Outcome([failed_report]))
         raise _fail(exc, url) from None
+    return True
 
 
 @app.command()
@@ -143,8 +190,8 @@ def rollback(
     def run(cfg: object, url: str, options: object, report: object) -> object:
         return apply_mod.downgrade(cfg, url, steps, options, report)  # type: ignore[arg-type]
 
-    _run_revisions("downgrade", f"Roll back {steps} revision(s) on {{}}?", run, database_url, config, yes,
-                   apply_mod.RunOptions(workers, lock_timeout, statement_timeout, lock_wait))
+    _run_revisions("downgrade", f"Roll back {steps} revision(s) on {{}}?", run, _none_applied, database_url, config,
+                   yes, apply_mod.RunOptions(workers, lock_timeout, statement_timeout, lock_wait))
 
 
 @app.command()

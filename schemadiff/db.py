@@ -6,7 +6,7 @@ import os
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import psycopg
 from psycopg.types.string import TextBinaryLoader
@@ -41,33 +41,68 @@ def resolve_url(flag: str | None, database: str = "postgres") -> Target:
 
 
 def to_libpq(url: str) -> str:
-    """Accept SQLAlchemy's ``postgresql+psycopg://`` as well as plain ``postgresql://``."""
+    """Accept SQLAlchemy's ``postgresql+psycopg://`` as well as plain ``postgresql://``; a user or
+    password holding raw ``@``, ``/``, ``?``, ``#``, spaces or a stray ``%`` is percent-encoded, so
+    libpq and SQLAlchemy read the userinfo as ending at the last ``@``, as the person meant."""
     if not _SCHEME.match(url):
         raise DatabaseError(f"not a PostgreSQL URL: {redact(url)}; expected postgresql://user@host/db")
-    return _SCHEME.sub("postgresql://", url, count=1)
+    return _encode_userinfo(_SCHEME.sub("postgresql://", url, count=1))
 
 
 def to_sqlalchemy(url: str) -> str:
     return _SCHEME.sub("postgresql+psycopg://", url, count=1)
 
 
+def split_userinfo(url: str) -> tuple[str, str | None, str | None, str]:
+    """``(scheme://, user, password, rest)`` of a URL whose userinfo ends at the LAST ``@`` before
+    the query (so a query value may hold ``@``, a password may not hold a raw ``?``); user and
+    password raw (as written), None when absent."""
+    head, sep, tail = url.partition("://")
+    before_query = tail.partition("?")[0]
+    if not sep or "@" not in before_query:
+        return url, None, None, ""
+    userinfo, _, rest = before_query.rpartition("@")
+    rest += tail[len(before_query):]
+    user, colon, password = userinfo.partition(":")
+    return head + sep, user, password if colon else None, rest
+
+
+_NEEDS_ENCODING = re.compile(r"[@/?#\s]|%(?![0-9A-Fa-f]{2})")
+
+
+def _encode_userinfo(url: str) -> str:
+    head, user, password, rest = split_userinfo(url)
+    if user is None or not _NEEDS_ENCODING.search(user + (password or "")):
+        return url
+    encoded = quote(unquote(user), safe="") + ("" if password is None else ":" + quote(unquote(password), safe=""))
+    return f"{head}{encoded}@{rest}"
+
+
 def password_of(url: str) -> str | None:
-    try:
-        return unquote(urlsplit(url).password or "") or None
-    except ValueError:
-        return None
+    """The decoded password of ``url`` (userinfo up to its last ``@``), None when it has none."""
+    password = split_userinfo(url)[2]
+    return unquote(password) if password else None
+
+
+# scheme://user:PASSWORD@ — the password runs to the last @ on the line before any other URL starts
+_URL_PASSWORD = re.compile(r"(://[^/:\s]*):((?:(?!://)[^\n])*)@")
+
+
+def _hide_url_password(match: re.Match[str]) -> str:
+    return f"{match[1]}@" if match[2] == "" else f"{match[1]}:***@"  # user:@host shows as user@host
 
 
 def redact(text: str, url: str | None = None) -> str:
-    """Replace every password in ``text`` (URL userinfo, and ``url``'s password anywhere) by ***."""
-    secret = password_of(url) if url else None
-    out = re.sub(r"(://[^/:@\s]*:)[^@\s]+@", r"\1***@", text)  # an empty password stays empty
+    """Replace every password in ``text`` by ***: a URL's userinfo password (up to the last ``@``,
+    raw ``@ / :`` and spaces included), ``password=`` settings, and ``url``'s password anywhere, as
+    written, percent-encoded and decoded. An empty password is dropped: ``user:@host`` → ``user@host``."""
+    out = _URL_PASSWORD.sub(_hide_url_password, text)
     out = re.sub(r"(password\s*=\s*)('[^']*'|\S+)", r"\1***", out, flags=re.IGNORECASE)
-    if secret:
-        out = out.replace(secret, "***")
-        raw = urlsplit(url).password if url else None
-        if raw:
-            out = out.replace(raw, "***")
+    raw = split_userinfo(url)[2] if url else None
+    if raw:
+        forms = {raw, unquote(raw), quote(unquote(raw), safe="")}
+        for form in sorted(forms, key=len, reverse=True):
+            out = out.replace(form, "***")
     return out
 
 

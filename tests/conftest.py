@@ -4,11 +4,12 @@ embedded server started once per session in a temporary directory."""
 from __future__ import annotations
 
 import os
-import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.databases import create_database, drop_database, leftover_databases, new_name
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "schema.yaml"
@@ -22,30 +23,42 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Admin URL of the test server (database ``postgres``)."""
+    """Admin URL of the test server (database ``postgres``). At the end of the session, fails if a
+    database this session created (``tests.databases.SESSION_PREFIX``…) is still on the server."""
     from schemadiff import db, embedded
 
     configured = os.environ.get("SCHEMADIFF_TEST_DATABASE_URL")
-    if configured:
-        yield db.to_libpq(configured)
-        return
-    home = tmp_path_factory.mktemp("pg")
-    url = embedded.server_url(home)
+    home = None if configured else tmp_path_factory.mktemp("pg")
+    url = db.to_libpq(configured) if configured else embedded.server_url(home)
     yield url
-    embedded.stop(home)
+    left = leftover_databases(url)
+    for name in left:
+        drop_database(url, name)
+    if home is not None:
+        embedded.stop(home)
+    assert left == [], f"tests left these databases behind (now dropped): {', '.join(left)}"
 
 
 @pytest.fixture
-def fresh_db(server_url: str) -> Iterator[str]:
-    """A new empty database on the test server, dropped afterwards."""
-    from schemadiff import db
+def new_database(server_url: str) -> Iterator[Callable[..., str]]:
+    """``new_database(suffix=None, template=None)``: create a database for this test (a copy of
+    ``template`` when given); its URL. Every one is dropped when the test ends."""
+    made: list[str] = []
 
-    name = f"sdtest_{secrets.token_hex(4)}"
-    with db.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield db.database_url(server_url, name)
-    with db.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    def make(suffix: str | None = None, template: str | None = None) -> str:
+        name = new_name(suffix)
+        made.append(name)
+        return create_database(server_url, name, template)
+
+    yield make
+    for name in reversed(made):
+        drop_database(server_url, name)
+
+
+@pytest.fixture
+def fresh_db(new_database: Callable[..., str]) -> str:
+    """A new empty database on the test server, dropped afterwards."""
+    return new_database()
 
 
 @pytest.fixture

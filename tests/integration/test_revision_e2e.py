@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import signal
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -43,11 +44,10 @@ def migra_whole(a: str, b: str) -> list[str]:
     return [s for s in statements if "schemadiff_ledger" not in s and "alembic_version" not in s]
 
 
-def snapshot(server_url: str, url: str) -> str:
+def snapshot(new_database: Callable[..., str], url: str) -> str:
+    """A copy of ``url``'s database, dropped when the test ends (``new_database`` fixture)."""
     name = query(url, "SELECT current_database()")[0][0]
-    copy = f"{name}_before"
-    execute(server_url, f'DROP DATABASE IF EXISTS "{copy}"', f'CREATE DATABASE "{copy}" TEMPLATE "{name}"')
-    return url.replace(f"/{name}", f"/{copy}")
+    return new_database(template=name)
 
 
 def new_columns(url: str, schema: str) -> dict[str, tuple[object, ...]]:
@@ -67,10 +67,11 @@ def index_columns(url: str, schema: str) -> list[str]:
     return [r[0] for r in rows]
 
 
-def test_the_original_change_end_to_end(fresh_db: str, spec_path: Path, server_url: str, tmp_path: Path) -> None:
+def test_the_original_change_end_to_end(fresh_db: str, spec_path: Path, server_url: str, tmp_path: Path,
+                                       new_database: Callable[..., str]) -> None:
     schemas = seed(fresh_db, spec_path)
     before_rows = rows_digest(fresh_db, schemas)
-    before = snapshot(server_url, fresh_db)
+    before = snapshot(new_database, fresh_db)
     project = make_project(tmp_path)
     path = write_revision(project, spec_path, fresh_db, server_url, "add task orchestration columns",
                           "--why", "Enables granular task tracking with 1-commit-per-task architecture")
