@@ -1,7 +1,8 @@
 """(current model, target model) → ordered ops. Pure: no I/O, deterministic order.
 
 Per table: drop stale constraints and indexes, rename columns, add, alter, then drop
-columns, add constraints, create indexes, set comments. The downgrade is never a second
+columns, add constraints, validate live NOT VALID ones the spec wants valid, create indexes,
+set comments. The downgrade is never a second
 diff: it is ``reverse_ops(upgrade)``.
 """
 
@@ -9,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from schemadiff.model import Column, SchemaModel, Table
+from schemadiff.model import Column, Constraint, SchemaModel, Table
 from schemadiff.ops import (
     AddColumn, AddConstraint, AlterColumn, CreateIndex, CreateTable, DropColumn, DropConstraint,
-    DropIndex, Op, RenameColumn, SetComment,
+    DropIndex, Op, RenameColumn, SetComment, ValidateConstraint,
 )
 
 Renames = Mapping[str, Mapping[str, str]]  # table -> {new column name: old column name}
@@ -35,7 +36,7 @@ def diff_table(current: Table | None, target: Table, renames: Mapping[str, str])
         return [CreateTable(target.name, target)]
     name = target.name
     ops: list[Op] = []
-    ops += [DropConstraint(name, c) for c in current.constraints if target.constraint(c.name) != c]
+    ops += [DropConstraint(name, c) for c in current.constraints if target.constraint(c.name) not in (c, c.validated())]
     ops += [DropIndex(name, i) for i in current.indexes if target.index(i.name) != i]
     renamed, columns = _renames(current, target, renames)
     ops += renamed
@@ -43,7 +44,8 @@ def diff_table(current: Table | None, target: Table, renames: Mapping[str, str])
     ops += [AlterColumn(name, columns[c.name], c) for c in target.columns
             if c.name in columns and _shape(columns[c.name]) != _shape(c)]
     ops += [DropColumn(name, c) for c in columns.values() if target.column(c.name) is None]
-    ops += [AddConstraint(name, c) for c in target.constraints if current.constraint(c.name) != c]
+    ops += [AddConstraint(name, c) for c in target.constraints if not _kept(current.constraint(c.name), c)]
+    ops += [ValidateConstraint(name, c) for c in current.constraints if not c.valid and target.constraint(c.name) == c.validated()]
     ops += [CreateIndex(name, i) for i in target.indexes if current.index(i.name) != i]
     ops += _comments(current, target, columns)
     return ops
@@ -59,6 +61,11 @@ def _renames(current: Table, target: Table, renames: Mapping[str, str]) -> tuple
             col = columns.pop(old)
             columns[new] = Column(new, col.type, col.nullable, col.default, col.identity, col.comment)
     return ops, columns
+
+
+def _kept(live: Constraint | None, wanted: Constraint) -> bool:
+    """The live constraint is the wanted one, or will be once validated."""
+    return live is not None and live.validated() == wanted
 
 
 def _shape(col: Column) -> tuple[object, ...]:

@@ -1,0 +1,60 @@
+"""Issue 8 §6.1: the migra proof rebuilds each group's start exactly as the tenants hold it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from schemadiff import db
+from schemadiff.introspect import introspect
+from schemadiff.spec import load_spec
+from schemadiff.target import create_table_sql
+
+from .helpers import execute, fingerprints, make_project, query, write_revision
+
+NEXT = "      side_effects:  {type: jsonb}\n      note:          {type: text}\n"
+
+
+def seed_at_spec(url: str, spec: Path, schemas: list[str]) -> None:
+    """Tenants already at the spec, the step_type CHECK created from the spec's own text."""
+    table = load_spec(spec).spec.tables["marketplace_tasks"]
+    for schema in schemas:
+        if schema != "public":
+            execute(url, f"CREATE SCHEMA {schema}")
+        execute(url, *create_table_sql(schema, "marketplace_tasks", table))
+        execute(url, f"INSERT INTO {schema}.marketplace_tasks (job_id, step_type) VALUES (1, 'map'), (2, 'save')")
+
+
+def next_spec(spec: Path, tmp: Path) -> Path:
+    text = spec.read_text()
+    assert "      side_effects:  {type: jsonb}\n" in text
+    path = tmp / "schema.yaml"
+    path.write_text(text.replace("      side_effects:  {type: jsonb}\n", NEXT))
+    return path
+
+
+def test_the_next_revision_of_a_table_with_an_enum_check_validates(fresh_db: str, spec_path: Path,
+                                                                   server_url: str, tmp_path: Path) -> None:
+    seed_at_spec(fresh_db, spec_path, ["public", "user_1", "user_2"])
+    spec = next_spec(spec_path, tmp_path)
+    project = make_project(tmp_path / "project")
+    text = write_revision(project, spec, fresh_db, server_url, "add note").read_text()
+    assert "sa.Column('note'" in text and "constraint" not in text.split("TARGET_MODEL")[0]
+
+
+def test_a_check_is_recreated_from_its_stored_text_to_the_same_stored_text(fresh_db: str) -> None:
+    from schemadiff.validate import build
+
+    execute(fresh_db, "CREATE SCHEMA tenant",
+            "CREATE TABLE tenant.t (id int, s varchar(20), c char(3), "
+            "CONSTRAINT s_in CHECK (s IN ('a', 'b')), "
+            "CONSTRAINT s_not_in CHECK (s NOT IN ('x', 'y') AND c IN ('abc', 'xyz')), "
+            "CONSTRAINT s_any CHECK (s = ANY (ARRAY['a', 'b']::varchar[])), "
+            "CONSTRAINT plain CHECK (id > 0 AND s <> ''))")
+    with db.connect(fresh_db) as conn:
+        stored = introspect(conn, ["tenant"], ["t"]).models["tenant"]
+    copy = db.database_url(fresh_db, query(fresh_db, "SELECT current_database()")[0][0])
+    execute(copy, "DROP SCHEMA tenant CASCADE")
+    build(copy, stored)
+    with db.connect(copy) as conn:
+        rebuilt = introspect(conn, ["tenant"], ["t"]).models["tenant"]
+    assert [c.definition for c in rebuilt.tables[0].constraints] == [c.definition for c in stored.tables[0].constraints]
