@@ -9,8 +9,9 @@ diff: it is ``reverse_ops(upgrade)``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
-from schemadiff.model import Column, Constraint, SchemaModel, Table
+from schemadiff.model import NOT_VALID, Column, Constraint, SchemaModel, Table
 from schemadiff.ops import (
     AddColumn, AddConstraint, AlterColumn, CreateIndex, CreateTable, DropColumn, DropConstraint,
     DropIndex, Op, RenameColumn, SetComment, ValidateConstraint,
@@ -45,7 +46,8 @@ def diff_table(current: Table | None, target: Table, renames: Mapping[str, str])
             if c.name in columns and _shape(columns[c.name]) != _shape(c)]
     ops += [DropColumn(name, c) for c in columns.values() if target.column(c.name) is None]
     ops += [AddConstraint(name, c) for c in target.constraints if not _kept(current.constraint(c.name), c)]
-    ops += [ValidateConstraint(name, c) for c in current.constraints if not c.valid and target.constraint(c.name) == c.validated()]
+    ops += [ValidateConstraint(name, _readable(c, target)) for c in current.constraints
+            if not c.valid and target.constraint(c.name) == c.validated()]
     ops += [CreateIndex(name, i) for i in target.indexes if current.index(i.name) != i]
     ops += _comments(current, target, columns)
     return ops
@@ -66,6 +68,13 @@ def _renames(current: Table, target: Table, renames: Mapping[str, str]) -> tuple
 def _kept(live: Constraint | None, wanted: Constraint) -> bool:
     """The live constraint is the wanted one, or will be once validated."""
     return live is not None and live.validated() == wanted
+
+
+def _readable(live: Constraint, target: Table) -> Constraint:
+    """A live NOT VALID constraint the spec writes: re-added (downgrade) from the spec's text."""
+    wanted = target.constraint(live.name)
+    source = wanted.source if wanted is not None else None
+    return replace(live, source=f"{source}{NOT_VALID}") if source else live
 
 
 def _shape(col: Column) -> tuple[object, ...]:

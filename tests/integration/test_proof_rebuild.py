@@ -7,7 +7,7 @@ from pathlib import Path
 from schemadiff import db
 from schemadiff.introspect import introspect
 from schemadiff.spec import load_spec
-from schemadiff.target import create_table_sql
+from schemadiff.target import constraint_clauses, create_table_sql
 
 from .helpers import execute, fingerprints, make_project, query, write_revision
 
@@ -58,3 +58,30 @@ def test_a_check_is_recreated_from_its_stored_text_to_the_same_stored_text(fresh
     with db.connect(copy) as conn:
         rebuilt = introspect(conn, ["tenant"], ["t"]).models["tenant"]
     assert [c.definition for c in rebuilt.tables[0].constraints] == [c.definition for c in stored.tables[0].constraints]
+
+
+def convalidated(url: str, schema: str) -> bool:
+    return bool(query(url, "SELECT convalidated FROM pg_constraint WHERE conname = 'ck_marketplace_tasks_step_type' "
+                           "AND connamespace = %s::regnamespace", (schema,))[0][0])
+
+
+def test_a_not_valid_check_is_its_own_group_validated_and_restored(fresh_db: str, spec_path: Path,
+                                                                  server_url: str, tmp_path: Path) -> None:
+    from .helpers import alembic
+
+    seed_at_spec(fresh_db, spec_path, ["public", "user_1", "user_2"])
+    clause = constraint_clauses("marketplace_tasks", load_spec(spec_path).spec.tables["marketplace_tasks"])
+    execute(fresh_db, "ALTER TABLE user_2.marketplace_tasks DROP CONSTRAINT ck_marketplace_tasks_step_type",
+            "ALTER TABLE user_2.marketplace_tasks ADD CONSTRAINT ck_marketplace_tasks_step_type "
+            f"{clause['ck_marketplace_tasks_step_type']} NOT VALID")
+    start = fingerprints(fresh_db, spec_path)
+    assert start["public"] == start["user_1"] != start["user_2"] and not convalidated(fresh_db, "user_2")
+    project = make_project(tmp_path)
+    text = write_revision(project, spec_path, fresh_db, server_url, "validate step type").read_text()
+    group = text.split("def upgrade_group_1")[1].split("def upgrade() ")[0]
+    assert "VALIDATE CONSTRAINT ck_marketplace_tasks_step_type" in group and "ADD CONSTRAINT" in group, group
+    assert alembic(project, fresh_db, "upgrade", "head").returncode == 0
+    assert convalidated(fresh_db, "user_2") and len(set(fingerprints(fresh_db, spec_path).values())) == 1
+    down = alembic(project, fresh_db, "downgrade", "-1")
+    assert down.returncode == 0, down.stderr
+    assert fingerprints(fresh_db, spec_path) == start and not convalidated(fresh_db, "user_2")
