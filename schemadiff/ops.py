@@ -15,7 +15,7 @@ from schemadiff.sqltext import qualify, quote_ident, quote_literal
 
 from schemadiff.hazards import (
     ACCESS_EXCLUSIVE, BLOCKS_WRITES, DELETES_DATA, FAILS_ON_EXISTING_ROWS, IRREVERSIBLE, REWRITES_TABLE,
-    SCANS_TABLE, is_binary_coercible, is_volatile, is_widening,
+    SCANS_TABLE, is_volatile, type_change,
 )
 
 
@@ -237,11 +237,11 @@ class AlterColumn(Op):
     @property
     def hazards(self) -> tuple[str, ...]:
         out: list[str] = []
-        if self.old.type != self.new.type:
-            if not is_widening(self.old.type, self.new.type):
-                out += [DELETES_DATA, IRREVERSIBLE]
-            if not is_binary_coercible(self.old.type, self.new.type):
-                out += [REWRITES_TABLE, ACCESS_EXCLUSIVE]
+        rule = type_change(self.old.type, self.new.type)  # one table of type changes: hazards.TYPE_CHANGES
+        if rule is not None and rule.loses_data:
+            out += [DELETES_DATA, IRREVERSIBLE]
+        if rule is not None and rule.rewrites:
+            out += [REWRITES_TABLE, ACCESS_EXCLUSIVE]
         if self.old.nullable and not self.new.nullable:
             out += [FAILS_ON_EXISTING_ROWS] if self.online else [SCANS_TABLE, ACCESS_EXCLUSIVE, FAILS_ON_EXISTING_ROWS]
         return tuple(sorted(set(out)))
