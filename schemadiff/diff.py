@@ -54,15 +54,37 @@ def diff_table(current: Table | None, target: Table, renames: Mapping[str, str])
 
 
 def _renames(current: Table, target: Table, renames: Mapping[str, str]) -> tuple[list[Op], dict[str, Column]]:
-    """Rename live columns declared ``renamed_from``; returns the ops and the live columns after."""
+    """Rename live columns declared ``renamed_from``; returns the ops and the live columns after.
+
+    Renames run in dependency order, not the spec's: with ``name_v2`` renamed from ``name_v1``
+    and ``name_v3`` from ``name_v2``, the live ``name_v2`` becomes ``name_v3`` first, then
+    ``name_v1`` becomes ``name_v2``. A rename whose new name is live and not freed by another
+    rename is already done (or blocked), and so is any rename waiting on it. A cycle (a swap)
+    is refused when the spec is loaded (``spec._rename_problems``): its result looks like its
+    start, so it would swap again on every run; here it is left alone.
+    """
     columns = {c.name: c for c in current.columns}
+    pending = _unblocked({new: old for new, old in renames.items()
+                          if old in columns and old != new and target.column(new) is not None}, columns)
     ops: list[Op] = []
-    for new, old in renames.items():
-        if old in columns and new not in columns and target.column(new) is not None:
+    while ready := [new for new in pending if new not in columns]:
+        for new in ready:
+            old = pending.pop(new)
             ops.append(RenameColumn(target.name, old, new))
-            col = columns.pop(old)
-            columns[new] = Column(new, col.type, col.nullable, col.default, col.identity, col.comment)
+            columns[new] = replace(columns.pop(old), name=new)
     return ops, columns
+
+
+def _unblocked(pending: dict[str, str], columns: Mapping[str, Column]) -> dict[str, str]:
+    """Drop renames whose new name stays taken by a live column no other rename moves away."""
+    once: dict[str, str] = {}
+    for new, old in pending.items():  # two renames of one column: the spec refuses it; keep the first
+        if old not in once.values():
+            once[new] = old
+    while blocked := [new for new in once if new in columns and new not in once.values()]:
+        for new in blocked:
+            del once[new]
+    return once
 
 
 def _kept(live: Constraint | None, wanted: Constraint) -> bool:

@@ -112,6 +112,30 @@ def test_rename_is_skipped_when_already_done() -> None:
     assert diff_table(Table("t", (ID, ORDER)), Table("t", (ID, ORDER)), {"step_order": "order_no"}) == []
 
 
+V1, V2, V3 = (Column(f"name_v{n}", "text") for n in (1, 2, 3))
+CHAIN = [RenameColumn("t", "name_v2", "name_v3"), RenameColumn("t", "name_v1", "name_v2")]
+
+
+@pytest.mark.parametrize("renames", [{"name_v2": "name_v1", "name_v3": "name_v2"},
+                                     {"name_v3": "name_v2", "name_v2": "name_v1"}], ids=["v2 first", "v3 first"])
+def test_chained_renames_run_in_dependency_order_whatever_the_spec_order(renames: dict[str, str]) -> None:
+    ops = diff_table(Table("t", (ID, V1, V2)), Table("t", (ID, V2, V3)), renames)
+    assert ops == CHAIN
+    assert reverse_ops(ops) == [RenameColumn("t", "name_v2", "name_v1"), RenameColumn("t", "name_v3", "name_v2")]
+    assert diff_table(Table("t", (ID, V2, V3)), Table("t", (ID, V2, V3)), renames) == []  # done: nothing again
+
+
+def test_a_rename_blocked_by_a_live_column_blocks_the_renames_waiting_on_it() -> None:
+    renames = {"name_v2": "name_v1", "name_v3": "name_v2"}
+    ops = diff_table(Table("t", (ID, V1, V2, V3)), Table("t", (ID, V2, V3)), renames)
+    assert ops == [DropColumn("t", V1)]  # name_v3 is taken, so name_v2 stays, so name_v1 is drift
+
+
+def test_a_rename_cycle_is_left_alone_by_the_diff() -> None:
+    a, b = Column("a", "text"), Column("b", "text")
+    assert diff_table(Table("t", (a, b)), Table("t", (a, b)), {"a": "b", "b": "a"}) == []
+
+
 def test_changed_or_invalid_index_is_rebuilt() -> None:
     invalid = Index(IDX.name, False, IDX.tail, valid=False)
     ops = diff_table(Table("t", (ID, JOB, ORDER), (invalid,)), Table("t", (ID, JOB, ORDER), (IDX,)), {})
