@@ -39,7 +39,9 @@ def creatable(definition: str) -> str | None:
         statement = parse_sql(f"ALTER TABLE t ADD CONSTRAINT c {definition}")[0].stmt
     except ParseError:
         return None
-    constraint = statement.cmds[0].def_  # type: ignore[attr-defined]
+    assert isinstance(statement, ast.AlterTableStmt) and statement.cmds
+    constraint = statement.cmds[0].def_
+    assert isinstance(constraint, ast.Constraint)
     rewriter = _KeepArrayCoercions()
     rewriter(statement)
     if not rewriter.changed:
@@ -48,8 +50,8 @@ def creatable(definition: str) -> str | None:
     return str(RawStream()(constraint))
 
 
-def _type_key(name: ast.TypeName) -> tuple[object, ...]:
-    return (tuple(n.sval for n in name.names), repr(name.typmods))
+def _type_key(name: ast.TypeName | None) -> tuple[object, ...]:
+    return (tuple(n.sval for n in name.names or ()), repr(name.typmods)) if name is not None else ()
 
 
 class _KeepArrayCoercions(visitors.Visitor):  # type: ignore[misc]
@@ -59,15 +61,15 @@ class _KeepArrayCoercions(visitors.Visitor):  # type: ignore[misc]
 
     def visit_TypeCast(self, ancestors: object, node: ast.TypeCast) -> ast.TypeCast | None:
         array, target = node.arg, node.typeName
-        if not isinstance(array, ast.A_ArrayExpr) or not target.arrayBounds or not array.elements:
+        if not isinstance(array, ast.A_ArrayExpr) or target is None or not target.arrayBounds or not array.elements:
             return None
-        casts = array.elements
-        if not all(isinstance(e, ast.TypeCast) and not e.typeName.arrayBounds for e in casts):
-            return None
+        casts = [e for e in array.elements if isinstance(e, ast.TypeCast) and e.typeName is not None
+                 and not e.typeName.arrayBounds]
         kinds = {_type_key(e.typeName) for e in casts}
-        if len(kinds) != 1 or kinds == {_type_key(target)}:
+        if len(casts) != len(array.elements) or len(kinds) != 1 or kinds == {_type_key(target)}:
             return None
         element = casts[0].typeName
+        assert element is not None
         inner = ast.TypeCast(arg=array, typeName=ast.TypeName(
             names=element.names, typmods=element.typmods, typemod=-1, arrayBounds=(ast.Integer(-1),)))
         self.changed = True
