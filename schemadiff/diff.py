@@ -1,18 +1,20 @@
 """(current model, target model) → ordered ops. Pure: no I/O, deterministic order.
 
 Per table: drop stale constraints and indexes, rename columns, add, alter, then drop
-columns, add constraints, create indexes, set comments. The downgrade is never a second
+columns, add constraints, validate live NOT VALID ones the spec wants valid, create indexes,
+set comments. The downgrade is never a second
 diff: it is ``reverse_ops(upgrade)``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
-from schemadiff.model import Column, SchemaModel, Table
+from schemadiff.model import NOT_VALID, Column, Constraint, SchemaModel, Table
 from schemadiff.ops import (
     AddColumn, AddConstraint, AlterColumn, CreateIndex, CreateTable, DropColumn, DropConstraint,
-    DropIndex, Op, RenameColumn, SetComment,
+    DropIndex, Op, RenameColumn, SetComment, ValidateConstraint,
 )
 
 Renames = Mapping[str, Mapping[str, str]]  # table -> {new column name: old column name}
@@ -35,7 +37,7 @@ def diff_table(current: Table | None, target: Table, renames: Mapping[str, str])
         return [CreateTable(target.name, target)]
     name = target.name
     ops: list[Op] = []
-    ops += [DropConstraint(name, c) for c in current.constraints if target.constraint(c.name) != c]
+    ops += [DropConstraint(name, c) for c in current.constraints if target.constraint(c.name) not in (c, c.validated())]
     ops += [DropIndex(name, i) for i in current.indexes if target.index(i.name) != i]
     renamed, columns = _renames(current, target, renames)
     ops += renamed
@@ -43,22 +45,58 @@ def diff_table(current: Table | None, target: Table, renames: Mapping[str, str])
     ops += [AlterColumn(name, columns[c.name], c) for c in target.columns
             if c.name in columns and _shape(columns[c.name]) != _shape(c)]
     ops += [DropColumn(name, c) for c in columns.values() if target.column(c.name) is None]
-    ops += [AddConstraint(name, c) for c in target.constraints if current.constraint(c.name) != c]
+    ops += [AddConstraint(name, c) for c in target.constraints if not _kept(current.constraint(c.name), c)]
+    ops += [ValidateConstraint(name, _readable(c, target)) for c in current.constraints
+            if not c.valid and target.constraint(c.name) == c.validated()]
     ops += [CreateIndex(name, i) for i in target.indexes if current.index(i.name) != i]
     ops += _comments(current, target, columns)
     return ops
 
 
 def _renames(current: Table, target: Table, renames: Mapping[str, str]) -> tuple[list[Op], dict[str, Column]]:
-    """Rename live columns declared ``renamed_from``; returns the ops and the live columns after."""
+    """Rename live columns declared ``renamed_from``; returns the ops and the live columns after.
+
+    Renames run in dependency order, not the spec's: with ``name_v2`` renamed from ``name_v1``
+    and ``name_v3`` from ``name_v2``, the live ``name_v2`` becomes ``name_v3`` first, then
+    ``name_v1`` becomes ``name_v2``. A rename whose new name is live and not freed by another
+    rename is already done (or blocked), and so is any rename waiting on it. A cycle (a swap)
+    is refused when the spec is loaded (``spec._rename_problems``): its result looks like its
+    start, so it would swap again on every run; here it is left alone.
+    """
     columns = {c.name: c for c in current.columns}
+    pending = _unblocked({new: old for new, old in renames.items()
+                          if old in columns and old != new and target.column(new) is not None}, columns)
     ops: list[Op] = []
-    for new, old in renames.items():
-        if old in columns and new not in columns and target.column(new) is not None:
+    while ready := [new for new in pending if new not in columns]:
+        for new in ready:
+            old = pending.pop(new)
             ops.append(RenameColumn(target.name, old, new))
-            col = columns.pop(old)
-            columns[new] = Column(new, col.type, col.nullable, col.default, col.identity, col.comment)
+            columns[new] = replace(columns.pop(old), name=new)
     return ops, columns
+
+
+def _unblocked(pending: dict[str, str], columns: Mapping[str, Column]) -> dict[str, str]:
+    """Drop renames whose new name stays taken by a live column no other rename moves away."""
+    once: dict[str, str] = {}
+    for new, old in pending.items():  # two renames of one column: the spec refuses it; keep the first
+        if old not in once.values():
+            once[new] = old
+    while blocked := [new for new in once if new in columns and new not in once.values()]:
+        for new in blocked:
+            del once[new]
+    return once
+
+
+def _kept(live: Constraint | None, wanted: Constraint) -> bool:
+    """The live constraint is the wanted one, or will be once validated."""
+    return live is not None and live.validated() == wanted
+
+
+def _readable(live: Constraint, target: Table) -> Constraint:
+    """A live NOT VALID constraint the spec writes: re-added (downgrade) from the spec's text."""
+    wanted = target.constraint(live.name)
+    source = wanted.source if wanted is not None else None
+    return replace(live, source=f"{source}{NOT_VALID}") if source else live
 
 
 def _shape(col: Column) -> tuple[object, ...]:

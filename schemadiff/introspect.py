@@ -16,6 +16,7 @@ from typing import Any, Iterable
 import psycopg
 from psycopg.rows import dict_row
 
+from schemadiff.constraintdef import creatable
 from schemadiff.model import Column, Constraint, Index, SchemaModel, Table, TableStats, Tenants
 
 SQL_DIR = Path(__file__).parent / "sql"
@@ -96,11 +97,15 @@ def _table(row: dict[str, Any], columns: dict[int, list[dict[str, Any]]],
     return Table(
         name=row["name"],
         columns=tuple(_column(c, strip) for c in columns.get(oid, [])),
-        constraints=tuple(Constraint(c["name"], c["kind"], strip(c["definition"]))
-                          for c in constraints.get(oid, [])),
+        constraints=tuple(_constraint(c, strip) for c in constraints.get(oid, [])),
         indexes=tuple(_index(i, prefix_tail, strip) for i in indexes.get(oid, [])),
         comment=row["comment"],
     )
+
+
+def _constraint(row: dict[str, Any], strip: Any) -> Constraint:
+    definition = strip(row["definition"])
+    return Constraint(row["name"], row["kind"], definition, source=creatable(definition))
 
 
 def _column(row: dict[str, Any], strip: Any) -> Column:

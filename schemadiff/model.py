@@ -6,8 +6,11 @@ so ``public`` and ``user_42`` compare directly. Nothing here does I/O.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
+
+
+NOT_VALID = " NOT VALID"  # what pg_get_constraintdef appends exactly when convalidated is false
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,20 @@ class Constraint:
     name: str
     kind: str  # "p" primary key, "u" unique, "c" check, "f" foreign key
     definition: str  # pg_get_constraintdef with the schema stripped
-    source: str | None = field(default=None, compare=False)  # as the spec wrote it; see Index
+    # how to create it: the spec's text, or for a live CHECK whose printed text PostgreSQL would
+    # store differently, a text that it stores as this very definition (see constraintdef.py)
+    source: str | None = field(default=None, compare=False)
+
+    @property
+    def valid(self) -> bool:
+        """False for a constraint added NOT VALID and not validated since: PostgreSQL prints it
+        (and so the model keeps it, fingerprints included) with a trailing `` NOT VALID``."""
+        return not self.definition.endswith(NOT_VALID)
+
+    def validated(self) -> Constraint:
+        """The same constraint once ``VALIDATE CONSTRAINT`` has run."""
+        source = self.source.removesuffix(NOT_VALID) if self.source else None
+        return replace(self, definition=self.definition.removesuffix(NOT_VALID), source=source)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from schemadiff.statements import AFTER, BEFORE, Statement
 
 from schemadiff.hazards import (
     ACCESS_EXCLUSIVE, BLOCKS_WRITES, DELETES_DATA, FAILS_ON_EXISTING_ROWS, IRREVERSIBLE, REWRITES_TABLE,
-    SCANS_TABLE, is_binary_coercible, is_volatile, is_widening,
+    SCANS_TABLE, is_volatile, type_change,
 )
 
 
@@ -140,8 +140,11 @@ class CreateTable(Op):
 
     def sql(self, schema: str | None) -> list[str]:
         parts = [column_sql(c) for c in self.model.columns]
-        parts += [f"CONSTRAINT {quote_ident(c.name)} {c.source or c.definition}" for c in self.model.constraints]
+        parts += [f"CONSTRAINT {quote_ident(c.name)} {c.source or c.definition}" for c in self.model.constraints
+                  if c.valid]
         out = [f"CREATE TABLE {qualify(schema, self.table)} (\n    " + ",\n    ".join(parts) + "\n)"]
+        # CREATE TABLE marks every CHECK valid: a NOT VALID one is added afterwards, as it was live
+        out += [AddConstraint(self.table, c).sql(schema)[0] for c in self.model.constraints if not c.valid]
         out += [index_sql(schema, self.table, i) for i in self.model.indexes]
         if self.model.comment is not None:
             out.append(_comment_sql(schema, self.table, None, self.model.comment))
@@ -256,11 +259,11 @@ class AlterColumn(Op):
     @property
     def hazards(self) -> tuple[str, ...]:
         out: list[str] = []
-        if self.old.type != self.new.type:
-            if not is_widening(self.old.type, self.new.type):
-                out += [DELETES_DATA, IRREVERSIBLE]
-            if not is_binary_coercible(self.old.type, self.new.type):
-                out += [REWRITES_TABLE, ACCESS_EXCLUSIVE]
+        rule = type_change(self.old.type, self.new.type)  # one table of type changes: hazards.TYPE_CHANGES
+        if rule is not None and rule.loses_data:
+            out += [DELETES_DATA, IRREVERSIBLE]
+        if rule is not None and rule.rewrites:
+            out += [REWRITES_TABLE, ACCESS_EXCLUSIVE]
         if self.old.nullable and not self.new.nullable:
             out += [FAILS_ON_EXISTING_ROWS] if self.online else [SCANS_TABLE, ACCESS_EXCLUSIVE, FAILS_ON_EXISTING_ROWS]
         return tuple(sorted(set(out)))
@@ -413,6 +416,47 @@ class DropConstraint(_ConstraintOp):
 
     def describe(self) -> str:
         return f"drop constraint {self.constraint.name} on {self.table}"
+
+
+@dataclass(frozen=True)
+class ValidateConstraint(_ConstraintOp):
+    """Validate a live NOT VALID constraint the spec wants valid (``constraint`` is the live one).
+
+    Runs after the tenant's transaction: the scan holds SHARE UPDATE EXCLUSIVE, so reads and
+    writes go on. PostgreSQL cannot un-validate; the reverse drops the constraint and adds it
+    back ``NOT VALID`` (no scan), which restores the start exactly, fingerprint included.
+    """
+
+    kind: ClassVar[str] = "validate_constraint"
+
+    @property
+    def hazards(self) -> tuple[str, ...]:
+        return (FAILS_ON_EXISTING_ROWS,)
+
+    def sql(self, schema: str) -> list[str]:
+        return [f"ALTER TABLE {qualify(schema, self.table)} VALIDATE CONSTRAINT {quote_ident(self.constraint.name)}"]
+
+    def reverse(self) -> Op:
+        return InvalidateConstraint(self.table, self.constraint)
+
+    def describe(self) -> str:
+        return f"validate constraint {self.constraint.name} on {self.table} (NOT VALID live)"
+
+
+@dataclass(frozen=True)
+class InvalidateConstraint(_ConstraintOp):
+    """The downgrade of :class:`ValidateConstraint`: drop, then add back ``NOT VALID``."""
+
+    kind: ClassVar[str] = "invalidate_constraint"
+
+    def sql(self, schema: str) -> list[str]:
+        return DropConstraint(self.table, self.constraint).sql(schema) + AddConstraint(self.table, self.constraint).sql(schema)
+
+    def reverse(self) -> Op:
+        return ValidateConstraint(self.table, self.constraint)
+
+    def describe(self) -> str:
+        return f"drop constraint {self.constraint.name} on {self.table} and add it back NOT VALID"
 
 
 @dataclass(frozen=True)

@@ -291,7 +291,29 @@ def table_problems(name: str, table: TableSpec, located: Located) -> list[SpecPr
     base: Path = ("tables", name)
     problems = [located.problem(path, msg) for path, msg in _column_problems(base, table)]
     problems += [located.problem(path, msg) for path, msg in _index_problems(base, table)]
+    problems += [located.problem(path, msg) for path, msg in _rename_problems(base, table)]
     return problems + table_name_problems(name, table, located)
+
+
+def _rename_problems(base: Path, table: TableSpec) -> list[tuple[Path, str]]:
+    """Two renames of one column, and cycles (a swap looks the same before and after, so it
+    would run again on every plan): rename through a temporary name, one revision per step."""
+    renames = {n: c.renamed_from for n, c in table.columns.items() if c is not None and c.renamed_from}
+    out: list[tuple[Path, str]] = []
+    seen: dict[str, str] = {}
+    for new, old in renames.items():
+        path = base + ("columns", new, "renamed_from")
+        if old in seen:
+            out.append((path, f"'{old}' is already renamed to '{seen[old]}'; a column can be renamed once"))
+            continue
+        seen[old] = new
+        chain = [new, old]
+        while chain[-1] in renames and chain[-1] not in chain[:-1]:
+            chain.append(renames[chain[-1]])
+        if chain[-1] == new and len(chain) > 1:
+            out.append((path, f"renamed_from forms a cycle ({' ← '.join(chain)}): a swap cannot be told from "
+                              "its result; rename through a temporary name, one revision per step"))
+    return out
 
 
 def _column_problems(base: Path, table: TableSpec) -> list[tuple[Path, str]]:

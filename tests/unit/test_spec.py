@@ -150,3 +150,26 @@ def test_keys_stay_strings_even_when_yaml_would_read_booleans() -> None:
 def test_committed_json_schema_is_current() -> None:
     committed = json.loads((ROOT / "schemadiff.schema.json").read_text())
     assert committed == spec_json_schema()
+
+
+def test_rename_cycles_and_double_renames_are_located_errors() -> None:
+    text = GOOD_HEAD + (
+        "  t:\n    columns:\n"
+        "      a: {type: text, renamed_from: b}\n"
+        "      b: {type: text, renamed_from: a}\n"
+        "      c: {type: text, renamed_from: x}\n"
+        "      d: {type: text, renamed_from: x}\n"
+    )
+    assert problems(text) == [
+        "schema.yaml:8:37: tables.t.columns.a.renamed_from: renamed_from forms a cycle (a ← b ← a): a swap cannot "
+        "be told from its result; rename through a temporary name, one revision per step",
+        "schema.yaml:9:37: tables.t.columns.b.renamed_from: renamed_from forms a cycle (b ← a ← b): a swap cannot "
+        "be told from its result; rename through a temporary name, one revision per step",
+        "schema.yaml:11:37: tables.t.columns.d.renamed_from: 'x' is already renamed to 'c'; a column can be renamed once",
+    ]
+
+
+def test_a_chain_of_renames_is_not_a_cycle() -> None:
+    text = GOOD_HEAD + ("  t:\n    columns:\n      name_v2: {type: text, renamed_from: name_v1}\n"
+                        "      name_v3: {type: text, renamed_from: name_v2}\n")
+    assert parse_spec(text, "schema.yaml").tables["t"].columns["name_v3"].renamed_from == "name_v2"
