@@ -6,7 +6,7 @@ so ``public`` and ``user_42`` compare directly. Nothing here does I/O.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 
@@ -34,9 +34,13 @@ class Index:
 @dataclass(frozen=True)
 class Constraint:
     name: str
-    kind: str  # "p" primary key, "u" unique, "c" check, "f" foreign key
+    kind: str  # "p" primary key, "u" unique, "c" check, "f" foreign key, "x" exclusion
     definition: str  # pg_get_constraintdef with the schema stripped
     source: str | None = field(default=None, compare=False)  # as the spec wrote it; see Index
+
+
+UNMANAGED_KINDS = ("f", "x")  # constraint kinds the spec cannot declare (yet): never changed
+CONSTRAINT_KINDS = {"p": "primary key", "u": "unique", "c": "check", "f": "foreign key", "x": "exclusion"}
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,19 @@ class SchemaModel:
 
     def table(self, name: str) -> Table | None:
         return next((t for t in self.tables if t.name == name), None)
+
+
+def unmanaged(constraint: Constraint, target: Table) -> bool:
+    """A live constraint the spec cannot express and does not name: schemadiff leaves it alone."""
+    return constraint.kind in UNMANAGED_KINDS and target.constraint(constraint.name) is None
+
+
+def managed_state(model: SchemaModel) -> SchemaModel:
+    """``model`` without the constraints the spec cannot express (what fingerprints compare)."""
+    if not any(c.kind in UNMANAGED_KINDS for t in model.tables for c in t.constraints):
+        return model
+    return SchemaModel(tuple(replace(t, constraints=tuple(c for c in t.constraints if c.kind not in UNMANAGED_KINDS))
+                             for t in model.tables))
 
 
 @dataclass(frozen=True)

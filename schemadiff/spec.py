@@ -46,7 +46,7 @@ Ident = Annotated[str, AfterValidator(_identifier)]
 TypeName = Annotated[str, AfterValidator(_type)]
 Hazard = Literal[
     "deletes_data", "rewrites_table", "blocks_writes", "access_exclusive",
-    "scans_table", "fails_on_existing_rows", "irreversible",
+    "scans_table", "fails_on_existing_rows", "irreversible", "drops_index",
 ]
 
 
