@@ -194,3 +194,11 @@ def test_unmanaged_constraints_are_listed_in_every_report() -> None:
     done = build_plan(group_schemas({"user_1": with_fk}), TARGET, template="public", pattern="x",
                       unmanaged=unmanaged_report({"user_1": with_fk}, TARGET))
     assert "Unmanaged" in render_text(done) and "Unmanaged" in render_markdown(done)
+
+
+def test_unmanaged_constraints_do_not_change_the_state() -> None:
+    fk = Constraint("fk_job", "f", "FOREIGN KEY (job_id) REFERENCES jobs(id)")
+    with_fk = SchemaModel((Table("marketplace_tasks", (ID, JOB), (), (PKEY, fk)),))
+    assert fingerprint(with_fk) == fingerprint(PREVIOUS)  # after an upgrade it is at the target's state
+    [group] = group_schemas({"user_1": with_fk, "user_2": PREVIOUS})
+    assert group.schemas == ("user_1", "user_2") and group.model == PREVIOUS  # rebuilt without it by validation
