@@ -16,8 +16,9 @@ from dataclasses import replace
 from schemadiff.model import Column, Constraint, Index, SchemaModel, Table, unmanaged
 from schemadiff.ops import (
     AddColumn, AddConstraint, AlterColumn, CreateIndex, CreateTable, DropColumn, DropConstraint,
-    DropIndex, Op, RenameColumn, ReplaceIndex, SetComment,
+    DropIndex, Op, RenameColumn, SetComment,
 )
+from schemadiff.index_swap import ReplaceIndex
 from schemadiff.serial import SerialToIdentity, serial_sequence
 
 Renames = Mapping[str, Mapping[str, str]]  # table -> {new column name: old column name}

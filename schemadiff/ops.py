@@ -7,7 +7,7 @@ which the runtime sets for every tenant transaction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import ClassVar
 
 from schemadiff.model import Column, Constraint, Index, Table
@@ -335,48 +335,6 @@ class DropIndex(_IndexOp):
     def describe(self) -> str:
         invalid = " (INVALID)" if not self.index.valid else ""
         return f"drop index {self.index.name}{invalid} on {self.table}"
-
-
-def replacement_index_name(name: str) -> str:
-    """Where ReplaceIndex builds the new definition before renaming it (within 63 bytes)."""
-    return name.encode("utf-8")[:63 - len(REPLACEMENT_SUFFIX)].decode("utf-8", "ignore") + REPLACEMENT_SUFFIX
-
-
-REPLACEMENT_SUFFIX = "_sdnew"
-
-
-@dataclass(frozen=True)
-class ReplaceIndex(Op):
-    """A live index whose definition differs from the spec's index of the same name: build the new
-    one under a temporary name, drop the old one, rename — the table is never without the index."""
-
-    kind: ClassVar[str] = "replace_index"
-    table: str
-    old: Index
-    new: Index
-    online: bool = False  # reserved for a CONCURRENTLY form on large tables; not used yet
-
-    @property
-    def name(self) -> str:
-        return self.new.name
-
-    @property
-    def hazards(self) -> tuple[str, ...]:
-        return (BLOCKS_WRITES, DROPS_INDEX, *((FAILS_ON_EXISTING_ROWS,) if self.new.unique else ()))
-
-    def sql(self, schema: str) -> list[str]:
-        temporary = replacement_index_name(self.new.name)
-        return [index_sql(schema, self.table, replace(self.new, name=temporary)),
-                f"DROP INDEX {qualify(schema, self.old.name)}",
-                f"ALTER INDEX {qualify(schema, temporary)} RENAME TO {quote_ident(self.new.name)}"]
-
-    def reverse(self) -> Op:
-        return ReplaceIndex(self.table, self.new, self.old, self.online)
-
-    def describe(self) -> str:
-        invalid = " (INVALID)" if not self.old.valid else ""
-        return (f"replace index {self.new.name}{invalid} on {self.table}: {self.old.tail} → "
-                f"{'unique ' if self.new.unique else ''}{self.new.tail} (built beside it, then swapped)")
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,9 @@ from schemadiff.hazards import ALWAYS_REFUSED, EXPLAIN, REFUSED_ON_LARGE_TABLES,
 from schemadiff.model import Column, Constraint, Index, SchemaModel, Table
 from schemadiff.ops import (
     AddColumn, AddConstraint, AlterColumn, CreateIndex, CreateTable, DropColumn, DropConstraint,
-    DropIndex, DropTable, Op, RenameColumn, ReplaceIndex, SetComment, replacement_index_name,
+    DropIndex, DropTable, Op, RenameColumn, SetComment,
 )
+from schemadiff.index_swap import ReplaceIndex, replacement_index_name
 from schemadiff.serial import IdentityToSerial, SerialToIdentity, serial_default, serial_sequence, temporary_name
 from schemadiff.spec import Hazard
 
