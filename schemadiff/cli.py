@@ -167,7 +167,8 @@ def plan(
             raise SchemadiffError(f"--strict: {len(result.lint)} lint finding(s) ({rules}); fix them, or exclude "
                                   "rules under lint.exclude in the spec")
         if result.changes and message and not dry_run:
-            path = write_checked_revision(result, loaded, config, message, why, None if no_validate else dev_url or "")
+            path = write_checked_revision(result, loaded, config, message, why, None if no_validate else dev_url or "",
+                                          url)
             _err(f"wrote {path}")
         elif result.changes and not message and not dry_run:
             _err("note: no revision written; pass -m MESSAGE to write one")
@@ -177,12 +178,15 @@ def plan(
 
 
 def write_checked_revision(result: "Plan", loaded: LoadedSpec, config: Path, message: str,
-                           why: str | None, dev_url: str | None) -> Path:
-    """Render, prove with migra on the dev database (unless dev_url is None), then write."""
+                           why: str | None, dev_url: str | None, url: str | None = None) -> Path:
+    """Refuse when the database ``url`` is behind the newest revision; render, prove with migra
+    on the dev database (unless dev_url is None), then write."""
     from schemadiff.render.revision import RevisionInfo, render_revision
-    from schemadiff.revision import alembic_config, write_revision
+    from schemadiff.revision import alembic_config, require_up_to_date, write_revision
 
     cfg = alembic_config(config)
+    if url is not None:
+        require_up_to_date(cfg, url, loaded.spec.migrations.directory)
     if dev_url is not None:
         from datetime import datetime
 

@@ -7,17 +7,20 @@ import json
 from dataclasses import asdict, dataclass
 
 from schemadiff.introspect import natural_key
-from schemadiff.model import SchemaModel
+from schemadiff.model import SchemaModel, managed_state
 
 
 def canonical(model: SchemaModel) -> str:
     """Canonical JSON: tables in spec order, columns/indexes/constraints sorted by name.
 
     Column order is ignored on purpose: PostgreSQL cannot reorder columns in place, so two
-    tenants whose columns were added in a different order are in the same state.
+    tenants whose columns were added in a different order are in the same state. So are
+    constraints the spec cannot declare (``model.UNMANAGED_KINDS``): schemadiff never changes
+    them, so a tenant holding one still reaches the target's fingerprint after an upgrade, and
+    the runtime (which knows one target state per revision) can rerun and downgrade it.
     """
     tables = []
-    for table in model.tables:
+    for table in managed_state(model).tables:
         data = asdict(table)
         for key in ("columns", "indexes", "constraints"):
             items = [{k: v for k, v in item.items() if k != "source"} for item in data[key]]
@@ -32,7 +35,7 @@ def fingerprint(model: SchemaModel) -> str:
 
 @dataclass(frozen=True)
 class Group:
-    """Schemas in one identical state, and that state."""
+    """Schemas in one identical state, and that state (without unmanaged constraints)."""
 
     fingerprint: str
     schemas: tuple[str, ...]
@@ -49,7 +52,7 @@ def group_schemas(models: dict[str, SchemaModel], first: str | None = None) -> l
     for model, names in by_model.items():
         fp = fingerprint(model)
         members.setdefault(fp, []).extend(names)
-        state.setdefault(fp, model)
+        state.setdefault(fp, managed_state(model))
 
     def order(schema: str) -> tuple[int, tuple[object, ...]]:
         return (0 if schema == first else 1, natural_key(schema))

@@ -6,7 +6,8 @@ data is also ``irreversible``, which is reported with it);
 the lock and scan hazards (``rewrites_table``, ``blocks_writes``, ``access_exclusive``,
 ``scans_table``) are refused only where they bite — on a tenant whose table holds at least
 ``policy.large_table_rows`` rows (estimated) — and are warnings elsewhere;
-``fails_on_existing_rows`` is a warning: such a tenant fails alone, rolled back, and is reported.
+``fails_on_existing_rows`` is a warning: such a tenant fails alone, rolled back, and is reported;
+``drops_index`` is a warning: queries that used the index still work, only slower.
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ ACCESS_EXCLUSIVE = "access_exclusive"
 SCANS_TABLE = "scans_table"
 FAILS_ON_EXISTING_ROWS = "fails_on_existing_rows"
 IRREVERSIBLE = "irreversible"
+DROPS_INDEX = "drops_index"
 
 ALL = (DELETES_DATA, REWRITES_TABLE, BLOCKS_WRITES, ACCESS_EXCLUSIVE, SCANS_TABLE,
-       FAILS_ON_EXISTING_ROWS, IRREVERSIBLE)
+       FAILS_ON_EXISTING_ROWS, IRREVERSIBLE, DROPS_INDEX)
 ALWAYS_REFUSED = (DELETES_DATA,)
 REFUSED_ON_LARGE_TABLES = (REWRITES_TABLE, BLOCKS_WRITES, ACCESS_EXCLUSIVE, SCANS_TABLE)
 
@@ -36,6 +38,7 @@ EXPLAIN = {
     SCANS_TABLE: "reads the whole table to check a constraint",
     FAILS_ON_EXISTING_ROWS: "fails if existing rows violate it (the tenant then fails alone, rolled back)",
     IRREVERSIBLE: "its downgrade cannot bring the data back",
+    DROPS_INDEX: "queries that use the index become slower",
 }
 
 _VOLATILE = re.compile(r"\b(random|clock_timestamp|timeofday|gen_random_uuid|uuid_generate_v[14]|nextval)\s*\(")

@@ -37,7 +37,7 @@ class Index:
 @dataclass(frozen=True)
 class Constraint:
     name: str
-    kind: str  # "p" primary key, "u" unique, "c" check, "f" foreign key
+    kind: str  # "p" primary key, "u" unique, "c" check, "f" foreign key, "x" exclusion
     definition: str  # pg_get_constraintdef with the schema stripped
     # how to create it: the spec's text, or for a live CHECK whose printed text PostgreSQL would
     # store differently, a text that it stores as this very definition (see constraintdef.py)
@@ -53,6 +53,10 @@ class Constraint:
         """The same constraint once ``VALIDATE CONSTRAINT`` has run."""
         source = self.source.removesuffix(NOT_VALID) if self.source else None
         return replace(self, definition=self.definition.removesuffix(NOT_VALID), source=source)
+
+
+UNMANAGED_KINDS = ("f", "x")  # constraint kinds the spec cannot declare (yet): never changed
+CONSTRAINT_KINDS = {"p": "primary key", "u": "unique", "c": "check", "f": "foreign key", "x": "exclusion"}
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,19 @@ class SchemaModel:
 
     def table(self, name: str) -> Table | None:
         return next((t for t in self.tables if t.name == name), None)
+
+
+def unmanaged(constraint: Constraint, target: Table) -> bool:
+    """A live constraint the spec cannot express and does not name: schemadiff leaves it alone."""
+    return constraint.kind in UNMANAGED_KINDS and target.constraint(constraint.name) is None
+
+
+def managed_state(model: SchemaModel) -> SchemaModel:
+    """``model`` without the constraints the spec cannot express (what fingerprints compare)."""
+    if not any(c.kind in UNMANAGED_KINDS for t in model.tables for c in t.constraints):
+        return model
+    return SchemaModel(tuple(replace(t, constraints=tuple(c for c in t.constraints if c.kind not in UNMANAGED_KINDS))
+                             for t in model.tables))
 
 
 @dataclass(frozen=True)

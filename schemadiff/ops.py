@@ -19,8 +19,8 @@ from schemadiff.sqltext import qualify, quote_ident, quote_literal
 from schemadiff.statements import AFTER, BEFORE, Statement
 
 from schemadiff.hazards import (
-    ACCESS_EXCLUSIVE, BLOCKS_WRITES, DELETES_DATA, FAILS_ON_EXISTING_ROWS, IRREVERSIBLE, REWRITES_TABLE,
-    SCANS_TABLE, is_volatile, type_change,
+    ACCESS_EXCLUSIVE, BLOCKS_WRITES, DELETES_DATA, DROPS_INDEX, FAILS_ON_EXISTING_ROWS, IRREVERSIBLE,
+    REWRITES_TABLE, SCANS_TABLE, is_volatile, is_widening, type_change,
 )
 
 
@@ -358,6 +358,10 @@ class CreateIndex(_IndexOp):
 class DropIndex(_IndexOp):
     kind: ClassVar[str] = "drop_index"
 
+    @property
+    def hazards(self) -> tuple[str, ...]:
+        return (DROPS_INDEX,)
+
     def statements(self, schema: str | None) -> list[Statement]:
         if self.online:
             return [Statement(f"DROP INDEX CONCURRENTLY IF EXISTS {qualify(schema, self.index.name)}", BEFORE,
@@ -433,7 +437,7 @@ class ValidateConstraint(_ConstraintOp):
     def hazards(self) -> tuple[str, ...]:
         return (FAILS_ON_EXISTING_ROWS,)
 
-    def sql(self, schema: str) -> list[str]:
+    def sql(self, schema: str | None) -> list[str]:
         return [f"ALTER TABLE {qualify(schema, self.table)} VALIDATE CONSTRAINT {quote_ident(self.constraint.name)}"]
 
     def reverse(self) -> Op:
@@ -449,7 +453,7 @@ class InvalidateConstraint(_ConstraintOp):
 
     kind: ClassVar[str] = "invalidate_constraint"
 
-    def sql(self, schema: str) -> list[str]:
+    def sql(self, schema: str | None) -> list[str]:
         return DropConstraint(self.table, self.constraint).sql(schema) + AddConstraint(self.table, self.constraint).sql(schema)
 
     def reverse(self) -> Op:

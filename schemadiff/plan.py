@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from schemadiff.diff import Renames, diff_schema, reverse_ops
+from schemadiff.diff import Renames, diff_schema, reverse_ops, unmanaged_constraints
 from schemadiff.fingerprint import Group, fingerprint
-from schemadiff.model import SchemaModel, TableStats
+from schemadiff.model import CONSTRAINT_KINDS, SchemaModel, TableStats
 from schemadiff.online import make_online
 from schemadiff.ops import Op
 
@@ -64,6 +64,8 @@ class Plan:
     large_table_rows: int = 100_000
     allowed: tuple[str, ...] = ()  # hazards allowed by flag or policy, for the renderers
     lint: tuple[LintFinding, ...] = ()
+    # live constraints the spec cannot declare, left alone: "t.fk_job (foreign key) in 3 schema(s): …"
+    unmanaged: tuple[str, ...] = ()
 
     @property
     def changes(self) -> bool:
@@ -82,7 +84,7 @@ def build_plan(groups: list[Group], target: SchemaModel, *, template: str, patte
                renames: Renames | None = None, spec_path: str = "", spec_sha256: str = "",
                stats: Mapping[tuple[str, str], TableStats] | None = None,
                large_table_rows: int = 100_000, allowed: tuple[str, ...] = (),
-               concurrent_indexes: frozenset[str] = frozenset()) -> Plan:
+               concurrent_indexes: frozenset[str] = frozenset(), unmanaged: tuple[str, ...] = ()) -> Plan:
     target_fp = fingerprint(target)
     changed: list[GroupPlan] = []
     unchanged: list[str] = []
@@ -96,7 +98,26 @@ def build_plan(groups: list[Group], target: SchemaModel, *, template: str, patte
             unchanged.extend(group.schemas)
     return Plan(template, pattern, tuple(t.name for t in target.tables), target, target_fp,
                 tuple(changed), tuple(unchanged), spec_path, spec_sha256,
-                large_table_rows=large_table_rows, allowed=tuple(sorted(allowed)))
+                large_table_rows=large_table_rows, allowed=tuple(sorted(allowed)), unmanaged=unmanaged)
+
+
+def unmanaged_report(models: Mapping[str, SchemaModel], target: SchemaModel, shown: int = 5) -> tuple[str, ...]:
+    """One line per unmanaged live constraint (see ``diff.unmanaged_constraints``), with its schemas."""
+    by_model: dict[SchemaModel, list[str]] = {}
+    for schema, model in models.items():  # equal models are diffed once
+        by_model.setdefault(model, []).append(schema)
+    where: dict[tuple[str, str, str], list[str]] = {}
+    for model, schemas in by_model.items():
+        for table, constraint in unmanaged_constraints(model, target):
+            where.setdefault((table, constraint.name, constraint.kind), []).extend(schemas)
+    order = {schema: n for n, schema in enumerate(models)}
+    lines = []
+    for (table, name, kind), schemas in sorted(where.items()):
+        schemas.sort(key=order.__getitem__)
+        more = f" … and {len(schemas) - shown} more" if len(schemas) > shown else ""
+        lines.append(f"{table}.{name} ({CONSTRAINT_KINDS.get(kind, kind)}) in {len(schemas)} schema(s): "
+                     f"{', '.join(schemas[:shown])}{more}")
+    return tuple(lines)
 
 
 def _large_tables(group: Group, target: SchemaModel, stats: Mapping[tuple[str, str], TableStats],

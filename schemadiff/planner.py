@@ -12,7 +12,7 @@ from schemadiff.errors import DatabaseError, SchemadiffError, first_line
 from schemadiff.fingerprint import group_schemas
 from schemadiff.introspect import introspect, list_tenants
 from schemadiff.model import SchemaModel, Tenants
-from schemadiff.plan import Plan, build_plan
+from schemadiff.plan import Plan, build_plan, unmanaged_report
 from schemadiff.spec import LoadedSpec
 from schemadiff.target import target_model
 
@@ -69,7 +69,8 @@ def plan_from(loaded: LoadedSpec, tenants: Tenants, target: SchemaModel, allowed
                       stats=tenants.stats, large_table_rows=spec.policy.large_table_rows,
                       allowed=tuple(sorted(set(allowed) | set(spec.policy.allow))),
                       concurrent_indexes=frozenset(i for t in spec.tables.values()
-                                                   for i, index in t.indexes.items() if index.concurrently))
+                                                   for i, index in t.indexes.items() if index.concurrently),
+                      unmanaged=unmanaged_report(tenants.models, target))
 
 
 def _embedded_dev_url() -> str:

@@ -7,10 +7,13 @@ import shutil
 from datetime import datetime
 from pathlib import Path
 
+import psycopg
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 
-from schemadiff.errors import SchemadiffError
+from schemadiff import db
+from schemadiff.errors import DatabaseError, SchemadiffError, first_line
 from schemadiff.plan import Plan
 from schemadiff.render.revision import RevisionInfo, render_revision, revision_filename
 
@@ -79,3 +82,39 @@ def write_revision(plan: Plan, cfg: Config, message: str, why: str | None,
         raise SchemadiffError(f"{path} already exists; use another message or wait a minute")
     path.write_text(text)
     return path
+
+
+def database_revisions(url: str) -> tuple[str, ...]:
+    """The revisions recorded in ``public.alembic_version`` (none when the table is absent)."""
+    try:
+        with db.connect(url) as conn:
+            if not (conn.execute("SELECT to_regclass('public.alembic_version') IS NOT NULL").fetchone() or (0,))[0]:
+                return ()
+            return tuple(r[0] for r in conn.execute("SELECT version_num FROM public.alembic_version ORDER BY 1"))
+    except psycopg.Error as exc:
+        raise DatabaseError(db.redact(f"database error: {first_line(exc)}", url)) from None
+
+
+def pending_revisions(cfg: Config, url: str, versions_override: str | None = None) -> list[str]:
+    """Revisions of the versions directory the database has not run, newest first, as
+    ``"<id> (<message>)"``; empty when the database is at the head."""
+    versions = versions_directory(cfg, versions_override)
+    script = script_directory(cfg, versions if versions_override else None)
+    current = database_revisions(url)
+    try:
+        pending = list(script.iterate_revisions("heads", current or "base"))
+    except CommandError as exc:
+        raise SchemadiffError(f"the database is at revision {', '.join(current)}, which the versions directory "
+                              f"{versions} does not have ({first_line(exc)}); plan against the database this "
+                              "project migrates") from None
+    return [f"{s.revision} ({s.doc})" for s in pending]
+
+
+def require_up_to_date(cfg: Config, url: str, versions_override: str | None = None) -> None:
+    """Refuse to write a revision onto a database behind the newest one: it could not run there."""
+    pending = pending_revisions(cfg, url, versions_override)
+    if pending:
+        current = ", ".join(database_revisions(url)) or "(none)"
+        raise SchemadiffError(f"the database is at revision {current} but the versions directory has pending "
+                              f"revision(s) {', '.join(pending)}; apply them first (schemadiff apply) or plan "
+                              "against an up-to-date database")

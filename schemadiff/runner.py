@@ -283,7 +283,7 @@ def _holds_data(schemas: list[str], loss: Loss) -> tuple[sql.Composed, list[str]
     parts = []
     for schema in schemas:  # the default resolves in the tenant, as the revision's statements do
         table = sql.Identifier(schema, loss.table)
-        where = sql.SQL("")
+        where: sql.Composable = sql.SQL("")
         if loss.column:
             where = sql.SQL(" WHERE {} IS NOT NULL").format(sql.Identifier(loss.column))
         if loss.column and loss.default:  # the reviewed revision's default, as PostgreSQL printed it

@@ -55,7 +55,7 @@ TypeName = Annotated[str, AfterValidator(_type)]
 SqlExpression = Annotated[str, AfterValidator(_expression)]
 Hazard = Literal[
     "deletes_data", "rewrites_table", "blocks_writes", "access_exclusive",
-    "scans_table", "fails_on_existing_rows", "irreversible",
+    "scans_table", "fails_on_existing_rows", "irreversible", "drops_index",
 ]
 
 

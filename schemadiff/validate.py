@@ -25,7 +25,8 @@ from schemadiff.model import SchemaModel
 from schemadiff.ops import CreateTable
 from schemadiff.plan import Plan
 from schemadiff.runtime import record
-from schemadiff.sqltext import quote_ident
+from schemadiff.serial import serial_sequence
+from schemadiff.sqltext import qualify, quote_ident
 from schemadiff.statements import Statement, by_phase
 
 SCHEMA = "tenant"
@@ -91,7 +92,8 @@ def _run_and_compare(work: str, oracle: str, statements: tuple[Statement, ...], 
 
 
 def build(url: str, model: SchemaModel) -> None:
-    """Create ``model`` in schema ``tenant`` (plus any foreign sequences its defaults name)."""
+    """Create ``model`` in schema ``tenant`` (plus the sequences its defaults name; a sequence of
+    the schema itself is OWNED BY its column, as ``serial`` makes it)."""
     with db.connect(url, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
         conn.execute(f"SET search_path = {SCHEMA}")
@@ -101,6 +103,10 @@ def build(url: str, model: SchemaModel) -> None:
                     _create_sequence(conn, sequence)
             for statement in CreateTable(table.name, table).sql(SCHEMA):
                 conn.execute(statement)
+            for column in table.columns:  # a serial column owns its sequence
+                if (sequence := serial_sequence(column)) is not None:
+                    conn.execute(f"ALTER SEQUENCE {qualify(SCHEMA, sequence)} OWNED BY "
+                                 f"{qualify(SCHEMA, table.name)}.{quote_ident(column.name)}")
 
 
 def _create_sequence(conn: psycopg.Connection, name: str) -> None:

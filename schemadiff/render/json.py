@@ -26,6 +26,7 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
             for f in summarize(plan)
         ],
         "unchanged_schemas": list(plan.unchanged),
+        "unmanaged": list(plan.unmanaged),
         "lint": [
             {"rule": f.rule, "level": f.level, "message": f.message, "help": f.help, "link": f.link,
              "statement": f.statement, "groups": list(f.groups)}

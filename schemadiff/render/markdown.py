@@ -14,13 +14,14 @@ def render_markdown(plan: Plan) -> str:
     head.append(f"**{plan.tenant_count}** schemas · **{len(plan.groups)}** group(s) with changes · "
                 f"**{len(plan.unchanged)}** already at the spec · target state `{plan.target_fingerprint}`")
     if not plan.changes:
-        return "\n".join(head + ["", "No changes: every schema is at the spec."]) + "\n"
+        return "\n".join(head + ["", "No changes: every schema is at the spec."] + _unmanaged(plan)) + "\n"
     head += ["", "| group | schemas | examples | ops | hazards |", "|---|---:|---|---:|---|"]
     for n, g in enumerate(plan.groups, 1):
         hazards = ", ".join(f"`{h}`" for h in g.hazards) or "none"
         head.append(f"| {n} `{g.fingerprint[:8]}` | {len(g.schemas)} | {few(g.schemas, 3)} | {len(g.ops)} | {hazards} |")
     head += _hazard_table(plan)
     head += _lint_table(plan)
+    head += _unmanaged(plan)
     text = "\n".join(head) + "\n"
     for n, g in enumerate(plan.groups, 1):
         section = _group_section(n, g)
@@ -55,6 +56,16 @@ def _hazard_table(plan: Plan, limit: int = 40) -> list[str]:
                     f"{EXPLAIN[f.hazard]} |")
     if len(findings) > limit:
         rows.append(f"\n_{len(findings) - limit} more hazard line(s) in `schemadiff plan --format json`._")
+    return rows
+
+
+def _unmanaged(plan: Plan, limit: int = 40) -> list[str]:
+    if not plan.unmanaged:
+        return []
+    rows = ["", "### Unmanaged", "", "The spec cannot declare these constraints; they are left as they are.", ""]
+    rows += [f"- `{_cell(line.split(' ', 1)[0])}` {_cell(line.split(' ', 1)[1])}" for line in plan.unmanaged[:limit]]
+    if len(plan.unmanaged) > limit:
+        rows.append(f"\n_{len(plan.unmanaged) - limit} more in `schemadiff plan --format json`._")
     return rows
 
 

@@ -12,7 +12,7 @@ def render_text(plan: Plan, database: str = "") -> str:
                  f"{plan.pattern}); target state {plan.target_fingerprint}")
     if not plan.changes:
         lines.append("Every schema is at the spec; nothing to do.")
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines + _unmanaged_lines(plan)) + "\n"
     lines.append(f"{len(plan.groups)} group(s) with changes; {len(plan.unchanged)} schema(s) already at the spec")
     for n, group in enumerate(plan.groups, 1):
         lines.append("")
@@ -25,7 +25,15 @@ def render_text(plan: Plan, database: str = "") -> str:
             lines += [f"       {stmt};".replace("\n", "\n       ") for stmt in op.sql(group.schemas[0])]
     lines += _hazard_lines(plan)
     lines += _lint_lines(plan)
+    lines += _unmanaged_lines(plan)
     return "\n".join(lines) + "\n"
+
+
+def _unmanaged_lines(plan: Plan) -> list[str]:
+    if not plan.unmanaged:
+        return []
+    lines = ["", "Unmanaged (the spec cannot declare these constraints; left as they are):"]
+    return lines + [f"  {line}" for line in plan.unmanaged]
 
 
 def _lint_lines(plan: Plan) -> list[str]:

@@ -15,7 +15,7 @@ from schemadiff.errors import PolicyRefused
 from schemadiff.fingerprint import fingerprint, group_schemas
 from schemadiff.model import Column, Constraint, Index, SchemaModel, Table
 from schemadiff.model import TableStats
-from schemadiff.plan import Plan, build_plan
+from schemadiff.plan import Plan, build_plan, unmanaged_report
 from schemadiff.policy import assess, check_policy
 from schemadiff.render.json import plan_dict, render_json
 from schemadiff.render.markdown import COMMENT_LIMIT, render_markdown
@@ -166,3 +166,39 @@ def test_markdown_stays_under_the_comment_limit_with_ten_thousand_tenants() -> N
     text = render_markdown(plan)
     assert len(text) < COMMENT_LIMIT
     assert "more group(s) not shown" in text
+
+
+def test_dropping_an_index_warns_even_on_large_tables() -> None:
+    stats = {("user_12", "marketplace_tasks"): TableStats(rows=2_000_000)}
+    indexed = SchemaModel((Table("marketplace_tasks", (ID, JOB, ORDER), (IDX,), (PKEY,)),))
+    plan = build_plan(group_schemas({"user_12": indexed}), HAND_FIXED, template="public", pattern="x",
+                      stats=stats, large_table_rows=1_000_000)
+    [finding] = check_policy(plan, set())
+    assert (finding.hazard, finding.refused) == ("drops_index", False)
+    assert "warning: drops_index — drop index idx_marketplace_tasks_job_order" in render_text(plan)
+    assert "queries that use the index become slower" in render_text(plan)
+
+
+def test_unmanaged_constraints_are_listed_in_every_report() -> None:
+    fk = Constraint("fk_job", "f", "FOREIGN KEY (job_id) REFERENCES jobs(id)")
+    with_fk = SchemaModel((Table("marketplace_tasks", (ID, JOB), (), (PKEY, fk)),))
+    models = {"public": PREVIOUS, "user_1": with_fk, "user_2": PREVIOUS, "user_3": with_fk}
+    plan = build_plan(group_schemas(models, first="public"), TARGET, template="public", pattern="x",
+                      unmanaged=unmanaged_report(models, TARGET))
+    line = "marketplace_tasks.fk_job (foreign key) in 2 schema(s): user_1, user_3"
+    assert plan.unmanaged == (line,)
+    assert all("drop constraint" not in op.describe() for g in plan.groups for op in g.ops)
+    assert f"Unmanaged (the spec cannot declare these constraints; left as they are):\n  {line}\n" in render_text(plan)
+    assert "- `marketplace_tasks.fk_job` (foreign key) in 2 schema(s): user_1, user_3" in render_markdown(plan)
+    assert plan_dict(plan)["unmanaged"] == [line]
+    done = build_plan(group_schemas({"user_1": with_fk}), TARGET, template="public", pattern="x",
+                      unmanaged=unmanaged_report({"user_1": with_fk}, TARGET))
+    assert "Unmanaged" in render_text(done) and "Unmanaged" in render_markdown(done)
+
+
+def test_unmanaged_constraints_do_not_change_the_state() -> None:
+    fk = Constraint("fk_job", "f", "FOREIGN KEY (job_id) REFERENCES jobs(id)")
+    with_fk = SchemaModel((Table("marketplace_tasks", (ID, JOB), (), (PKEY, fk)),))
+    assert fingerprint(with_fk) == fingerprint(PREVIOUS)  # after an upgrade it is at the target's state
+    [group] = group_schemas({"user_1": with_fk, "user_2": PREVIOUS})
+    assert group.schemas == ("user_1", "user_2") and group.model == PREVIOUS  # rebuilt without it by validation
