@@ -44,7 +44,6 @@ sys.path.insert(0, str(ROOT))
 
 from schemadiff import db, demo  # noqa: E402
 from schemadiff.revision import init_environment  # noqa: E402
-from schemadiff.runner import PLACEHOLDER  # noqa: E402
 from schemadiff.runtime import record  # noqa: E402
 from schemadiff.spec import load_spec  # noqa: E402
 from schemadiff.sqltext import quote_ident  # noqa: E402
@@ -117,6 +116,7 @@ def drop(server_url: str, name: str) -> None:
 
 
 def loop(url: str, schemas: list[str], statements: tuple[str, ...], synchronous_commit: bool = True) -> float:
+    """The baseline: each tenant's statements in one transaction, search_path on the tenant."""
     checkpoint(url)
     start = time.perf_counter()
     with psycopg.connect(url, autocommit=True) as conn:
@@ -125,8 +125,9 @@ def loop(url: str, schemas: list[str], statements: tuple[str, ...], synchronous_
         for schema in schemas:
             q = quote_ident(schema)
             with conn.transaction():
+                conn.execute(f"SET LOCAL search_path = {q}")
                 for statement in statements:
-                    conn.execute(statement.replace(PLACEHOLDER, q))
+                    conn.execute(statement)
     return time.perf_counter() - start
 
 
@@ -167,7 +168,8 @@ def main() -> None:
             sys.exit(f"plan failed: {plan.stderr}")
         [path] = (project / "migrations" / "versions").glob("*.py")
         group = load_revision(path.read_text()).GROUPS[0]
-        up_sql, down_sql = record(group.upgrade), record(group.downgrade)
+        up_sql = tuple(s.sql for s in record(group.upgrade, 2).online)
+        down_sql = tuple(s.sql for s in record(group.downgrade, 2).online)
         worker_counts = [int(w) for w in args.workers.split(",")]
         configs: list[int | str] = [LOOP, LOOP_ASYNC, *worker_counts]
         copies = {(r, c): f"{name}_{r}_{c}" for r in range(args.repeat) for c in configs}

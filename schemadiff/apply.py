@@ -24,10 +24,14 @@ class RunOptions:
     lock_timeout: str = "2s"
     statement_timeout: str = "0"
     lock_wait: float = 30.0
+    allow: tuple[str, ...] = ()  # hazards the runtime may let through (deletes_data on a downgrade)
+    assume_from: str = ""  # a downgrade: the start of tenants whose ledger row is lost
 
     def x_args(self) -> list[str]:
-        return [f"workers={self.workers}", f"lock_timeout={self.lock_timeout}",
+        args = [f"workers={self.workers}", f"lock_timeout={self.lock_timeout}",
                 f"statement_timeout={self.statement_timeout}", f"lock_wait={self.lock_wait:g}"]
+        args += [f"allow={','.join(self.allow)}"] if self.allow else []
+        return args + ([f"assume_from={self.assume_from}"] if self.assume_from else [])
 
 
 @dataclass

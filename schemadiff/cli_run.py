@@ -13,8 +13,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from schemadiff import db
-from schemadiff.cli import AllowOpt, ConfigOpt, SpecOpt, UrlOpt, _allowed, _fail, _load, app
+from schemadiff.cli import AllowOpt, ConfigOpt, Format, SpecOpt, UrlOpt, _allowed, _err, _fail, _load, app
 from schemadiff.errors import SchemadiffError
+from schemadiff.spec import HAZARDS
 
 _DURATION = re.compile(r"(\d+)\s*(us|ms|s|min|h|d)?")
 _MILLISECONDS = {"us": 0.001, "ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000, None: 1}
@@ -183,15 +184,71 @@ def rollback(
     lock_timeout: LockTimeoutOpt = "2s",
     statement_timeout: StatementTimeoutOpt = "0",
     lock_wait: LockWaitOpt = 30.0,
+    allow: AllowOpt = None,
+    assume_from: Annotated[str, typer.Option(
+        "--assume-from", help="The starting state (fingerprint) of tenants at the target whose ledger row is lost.",
+        show_default=False)] = "",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the downgrade and its hazards; change nothing.")] = False,
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format of --dry-run.")] = Format.text,
 ) -> None:
-    """Reverse the last revision(s) (alembic downgrade -N): each tenant back to the state it started from."""
+    """Reverse the last revision(s) (alembic downgrade -N): each tenant back to the state it started from.
+
+    A downgrade is a plan too: dropping a column or table that holds data written since the upgrade
+    is refused (deletes_data) unless allowed with --allow deletes_data; --dry-run shows it first.
+    """
     from schemadiff import apply as apply_mod
+
+    try:
+        allowed = tuple(sorted(_hazard_names(allow)))
+    except SchemadiffError as exc:
+        raise _fail(exc) from None
+    options = apply_mod.RunOptions(workers, lock_timeout, statement_timeout, lock_wait, allowed, assume_from)
+    if dry_run:
+        _preview(database_url, config, options, format, steps)
+        return
 
     def run(cfg: object, url: str, options: object, report: object) -> object:
         return apply_mod.downgrade(cfg, url, steps, options, report)  # type: ignore[arg-type]
 
     _run_revisions("downgrade", f"Roll back {steps} revision(s) on {{}}?", run, _none_applied, database_url, config,
-                   yes, apply_mod.RunOptions(workers, lock_timeout, statement_timeout, lock_wait))
+                   yes, options)
+
+
+def _hazard_names(flags: list[str] | None) -> set[str]:
+    names = {h.strip() for f in flags or [] for h in f.split(",") if h.strip()}
+    unknown = sorted(names - set(HAZARDS))
+    if unknown:
+        raise SchemadiffError(f"unknown hazard '{unknown[0]}' in --allow; known: {', '.join(HAZARDS)}")
+    return names
+
+
+def _preview(database_url: str | None, config: Path, options: object, format: Format, steps: int) -> None:
+    """rollback --dry-run: print the downgrade of the applied revision; exit 1 when it would be refused."""
+    from schemadiff import rollback_preview
+    from schemadiff.apply import RunOptions, current_revision
+    from schemadiff.job import Options
+    from schemadiff.revision import alembic_config
+
+    assert isinstance(options, RunOptions)
+    url: str | None = None
+    try:
+        cfg = alembic_config(config)
+        target = db.resolve_url(database_url)
+        url = target.url
+        revision = current_revision(url)
+        if revision is None:
+            typer.echo("nothing to roll back: no revision applied")
+            return
+        run = Options(allow=frozenset(options.allow), assume_from=options.assume_from)
+        result = rollback_preview.preview(cfg, url, revision, run)
+        typer.echo(rollback_preview.render(result, format.value, target.shown), nl=False)
+        if steps > 1:
+            _err(f"note: --dry-run shows the first of {steps} steps; each later one depends on the one before")
+        if result.refused:
+            raise SchemadiffError("rollback refused: it would delete data (deletes_data); "
+                                  "re-run with --allow deletes_data if that is intended")
+    except (SchemadiffError, ValueError) as exc:
+        raise _fail(exc if isinstance(exc, SchemadiffError) else SchemadiffError(str(exc)), url) from None
 
 
 @app.command()

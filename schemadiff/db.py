@@ -131,6 +131,9 @@ def connect(url: str, autocommit: bool = False) -> psycopg.Connection:
         conn = psycopg.connect(url, autocommit=autocommit, connect_timeout=10,
                                application_name="schemadiff", cursor_factory=OneStatementCursor)
         conn.adapters.register_loader('"char"', _CharLoader)
+        conn.execute("SET standard_conforming_strings = on")  # a literal's backslash is a backslash
+        if not autocommit:
+            conn.commit()
         return conn
     except psycopg.Error as exc:
         raise DatabaseError(f"cannot connect to {redact(url)}: {redact(first_line(exc), url)}") from None

@@ -260,7 +260,9 @@ class AlterColumn(Op):
     def hazards(self) -> tuple[str, ...]:
         out: list[str] = []
         rule = type_change(self.old.type, self.new.type)  # one table of type changes: hazards.TYPE_CHANGES
-        if rule is not None and rule.loses_data:
+        if rule is not None and rule.loses_data and round_trips(self.old.type, self.new.type):
+            out += [FAILS_ON_EXISTING_ROWS]  # guarded: a value that does not fit fails the tenant, never lost
+        elif rule is not None and rule.loses_data:
             out += [DELETES_DATA, IRREVERSIBLE]
         if rule is not None and rule.rewrites:
             out += [REWRITES_TABLE, ACCESS_EXCLUSIVE]

@@ -261,9 +261,9 @@ def classify_downgrade(job: Job, schema: str, st: State) -> Work | str | None:
     return _work(job, schema, start) if start in job.groups else None
 
 
-def refuse_data_loss(conn: psycopg.Connection, job: Job, work: list[Work]) -> None:
-    """Before any change: the tenants whose run would delete values (a dropped column holding a
-    non-NULL value, a dropped table holding a row). A column NULL in every row deletes nothing."""
+def data_losses(conn: psycopg.Connection, work: list[Work]) -> dict[str, list[str]]:
+    """What each run would delete → the tenants where it holds values (a dropped column with a value
+    other than NULL or its default, a dropped table with a row). Read only."""
     losing: dict[str, list[str]] = {}
     for loss in sorted({loss for item in work for loss in item.deletes}, key=str):
         schemas = [item.schema for item in work if loss in item.deletes]
@@ -271,6 +271,12 @@ def refuse_data_loss(conn: psycopg.Connection, job: Job, work: list[Work]) -> No
             query, params = _holds_data(schemas[start:start + 200], loss)
             for (schema,) in conn.execute(query, params):
                 losing.setdefault(str(loss), []).append(schema)
+    return losing
+
+
+def refuse_data_loss(conn: psycopg.Connection, job: Job, work: list[Work]) -> None:
+    """Before any change: refuse when a tenant's run would delete values (see ``data_losses``)."""
+    losing = data_losses(conn, work)
     if losing:
         shown = "; ".join(f"{what} in {len(s)} schema(s) ({', '.join(s[:5])}{' …' if len(s) > 5 else ''})"
                           for what, s in losing.items())

@@ -68,7 +68,10 @@ def test_type_change_rule_matches_postgresql(fresh_db: str, old: str, new: str, 
         assert after != before  # timestamp → timestamptz in a non-UTC session: the values move
 
 
-def test_a_change_outside_the_table_loses_data_and_rewrites() -> None:
+def test_a_change_outside_the_table_rewrites_and_is_guarded_or_loses_data() -> None:
+    """Narrowing within the text and number families is guarded: values that do not fit fail the
+    tenant (fails_on_existing_rows), they are never cut; other unknown changes delete data."""
     op = AlterColumn("t", Column("v", "character varying(50)"), Column("v", "character varying(20)"))
-    assert op.hazards == ("access_exclusive", "deletes_data", "irreversible", "rewrites_table")
-    assert AlterColumn("t", Column("v", "numeric(10,2)"), Column("v", "numeric(12,1)")).hazards[1] == "deletes_data"
+    assert op.hazards == ("access_exclusive", "fails_on_existing_rows", "rewrites_table")
+    assert AlterColumn("t", Column("v", "numeric(10,2)"), Column("v", "numeric(12,1)")).hazards[1] == "fails_on_existing_rows"
+    assert "deletes_data" in AlterColumn("t", Column("v", "jsonb"), Column("v", "json")).hazards
