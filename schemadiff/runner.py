@@ -25,7 +25,8 @@ from schemadiff.introspect import introspect, list_tenants
 from schemadiff.job import SKIP, Job, LedgerRow, Loss, Options, Report, Work
 from schemadiff.model import SchemaModel
 from schemadiff.online import without_online_parts
-from schemadiff.tenant import run_tenant
+from schemadiff.sqltext import quote_ident
+from schemadiff.tenant import KnownStates, run_tenant
 
 __all__ = ["Job", "Options", "Work", "Report", "run", "preflight"]
 
@@ -263,14 +264,23 @@ def classify_downgrade(job: Job, schema: str, st: State) -> Work | str | None:
 
 def data_losses(conn: psycopg.Connection, work: list[Work]) -> dict[str, list[str]]:
     """What each run would delete → the tenants where it holds values (a dropped column with a value
-    other than NULL or its default, a dropped table with a row). Read only."""
+    other than NULL or its default, a dropped table with a row). Read only: one query per tenant
+    and table, pipelined in batches."""
+    checks = [(item.schema, table, tuple(loss for loss in item.deletes if loss.table == table))
+              for item in work for table in dict.fromkeys(loss.table for loss in item.deletes)]
     losing: dict[str, list[str]] = {}
-    for loss in sorted({loss for item in work for loss in item.deletes}, key=str):
-        schemas = [item.schema for item in work if loss in item.deletes]
-        for start in range(0, len(schemas), 200):
-            query, params = _holds_data(schemas[start:start + 200], loss)
-            for (schema,) in conn.execute(query, params):
-                losing.setdefault(str(loss), []).append(schema)
+    for start in range(0, len(checks), 500):
+        batch = checks[start:start + 500]
+        cursors = []
+        with conn.pipeline():
+            for schema, table, losses in batch:  # under the tenant's search_path, as its statements run
+                conn.execute("SELECT pg_catalog.set_config('search_path', %s, false)", (quote_ident(schema),))
+                cursors.append(conn.execute(_holds_data(schema, table, losses)))
+            conn.execute("RESET search_path")
+        for (schema, _table, losses), cursor in zip(batch, cursors):
+            for loss, holds in zip(losses, cursor.fetchone() or ()):
+                if holds:
+                    losing.setdefault(str(loss), []).append(schema)
     return losing
 
 
@@ -284,18 +294,20 @@ def refuse_data_loss(conn: psycopg.Connection, job: Job, work: list[Work]) -> No
                         "Re-run with --allow deletes_data (plain Alembic: -x allow=deletes_data) if that is intended")
 
 
-def _holds_data(schemas: list[str], loss: Loss) -> tuple[sql.Composed, list[str]]:
-    """One query: which of ``schemas`` hold a value the loss would delete."""
-    parts = []
-    for schema in schemas:  # the default resolves in the tenant, as the revision's statements do
-        table = sql.Identifier(schema, loss.table)
-        where: sql.Composable = sql.SQL("")
-        if loss.column:
-            where = sql.SQL(" WHERE {} IS NOT NULL").format(sql.Identifier(loss.column))
-        if loss.column and loss.default:  # the reviewed revision's default, as PostgreSQL printed it
-            where += sql.SQL(" AND {} IS DISTINCT FROM ({})").format(sql.Identifier(loss.column), sql.SQL(loss.default.replace("%", "%%")))
-        parts.append(sql.SQL("SELECT %s::text WHERE EXISTS (SELECT 1 FROM {}{})").format(table, where))
-    return sql.SQL(" UNION ALL ").join(parts), schemas
+def _holds_data(schema: str, table: str, losses: tuple[Loss, ...]) -> sql.Composed:
+    """One scan of ``schema.table``: per loss, whether it holds a value the loss would delete. The
+    default is the reviewed revision's, as PostgreSQL printed it."""
+    found: list[sql.Composable] = []
+    for loss in losses:
+        if loss.column is None:
+            found.append(sql.SQL("count(*) > 0"))
+            continue
+        column = sql.Identifier(loss.column)
+        condition = sql.SQL("{} IS NOT NULL").format(column)
+        if loss.default:
+            condition = sql.SQL("{} AND {} IS DISTINCT FROM ({})").format(condition, column, sql.SQL(loss.default))
+        found.append(sql.SQL("coalesce(bool_or({}), false)").format(condition))
+    return sql.SQL("SELECT {} FROM {}").format(sql.SQL(", ").join(found), sql.Identifier(schema, table))
 
 
 def _unknown_message(job: Job, unknown: list[str], states: dict[str, tuple[str, SchemaModel]],
@@ -329,6 +341,7 @@ def _execute_all(url: str, job: Job, work: list[Work], options: Options, report:
     total, done, lock = len(work), [0], threading.Lock()
     local = threading.local()
     connections: list[psycopg.Connection] = []
+    known = KnownStates()
 
     def one(item: Work) -> None:
         conn = getattr(local, "conn", None)
@@ -337,7 +350,7 @@ def _execute_all(url: str, job: Job, work: list[Work], options: Options, report:
             with lock:
                 connections.append(conn)
             join_run(conn)
-        error = run_tenant(conn, job, item, options)
+        error = run_tenant(conn, job, item, options, known)
         with lock:
             (report.failed.__setitem__(item.schema, error) if error else report.applied.append(item.schema))
             done[0] += 1
