@@ -30,7 +30,7 @@ def script_line(statement: Statement) -> str:
     tag = "$sd$"
     while tag in statement.sql or tag in statement.guard:
         tag = tag[:-1] + "x$"
-    message = quote_literal(f"%s {statement.guard}")
+    message = quote_literal("% " + statement.guard.replace("%", "%%"))  # RAISE reads % as a placeholder
     return (f"DO {tag} DECLARE n bigint; BEGIN {statement.sql} INTO n; "
             f"IF n > 0 THEN RAISE EXCEPTION {message}, n; END IF; END {tag};")
 

@@ -152,3 +152,17 @@ def test_the_repository_environment_is_the_one_init_writes() -> None:
     assert (root / "migrations" / "env.py").read_text() == (root / "schemadiff" / "templates" / "env.py").read_text()
     assert (root / "migrations" / "script.py.mako").read_text() == (
         root / "schemadiff" / "templates" / "script.py.mako").read_text()
+
+
+def test_a_guard_in_a_psql_script_raises_with_the_count() -> None:
+    from schemadiff.render.common import script_line
+
+    op = AlterColumn("t", Column("a", "character varying(100)"), Column("a", "character varying(20)"))
+    guard, alter = op.statements("s")
+    line = script_line(guard)
+    assert line.startswith("DO $sd$ DECLARE n bigint; BEGIN SELECT count(*) FROM s.t WHERE ")
+    assert line.endswith("INTO n; IF n > 0 THEN RAISE EXCEPTION '% row(s) of t.a do not fit character varying(20)', n; "
+                         "END IF; END $sd$;")
+    assert script_line(alter) == alter.sql + ";"
+    tagged = script_line(Statement("SELECT count(*) FROM t WHERE b = '$sd$'", guard="100% of t.b"))
+    assert tagged.startswith("DO $sdx$ ") and "'% 100%% of t.b'" in tagged  # a tag the body does not contain; % escaped
