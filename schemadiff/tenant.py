@@ -118,7 +118,9 @@ def _transaction(conn: psycopg.Connection, job: Job, item: Work, options: Option
                 cursor = conn.execute(sql_for(job, item.schema, statement))
                 if statement.guard:
                     guards.append((statement.guard, cursor))
-            digest = conn.execute(STATE_DIGEST, {"tables": list(job.tables)})
+            # a fixed search_path from here on: a prepared plan is re-planned whenever it changes
+            conn.execute("SELECT pg_catalog.set_config('search_path', 'pg_catalog', true)")
+            digest = conn.execute(STATE_DIGEST, {"schema": item.schema, "tables": list(job.tables)})
         for message, cursor in guards:
             row = cursor.fetchone()
             if row and row[0]:
