@@ -41,14 +41,21 @@ SETTINGS = ("SELECT pg_catalog.set_config('lock_timeout', %(lock_timeout)s, %(lo
             "pg_catalog.set_config('synchronous_commit', %(synchronous_commit)s, %(local)s), "
             "pg_catalog.set_config('standard_conforming_strings', 'on', %(local)s), "
             "pg_catalog.set_config('search_path', %(search_path)s, %(local)s)")
-LEDGER_UPSERT = (
-    "INSERT INTO public.schemadiff_ledger (revision, schema_name, direction, from_fingerprint, to_fingerprint, "
-    "complete) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (revision, schema_name) DO UPDATE SET "
-    "direction = excluded.direction, from_fingerprint = excluded.from_fingerprint, "
-    "to_fingerprint = excluded.to_fingerprint, complete = excluded.complete, applied_at = now()")
+_ON_CONFLICT = (" ON CONFLICT (revision, schema_name) DO UPDATE SET direction = excluded.direction, "
+                "from_fingerprint = excluded.from_fingerprint, to_fingerprint = excluded.to_fingerprint, "
+                "complete = excluded.complete, applied_at = now()")
+LEDGER_UPSERT = ("INSERT INTO public.schemadiff_ledger (revision, schema_name, direction, from_fingerprint, "
+                 "to_fingerprint, complete) VALUES (%(revision)s, %(schema)s, %(direction)s, %(from_fp)s, "
+                 "%(to_fp)s, %(complete)s)" + _ON_CONFLICT)
 
 
 STATE_DIGEST = (SQL_DIR / "state_digest.sql").read_text()
+# The ledger row of a tenant whose state digest is one already proved to be the promised state; any
+# other digest leaves to_fingerprint NULL, which the ledger's NOT NULL refuses, so nothing commits.
+LEDGER_IF_KNOWN = ("INSERT INTO public.schemadiff_ledger (revision, schema_name, direction, from_fingerprint, "
+                   "to_fingerprint, complete) SELECT %(revision)s, %(schema)s, %(direction)s, %(from_fp)s, "
+                   "CASE WHEN d.digest = ANY(%(known)s) THEN %(to_fp)s END, %(complete)s "
+                   f"FROM ({STATE_DIGEST}) AS d (digest)" + _ON_CONFLICT)
 
 
 class TenantFailed(Exception):
@@ -60,16 +67,16 @@ class KnownStates:
     tenant whose digest is known needs no fingerprinting; the first of each kind is read in full."""
 
     def __init__(self) -> None:
-        self._known: set[tuple[str, bool, str]] = set()
+        self._known: dict[tuple[str, bool], set[str]] = {}
         self._lock = threading.Lock()
 
-    def __contains__(self, key: tuple[str, bool, str]) -> bool:
+    def digests(self, expected: str, between: bool) -> list[str]:
         with self._lock:
-            return key in self._known
+            return sorted(self._known.get((expected, between), ()))
 
-    def add(self, key: tuple[str, bool, str]) -> None:
+    def add(self, expected: str, between: bool, digest: str) -> None:
         with self._lock:
-            self._known.add(key)
+            self._known.setdefault((expected, between), set()).add(digest)
 
 
 def settings(options: Options, schema: str, local: bool) -> dict[str, object]:
@@ -106,38 +113,80 @@ def run_tenant(conn: psycopg.Connection, job: Job, item: Work, options: Options,
 
 def _transaction(conn: psycopg.Connection, job: Job, item: Work, options: Options, complete: bool,
                  known: KnownStates) -> None:
-    """The inside statements, guards and the digest of the resulting state in one round trip; the
-    state check (a full read only for a digest not seen before); then the ledger row and COMMIT in
-    a second round trip, or ROLLBACK. Any error leaves nothing behind and the connection idle."""
+    """The tenant's transaction, checked before its COMMIT. When earlier tenants proved what the
+    promised state's catalog digest is, one round trip does it all (the ledger row itself refuses
+    any other digest); otherwise, or when that refusal comes, the checked path decides."""
+    expected = expected_state(job, item, complete)
+    digests = known.digests(expected, not complete) if expected is not None else []
+    if digests and not any(s.guard for s in item.phase(INSIDE)):
+        try:
+            return _run_in_one_round_trip(conn, job, item, options, complete, digests)
+        except psycopg.errors.NotNullViolation as exc:
+            _rollback(conn)
+            if exc.diag.column_name != "to_fingerprint" or exc.diag.table_name != "schemadiff_ledger":
+                raise
+    _checked(conn, job, item, options, complete, known)
+
+
+def _ledger(job: Job, item: Work, complete: bool, **extra: object) -> dict[str, object]:
+    return {"revision": job.revision, "schema": item.schema, "direction": job.direction, "from_fp": item.from_fp,
+            "to_fp": to_fingerprint(job, item), "complete": complete, **extra}
+
+
+def _inside(conn: psycopg.Connection, job: Job, item: Work, options: Options) -> list[tuple[str, psycopg.Cursor]]:
+    """Queue BEGIN, the settings and the inside statements on the pipeline; the guards' cursors."""
+    conn.execute("BEGIN")
+    conn.execute(SETTINGS, settings(options, item.schema, local=True))
+    guards = []
+    for statement in item.phase(INSIDE):
+        cursor = conn.execute(sql_for(job, item.schema, statement))
+        if statement.guard:
+            guards.append((statement.guard, cursor))
+    # a fixed search_path from here on: a prepared plan is re-planned whenever it changes
+    conn.execute("SELECT pg_catalog.set_config('search_path', 'pg_catalog', true)")
+    return guards
+
+
+def _run_in_one_round_trip(conn: psycopg.Connection, job: Job, item: Work, options: Options, complete: bool,
+                           digests: list[str]) -> None:
     try:
         with conn.pipeline():
-            conn.execute("BEGIN")
-            conn.execute(SETTINGS, settings(options, item.schema, local=True))
-            guards = []
-            for statement in item.phase(INSIDE):
-                cursor = conn.execute(sql_for(job, item.schema, statement))
-                if statement.guard:
-                    guards.append((statement.guard, cursor))
-            # a fixed search_path from here on: a prepared plan is re-planned whenever it changes
-            conn.execute("SELECT pg_catalog.set_config('search_path', 'pg_catalog', true)")
+            _inside(conn, job, item, options)
+            conn.execute(LEDGER_IF_KNOWN, _ledger(job, item, complete, known=digests, tables=list(job.tables)))
+            conn.execute("COMMIT")
+    except BaseException:
+        _rollback(conn)
+        raise
+
+
+def _checked(conn: psycopg.Connection, job: Job, item: Work, options: Options, complete: bool,
+             known: KnownStates) -> None:
+    """The inside statements, guards and the state digest in one round trip; the state check (a
+    full read only for a digest not seen before); then the ledger row and COMMIT in a second round
+    trip, or ROLLBACK. Any error leaves nothing behind and the connection idle."""
+    try:
+        with conn.pipeline():
+            guards = _inside(conn, job, item, options)
             digest = conn.execute(STATE_DIGEST, {"schema": item.schema, "tables": list(job.tables)})
         for message, cursor in guards:
             row = cursor.fetchone()
             if row and row[0]:
                 raise TenantFailed(f"{row[0]} {message}; nothing was changed")
         expected = expected_state(job, item, complete)
-        key = (expected or "", not complete, str((digest.fetchone() or ("",))[0]))
-        if expected is not None and key not in known:
+        if expected is not None:
             check_state(conn, job, item.schema, expected, between_phases=not complete)
-            known.add(key)
+            known.add(expected, not complete, str((digest.fetchone() or ("",))[0]))
         with conn.pipeline():
-            conn.execute(LEDGER_UPSERT, (job.revision, item.schema, job.direction, item.from_fp,
-                                         to_fingerprint(job, item), complete))
+            conn.execute(LEDGER_UPSERT, _ledger(job, item, complete))
             conn.execute("COMMIT")
     except BaseException:
-        if not conn.closed and not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
-            conn.execute("ROLLBACK")
+        _rollback(conn)
         raise
+
+
+def _rollback(conn: psycopg.Connection) -> None:
+    if not conn.closed and not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
+        conn.execute("ROLLBACK")
 
 
 def to_fingerprint(job: Job, item: Work) -> str:

@@ -143,3 +143,27 @@ def test_a_tenant_name_cannot_inject_sql_into_the_ledger(fresh_db: str) -> None:
     assert query(fresh_db, "SELECT to_regclass('public.v') IS NOT NULL") == [(True,)]
     assert query(fresh_db, "SELECT schema_name, direction, from_fingerprint FROM public.schemadiff_ledger") == [
         (hostile, "upgrade", "START")]
+
+
+def test_a_known_state_commits_in_one_round_trip_and_any_other_is_still_refused(fresh_db: str) -> None:
+    """After one tenant proved the promised state, the next commit in one round trip: the ledger row
+    itself refuses a tenant whose catalog digest is not a proved one, and the full check decides."""
+    from schemadiff.tenant import KnownStates
+
+    setup(fresh_db)
+    execute(fresh_db, "CREATE SCHEMA user_2", "CREATE TABLE user_2.t (a int)", "CREATE SCHEMA user_3",
+            "CREATE TABLE user_3.t (a int)")
+    target = state_of(fresh_db, "CREATE TABLE t (a int, b int)")
+    right, edited = job(("ALTER TABLE t ADD COLUMN b int",), target), job(("ALTER TABLE t ADD COLUMN b text",), target)
+    known = KnownStates()
+    with connect(fresh_db) as conn:
+        assert run_tenant(conn, right, work(right), Options(), known) is None  # proved in full
+        assert len(known.digests(target, False)) == 1
+        second = Work("user_2", "START", right.groups["START"].upgrade.forms.online)
+        assert run_tenant(conn, right, second, Options(), known) is None  # the one-round-trip path
+        third = Work("user_3", "START", edited.groups["START"].upgrade.forms.online)
+        error = run_tenant(conn, edited, third, Options(), known)
+        assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    assert error is not None and "not the state" in error
+    assert query(fresh_db, "SELECT schema_name FROM public.schemadiff_ledger ORDER BY 1") == [("user_1",), ("user_2",)]
+    assert query(fresh_db, "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'user_3'") == [(1,)]
