@@ -268,9 +268,9 @@ def data_losses(conn: psycopg.Connection, work: list[Work]) -> dict[str, list[st
     for loss in sorted({loss for item in work for loss in item.deletes}, key=str):
         schemas = [item.schema for item in work if loss in item.deletes]
         for start in range(0, len(schemas), 200):
-            query, params = _holds_data(schemas[start:start + 200], loss)
-            for (schema,) in conn.execute(query, params):
-                losing.setdefault(str(loss), []).append(schema)
+            chunk = schemas[start:start + 200]
+            for (position,) in conn.execute(_holds_data(chunk, loss)):
+                losing.setdefault(str(loss), []).append(chunk[position])
     return losing
 
 
@@ -284,18 +284,19 @@ def refuse_data_loss(conn: psycopg.Connection, job: Job, work: list[Work]) -> No
                         "Re-run with --allow deletes_data (plain Alembic: -x allow=deletes_data) if that is intended")
 
 
-def _holds_data(schemas: list[str], loss: Loss) -> tuple[sql.Composed, list[str]]:
-    """One query: which of ``schemas`` hold a value the loss would delete."""
+def _holds_data(schemas: list[str], loss: Loss) -> sql.Composed:
+    """One query: the positions in ``schemas`` of those holding a value the loss would delete. It
+    takes no parameters, so a ``%`` in a schema, table or column name is never read as a placeholder."""
     parts = []
-    for schema in schemas:  # the default resolves in the tenant, as the revision's statements do
+    for position, schema in enumerate(schemas):  # the default resolves in the tenant, as the revision's statements do
         table = sql.Identifier(schema, loss.table)
         where: sql.Composable = sql.SQL("")
         if loss.column:
             where = sql.SQL(" WHERE {} IS NOT NULL").format(sql.Identifier(loss.column))
         if loss.column and loss.default:  # the reviewed revision's default, as PostgreSQL printed it
-            where += sql.SQL(" AND {} IS DISTINCT FROM ({})").format(sql.Identifier(loss.column), sql.SQL(loss.default.replace("%", "%%")))
-        parts.append(sql.SQL("SELECT %s::text WHERE EXISTS (SELECT 1 FROM {}{})").format(table, where))
-    return sql.SQL(" UNION ALL ").join(parts), schemas
+            where += sql.SQL(" AND {} IS DISTINCT FROM ({})").format(sql.Identifier(loss.column), sql.SQL(loss.default))
+        parts.append(sql.SQL("SELECT {} WHERE EXISTS (SELECT 1 FROM {}{})").format(sql.Literal(position), table, where))
+    return sql.SQL(" UNION ALL ").join(parts)
 
 
 def _unknown_message(job: Job, unknown: list[str], states: dict[str, tuple[str, SchemaModel]],
