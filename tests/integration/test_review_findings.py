@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -38,3 +39,40 @@ def test_a_downgrade_over_names_with_percent_is_refused_not_crashed(fresh_db: st
     down = alembic(project, fresh_db, "-x", "allow=deletes_data", "downgrade", "-1")
     assert down.returncode == 0, down.stderr
     assert query(fresh_db, "SELECT count(*) FROM information_schema.columns WHERE column_name = 'c%{x}s'") == [(0,)]
+
+
+SLOW_SPEC = """version: 1
+tenants: {template: public, pattern: '^user_[0-9]+$'}
+tables:
+  t:
+    columns: {a: {type: integer}}
+    indexes:
+      t_a: {expressions: ["%s + a"]}
+""" % " + ".join(f"length(factorial({30000 + i})::text)" for i in range(40))  # about 1 s each
+
+
+def test_plan_bounds_what_a_spec_expression_costs_the_target(fresh_db: str, tmp_path: Path) -> None:
+    """PostgreSQL folds the constant parts of an index expression while creating the index, so an
+    unreviewed spec made ``plan`` burn the target's CPU (and memory: ``repeat('x', 400000000)``)
+    for as long as it liked. Now each scratch statement has a statement timeout."""
+    spec = tmp_path / "schema.yaml"
+    spec.write_text(SLOW_SPEC)
+    execute(fresh_db, "CREATE SCHEMA user_1")
+    stop = threading.Event()
+
+    def watchdog() -> None:  # without the bound, cancel the runaway backend so the test server recovers
+        if not stop.wait(40):
+            execute(fresh_db, "SELECT pg_cancel_backend(pid) FROM pg_stat_activity "
+                              "WHERE query LIKE '%factorial%' AND pid <> pg_backend_pid()")
+
+    guard = threading.Thread(target=watchdog)
+    guard.start()
+    started = time.monotonic()
+    try:
+        result = run_cli("plan", "--spec", spec, "--database-url", fresh_db)
+    finally:
+        stop.set()
+        guard.join()
+    assert time.monotonic() - started < 30
+    assert result.exit_code == 1
+    assert "PostgreSQL took longer than 10s to create table 't'" in result.stderr + result.stdout
