@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -94,12 +95,20 @@ def render_default(value: Any, ctype: ColumnType) -> str:
 def _int_default(value: Any, ctype: ColumnType) -> str:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"default {value!r} is not an integer for type {ctype.sql}")
+    bits = _INT_BITS[ctype.base]
+    if not -(2 ** (bits - 1)) <= value < 2 ** (bits - 1):  # PostgreSQL would only fail at the first insert
+        raise ValueError(f"default {value} is out of range for type {ctype.sql}")
     return str(value)
+
+
+_INT_BITS = {"smallint": 16, "int2": 16, "integer": 32, "int": 32, "int4": 32, "bigint": 64, "int8": 64}
 
 
 def _number_default(value: Any, ctype: ColumnType) -> str:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"default {value!r} is not a number for type {ctype.sql}")
+    if isinstance(value, float) and not math.isfinite(value):  # bare inf / nan would be column references
+        return quote_literal("NaN" if math.isnan(value) else "Infinity" if value > 0 else "-Infinity")
     return repr(value)
 
 

@@ -20,6 +20,10 @@ from schemadiff.spec import ColumnSpec, LoadedSpec, TableSpec, primary_key_colum
 from schemadiff.sqltext import parse_type, qualify, quote_ident, quote_literal, render_default
 
 REFUSALS = (psycopg.errors.InsufficientPrivilege, psycopg.errors.ReadOnlySqlTransaction)
+# PostgreSQL evaluates constant parts of index expressions and predicates while creating the index,
+# so a spec fragment such as ``length(repeat('x', 400000000))`` costs the target's CPU and memory at
+# plan time: every scratch statement is bounded (an unreviewed spec must not hold production busy).
+NORMALIZE_TIMEOUT = "10s"
 
 
 def create_table_sql(schema: str, name: str, table: TableSpec) -> list[str]:
@@ -101,6 +105,7 @@ def normalize_in(conn: psycopg.Connection, loaded: LoadedSpec) -> SchemaModel:
         with conn.transaction(force_rollback=True):
             conn.execute(f"CREATE SCHEMA {quote_ident(scratch)}")
             conn.execute(f"SET LOCAL search_path = {quote_ident(scratch)}")
+            conn.execute(f"SET LOCAL statement_timeout = '{NORMALIZE_TIMEOUT}'")
             for name, table in loaded.spec.tables.items():
                 _create_or_explain(conn, loaded, scratch, name, table)
             return with_sources(introspect(conn, [scratch], names).models[scratch], loaded)
@@ -117,6 +122,10 @@ def _create_or_explain(conn: psycopg.Connection, loaded: LoadedSpec, scratch: st
                 conn.execute(statement)
         except REFUSALS:
             raise
+        except psycopg.errors.QueryCanceled:
+            raise SchemadiffError(f"{loaded.where(('tables', name))}: PostgreSQL took longer than {NORMALIZE_TIMEOUT} "
+                                  f"to create table '{name}' (an expression it evaluates while creating an index "
+                                  "or a default?); simplify the spec's expressions") from None
         except psycopg.Error as exc:
             message = first_line(exc).replace(scratch + ".", "")
             raise SchemadiffError(f"{loaded.where(('tables', name))}: PostgreSQL rejects table "

@@ -10,7 +10,7 @@ from datetime import datetime
 from schemadiff import __version__
 from schemadiff.hazards import DELETES_DATA, is_volatile
 from schemadiff.model import model_to_dict
-from schemadiff.ops import DropColumn, DropTable, Op
+from schemadiff.ops import AlterColumn, DropColumn, DropTable, Op, RenameColumn
 from schemadiff.plan import GroupPlan, Plan
 from schemadiff.render.common import few
 from schemadiff.render.ops_py import render_op
@@ -68,12 +68,19 @@ def _described(op: Op) -> str:
 
 
 def losses(ops: tuple[Op, ...]) -> list[str]:
-    """``runtime.Loss(…)`` for every op that deletes data: dropped columns and tables."""
+    """``runtime.Loss(…)`` for every op that deletes data: dropped columns and tables, and columns whose
+    type change may alter values without a guard (``timestamptz`` → ``date``; checked before any
+    change, so a column is named as it is before the direction's renames)."""
     out = []
+    before: dict[tuple[str, str], str] = {}  # a column's name after the renames so far → its name before any op of this direction
     for op in ops:
+        if isinstance(op, RenameColumn):
+            before[(op.table, op.new)] = before.pop((op.table, op.old), op.old)
         if DELETES_DATA not in op.hazards:
             continue
-        if isinstance(op, DropColumn):
+        if isinstance(op, AlterColumn):
+            out.append(f"runtime.Loss({op.table!r}, {before.get((op.table, op.old.name), op.old.name)!r})")
+        elif isinstance(op, DropColumn):
             col = op.column
             plain = col.default and not is_volatile(col.default) and not col.default.startswith("GENERATED")
             default = f", default={col.default!r}" if plain else ""
