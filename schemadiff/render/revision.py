@@ -84,7 +84,7 @@ def losses(ops: tuple[Op, ...]) -> list[str]:
             col = op.column
             plain = col.default and not is_volatile(col.default) and not col.default.startswith("GENERATED")
             default = f", default={col.default!r}" if plain else ""
-            out.append(f"runtime.Loss({op.table!r}, {op.column.name!r}{default})")
+            out.append(f"runtime.Loss({op.table!r}, {before.get((op.table, col.name), col.name)!r}{default})")
         elif isinstance(op, DropTable):
             out.append(f"runtime.Loss({op.table!r})")
     return out
