@@ -21,7 +21,7 @@ from schemadiff import db
 from schemadiff.diff import diff_schema
 from schemadiff.errors import SchemadiffError
 from schemadiff.fingerprint import fingerprint
-from schemadiff.introspect import introspect, list_tenants, natural_key
+from schemadiff.introspect import introspect, list_tenants
 from schemadiff.job import SKIP, Job, LedgerRow, Loss, Options, Report, Work
 from schemadiff.model import SchemaModel
 from schemadiff.online import without_online_parts
@@ -66,7 +66,7 @@ def run(url: str, job: Job, options: Options, reporter: Reporter | None = None) 
             check_privileges(coordinator, job, list(states))
             coordinator.execute(LEDGER_DDL)
             coordinator.execute(LEDGER_COMPLETE)
-            work = preflight(coordinator, job, report, states, rows, options, url)
+            work = preflight(coordinator, job, report, states, rows, options)
             _execute_all(url, job, work, options, report, reporter)
         finally:
             coordinator.execute("SELECT pg_advisory_unlock_shared(%s, %s)", WORKERS_KEY)
@@ -182,7 +182,7 @@ def read_ledger(conn: psycopg.Connection, revision: str) -> dict[str, LedgerRow]
 
 
 def preflight(conn: psycopg.Connection, job: Job, report: Report, states: dict[str, tuple[str, SchemaModel]],
-              rows: dict[str, int], options: Options = Options(), url: str | None = None) -> list[Work]:
+              rows: dict[str, int], options: Options = Options()) -> list[Work]:
     """Classify every tenant (``read_states``) before any change; unknown states stop the run here,
     and so does a downgrade that would delete data unless ``deletes_data`` is allowed."""
     ledger = read_ledger(conn, job.revision)
@@ -206,7 +206,7 @@ def preflight(conn: psycopg.Connection, job: Job, report: Report, states: dict[s
     if unknown:
         raise RunFailed(_unknown_message(job, unknown, states, ledger))
     if "deletes_data" not in options.allow:
-        refuse_data_loss(conn, job, work, url, options.workers)
+        refuse_data_loss(conn, job, work)
     return work
 
 
@@ -262,32 +262,12 @@ def classify_downgrade(job: Job, schema: str, st: State) -> Work | str | None:
     return _work(job, schema, start) if start in job.groups else None
 
 
-Check = tuple[str, str, tuple[Loss, ...]]  # (schema, table, what a run would delete from it)
-
-
-def data_losses(conn: psycopg.Connection, work: list[Work], url: str | None = None, workers: int = 1,
-                parallel_from: int = 1000) -> dict[str, list[str]]:
+def data_losses(conn: psycopg.Connection, work: list[Work]) -> dict[str, list[str]]:
     """What each run would delete → the tenants where it holds values (a dropped column with a value
     other than NULL or its default, a dropped table with a row). Read only: one query per tenant
-    and table, pipelined in batches, on ``workers`` connections of ``url`` when given."""
+    and table, pipelined in batches."""
     checks = [(item.schema, table, tuple(loss for loss in item.deletes if loss.table == table))
               for item in work for table in dict.fromkeys(loss.table for loss in item.deletes)]
-    if url is None or workers < 2 or len(checks) < parallel_from:
-        return _losses(conn, checks)
-
-    def on_own_connection(part: list[Check]) -> dict[str, list[str]]:
-        with db.connect(url, autocommit=True) as own:
-            return _losses(own, part)
-
-    losing: dict[str, list[str]] = {}
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for found in pool.map(on_own_connection, [checks[i::workers] for i in range(workers)]):
-            for what, schemas in found.items():
-                losing.setdefault(what, []).extend(schemas)
-    return {what: sorted(schemas, key=natural_key) for what, schemas in losing.items()}
-
-
-def _losses(conn: psycopg.Connection, checks: list[Check]) -> dict[str, list[str]]:
     losing: dict[str, list[str]] = {}
     for start in range(0, len(checks), 500):
         batch = checks[start:start + 500]
@@ -304,10 +284,9 @@ def _losses(conn: psycopg.Connection, checks: list[Check]) -> dict[str, list[str
     return losing
 
 
-def refuse_data_loss(conn: psycopg.Connection, job: Job, work: list[Work], url: str | None = None,
-                     workers: int = 1) -> None:
+def refuse_data_loss(conn: psycopg.Connection, job: Job, work: list[Work]) -> None:
     """Before any change: refuse when a tenant's run would delete values (see ``data_losses``)."""
-    losing = data_losses(conn, work, url, workers)
+    losing = data_losses(conn, work)
     if losing:
         shown = "; ".join(f"{what} in {len(s)} schema(s) ({', '.join(s[:5])}{' …' if len(s) > 5 else ''})"
                           for what, s in losing.items())

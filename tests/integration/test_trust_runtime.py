@@ -124,19 +124,3 @@ def test_the_sql_report_runs_under_psql_and_reaches_the_spec(
                          capture_output=True, text=True, timeout=300)
     assert ran.returncode == 0, ran.stderr
     assert run_cli("plan", "--spec", spec, "--database-url", fresh_db).exit_code == 0
-
-
-def test_the_data_check_finds_the_same_on_several_connections(fresh_db: str) -> None:
-    from schemadiff import db
-    from schemadiff.job import Loss, Work
-    from schemadiff.runner import data_losses
-
-    statements = [f"CREATE SCHEMA user_{i}; CREATE TABLE user_{i}.t (a int, b text DEFAULT 'x%')" for i in range(1, 8)]
-    execute(fresh_db, *statements, "INSERT INTO user_2.t (a) VALUES (1)", "INSERT INTO user_5.t (b) VALUES ('y')",
-            "INSERT INTO user_6.t (a, b) VALUES (NULL, 'x%')")  # only the default: nothing written
-    losses = (Loss("t", "a"), Loss("t", "b", default="'x%'::text"))
-    work = [Work(f"user_{i}", "START", (), deletes=losses) for i in range(1, 8)]
-    with db.connect(fresh_db, autocommit=True) as conn:
-        alone = data_losses(conn, work)
-        shared = data_losses(conn, work, fresh_db, workers=3, parallel_from=1)
-    assert alone == shared == {"t.a": ["user_2"], "t.b": ["user_5"]}
