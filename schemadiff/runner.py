@@ -262,10 +262,14 @@ def classify_downgrade(job: Job, schema: str, st: State) -> Work | str | None:
     return _work(job, schema, start) if start in job.groups else None
 
 
+DATA_CHECKS_PER_TRANSACTION = 25
+
+
 def data_losses(conn: psycopg.Connection, work: list[Work]) -> dict[str, list[str]]:
     """What each run would delete → the tenants where it holds values (a dropped column with a value
     other than NULL or its default, a dropped table with a row). Read only: one query per tenant
-    and table, pipelined in batches."""
+    and table, pipelined in batches of transactions of DATA_CHECKS_PER_TRANSACTION (a pipeline
+    without them would be one implicit transaction holding every table's lock at once)."""
     checks = [(item.schema, table, tuple(loss for loss in item.deletes if loss.table == table))
               for item in work for table in dict.fromkeys(loss.table for loss in item.deletes)]
     losing: dict[str, list[str]] = {}
@@ -273,10 +277,13 @@ def data_losses(conn: psycopg.Connection, work: list[Work]) -> dict[str, list[st
         batch = checks[start:start + 500]
         cursors = []
         with conn.pipeline():
-            for schema, table, losses in batch:  # under the tenant's search_path, as its statements run
-                conn.execute("SELECT pg_catalog.set_config('search_path', %s, false)", (quote_ident(schema),))
+            for n, (schema, table, losses) in enumerate(batch):  # under the tenant's search_path
+                if n % DATA_CHECKS_PER_TRANSACTION == 0:
+                    conn.execute("BEGIN READ ONLY")
+                conn.execute("SELECT pg_catalog.set_config('search_path', %s, true)", (quote_ident(schema),))
                 cursors.append(conn.execute(_holds_data(schema, table, losses)))
-            conn.execute("RESET search_path")
+                if n % DATA_CHECKS_PER_TRANSACTION == DATA_CHECKS_PER_TRANSACTION - 1 or n == len(batch) - 1:
+                    conn.execute("COMMIT")
         for (schema, _table, losses), cursor in zip(batch, cursors):
             for loss, holds in zip(losses, cursor.fetchone() or ()):
                 if holds:
