@@ -15,10 +15,8 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from schemadiff.model import NOT_VALID, Column, Constraint, Index, SchemaModel, Table, unmanaged
-from schemadiff.ops import (
-    AddColumn, AddConstraint, AlterColumn, CreateIndex, CreateTable, DropColumn, DropConstraint,
-    DropIndex, Op, RenameColumn, SetComment, ValidateConstraint,
-)
+from schemadiff.constraint_ops import AddConstraint, DropConstraint, ValidateConstraint
+from schemadiff.ops import AddColumn, AlterColumn, CreateIndex, CreateTable, DropColumn, DropIndex, Op, RenameColumn, SetComment
 from schemadiff.index_swap import ReplaceIndex
 from schemadiff.serial import SerialToIdentity, serial_sequence
 

@@ -16,7 +16,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from schemadiff.model import SchemaModel
-from schemadiff.ops import NOT_NULL_CHECK_PREFIX, AddConstraint, AlterColumn, CreateIndex, DropIndex, Op
+from schemadiff.constraint_ops import AddConstraint
+from schemadiff.ops import NOT_NULL_CHECK_PREFIX, AlterColumn, CreateIndex, DropIndex, Op
 
 if TYPE_CHECKING:
     from schemadiff.job import Job

@@ -93,6 +93,12 @@ def index_sql(schema: str | None, table: str, index: Index, concurrently: bool =
     return f"CREATE {unique}INDEX {how}{quote_ident(index.name)} ON {qualify(schema, table)} {index.source or index.tail}"
 
 
+def add_constraint_sql(schema: str | None, table: str, constraint: Constraint) -> str:
+    """``ALTER TABLE … ADD CONSTRAINT`` as the spec wrote it (or as PostgreSQL printed it)."""
+    return (f"ALTER TABLE {qualify(schema, table)} ADD CONSTRAINT {quote_ident(constraint.name)} "
+            f"{constraint.source or constraint.definition}")
+
+
 def _comment_sql(schema: str | None, table: str, column: str | None, text: str | None) -> str:
     target = f"TABLE {qualify(schema, table)}"
     if column is not None:
@@ -122,17 +128,6 @@ class _IndexOp(Op):
 
 
 @dataclass(frozen=True)
-class _ConstraintOp(Op):
-    table: str
-    constraint: Constraint
-    online: bool = False  # added NOT VALID, validated in a transaction of its own
-
-    @property
-    def name(self) -> str:
-        return self.constraint.name
-
-
-@dataclass(frozen=True)
 class CreateTable(Op):
     kind: ClassVar[str] = "create_table"
     table: str
@@ -144,7 +139,7 @@ class CreateTable(Op):
                   if c.valid]
         out = [f"CREATE TABLE {qualify(schema, self.table)} (\n    " + ",\n    ".join(parts) + "\n)"]
         # CREATE TABLE marks every CHECK valid: a NOT VALID one is added afterwards, as it was live
-        out += [AddConstraint(self.table, c).sql(schema)[0] for c in self.model.constraints if not c.valid]
+        out += [add_constraint_sql(schema, self.table, c) for c in self.model.constraints if not c.valid]
         out += [index_sql(schema, self.table, i) for i in self.model.indexes]
         if self.model.comment is not None:
             out.append(_comment_sql(schema, self.table, None, self.model.comment))
@@ -376,93 +371,6 @@ class DropIndex(_IndexOp):
     def describe(self) -> str:
         invalid = " (INVALID)" if not self.index.valid else ""
         return f"drop index {self.index.name}{invalid} on {self.table}"
-
-
-@dataclass(frozen=True)
-class AddConstraint(_ConstraintOp):
-    kind: ClassVar[str] = "add_constraint"
-
-    @property
-    def hazards(self) -> tuple[str, ...]:
-        if self.online:  # the scan holds only SHARE UPDATE EXCLUSIVE: reads and writes go on
-            return (FAILS_ON_EXISTING_ROWS,)
-        if self.constraint.kind in ("p", "u"):  # builds a unique index under ACCESS EXCLUSIVE
-            return (ACCESS_EXCLUSIVE, BLOCKS_WRITES, FAILS_ON_EXISTING_ROWS)
-        if self.constraint.kind == "f":  # SHARE ROW EXCLUSIVE on both tables while it scans
-            return (BLOCKS_WRITES, FAILS_ON_EXISTING_ROWS, SCANS_TABLE)
-        return (ACCESS_EXCLUSIVE, FAILS_ON_EXISTING_ROWS, SCANS_TABLE)
-
-    def statements(self, schema: str | None) -> list[Statement]:
-        head = f"ALTER TABLE {qualify(schema, self.table)}"
-        add = f"{head} ADD CONSTRAINT {quote_ident(self.constraint.name)} {self.constraint.source or self.constraint.definition}"
-        if not self.online:
-            return [Statement(add)]
-        return [Statement(f"{add} NOT VALID"),
-                Statement(f"{head} VALIDATE CONSTRAINT {quote_ident(self.constraint.name)}", AFTER,
-                          validates=self.constraint.name)]
-
-    def reverse(self) -> Op:
-        return DropConstraint(self.table, self.constraint, self.online)
-
-    def describe(self) -> str:
-        kind = {"p": "primary key", "u": "unique", "c": "check", "f": "foreign key", "x": "exclusion"}
-        how = " (NOT VALID, then VALIDATE)" if self.online else ""
-        return f"add {kind.get(self.constraint.kind, '')} constraint {self.constraint.name} on {self.table}{how}"
-
-
-@dataclass(frozen=True)
-class DropConstraint(_ConstraintOp):
-    kind: ClassVar[str] = "drop_constraint"
-
-    def sql(self, schema: str | None) -> list[str]:
-        return [f"ALTER TABLE {qualify(schema, self.table)} DROP CONSTRAINT {quote_ident(self.constraint.name)}"]
-
-    def reverse(self) -> Op:
-        return AddConstraint(self.table, self.constraint, self.online)
-
-    def describe(self) -> str:
-        return f"drop constraint {self.constraint.name} on {self.table}"
-
-
-@dataclass(frozen=True)
-class ValidateConstraint(_ConstraintOp):
-    """Validate a live NOT VALID constraint the spec wants valid (``constraint`` is the live one).
-
-    Runs after the tenant's transaction: the scan holds SHARE UPDATE EXCLUSIVE, so reads and
-    writes go on. PostgreSQL cannot un-validate; the reverse drops the constraint and adds it
-    back ``NOT VALID`` (no scan), which restores the start exactly, fingerprint included.
-    """
-
-    kind: ClassVar[str] = "validate_constraint"
-
-    @property
-    def hazards(self) -> tuple[str, ...]:
-        return (FAILS_ON_EXISTING_ROWS,)
-
-    def sql(self, schema: str | None) -> list[str]:
-        return [f"ALTER TABLE {qualify(schema, self.table)} VALIDATE CONSTRAINT {quote_ident(self.constraint.name)}"]
-
-    def reverse(self) -> Op:
-        return InvalidateConstraint(self.table, self.constraint)
-
-    def describe(self) -> str:
-        return f"validate constraint {self.constraint.name} on {self.table} (NOT VALID live)"
-
-
-@dataclass(frozen=True)
-class InvalidateConstraint(_ConstraintOp):
-    """The downgrade of :class:`ValidateConstraint`: drop, then add back ``NOT VALID``."""
-
-    kind: ClassVar[str] = "invalidate_constraint"
-
-    def sql(self, schema: str | None) -> list[str]:
-        return DropConstraint(self.table, self.constraint).sql(schema) + AddConstraint(self.table, self.constraint).sql(schema)
-
-    def reverse(self) -> Op:
-        return ValidateConstraint(self.table, self.constraint)
-
-    def describe(self) -> str:
-        return f"drop constraint {self.constraint.name} on {self.table} and add it back NOT VALID"
 
 
 @dataclass(frozen=True)

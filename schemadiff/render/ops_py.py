@@ -16,9 +16,9 @@ from dataclasses import replace
 from typing import Any, Callable
 
 from schemadiff.model import Column, Constraint
+from schemadiff.constraint_ops import AddConstraint, DropConstraint
 from schemadiff.ops import (
-    AddColumn, AddConstraint, AlterColumn, CreateIndex, CreateTable, DropColumn, DropConstraint,
-    DropIndex, DropTable, Op, RenameColumn, SetComment,
+    AddColumn, AlterColumn, CreateIndex, CreateTable, DropColumn, DropIndex, DropTable, Op, RenameColumn, SetComment,
 )
 from schemadiff.statements import AFTER, BEFORE, INSIDE, Statement
 

@@ -9,9 +9,9 @@ from typing import get_args
 from schemadiff.diff import diff_schema, diff_table, reverse_ops, unmanaged_constraints
 from schemadiff.hazards import ALWAYS_REFUSED, EXPLAIN, REFUSED_ON_LARGE_TABLES, is_widening
 from schemadiff.model import Column, Constraint, Index, SchemaModel, Table
+from schemadiff.constraint_ops import AddConstraint, DropConstraint, InvalidateConstraint, ValidateConstraint
 from schemadiff.ops import (
-    AddColumn, AddConstraint, AlterColumn, CreateIndex, CreateTable, DropColumn, DropConstraint,
-    DropIndex, DropTable, InvalidateConstraint, Op, RenameColumn, SetComment, ValidateConstraint,
+    AddColumn, AlterColumn, CreateIndex, CreateTable, DropColumn, DropIndex, DropTable, Op, RenameColumn, SetComment,
 )
 from schemadiff.index_swap import ReplaceIndex, replacement_index_name
 from schemadiff.serial import IdentityToSerial, SerialToIdentity, serial_default, serial_sequence, temporary_name

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from schemadiff.model import Column, Constraint, Index, Table
+from schemadiff.constraint_ops import AddConstraint, DropConstraint
 from schemadiff.ops import (
-    AddColumn, AddConstraint, AlterColumn, CreateIndex, CreateTable, DropColumn, DropConstraint, DropIndex,
-    Op, RenameColumn, SetComment,
+    AddColumn, AlterColumn, CreateIndex, CreateTable, DropColumn, DropIndex, Op, RenameColumn, SetComment,
 )
 from schemadiff.render.ops_py import py_type, render_op
 from schemadiff.render.revision import RevisionInfo, render_revision, revision_filename, slugify
