@@ -24,6 +24,7 @@ except ImportError:  # pragma: no cover - older typer depends on click
 
 from schemadiff import db, embedded
 from schemadiff.errors import SchemadiffError, SpecError
+from schemadiff.hazards import hazard_names
 from schemadiff.spec import HAZARDS, LoadedSpec, load_spec, spec_json_schema
 
 if TYPE_CHECKING:
@@ -101,11 +102,7 @@ def _load(spec: Path) -> LoadedSpec:
 
 
 def _allowed(flags: list[str] | None, loaded: LoadedSpec) -> set[str]:
-    names = {h.strip() for f in flags or [] for h in f.split(",") if h.strip()}
-    unknown = sorted(names - set(HAZARDS))
-    if unknown:
-        raise SchemadiffError(f"unknown hazard '{unknown[0]}' in --allow; known: {', '.join(HAZARDS)}")
-    return names | set(loaded.spec.policy.allow)
+    return set(hazard_names(flags)) | set(loaded.spec.policy.allow)
 
 
 @app.command()

@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from schemadiff import db
 from schemadiff.cli import AllowOpt, ConfigOpt, Format, SpecOpt, UrlOpt, _allowed, _err, _fail, _load, app
 from schemadiff.errors import SchemadiffError
-from schemadiff.spec import HAZARDS
+from schemadiff.hazards import hazard_names
 
 _DURATION = re.compile(r"(\d+)\s*(us|ms|s|min|h|d)?")
 _MILLISECONDS = {"us": 0.001, "ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000, None: 1}
@@ -199,7 +199,7 @@ def rollback(
     from schemadiff import apply as apply_mod
 
     try:
-        allowed = tuple(sorted(_hazard_names(allow)))
+        allowed = tuple(sorted(hazard_names(allow)))
     except SchemadiffError as exc:
         raise _fail(exc) from None
     options = apply_mod.RunOptions(workers, lock_timeout, statement_timeout, lock_wait, allowed, assume_from)
@@ -212,14 +212,6 @@ def rollback(
 
     _run_revisions("downgrade", f"Roll back {steps} revision(s) on {{}}?", run, _none_applied, database_url, config,
                    yes, options)
-
-
-def _hazard_names(flags: list[str] | None) -> set[str]:
-    names = {h.strip() for f in flags or [] for h in f.split(",") if h.strip()}
-    unknown = sorted(names - set(HAZARDS))
-    if unknown:
-        raise SchemadiffError(f"unknown hazard '{unknown[0]}' in --allow; known: {', '.join(HAZARDS)}")
-    return names
 
 
 def _preview(database_url: str | None, config: Path, options: object, format: Format, steps: int) -> None:

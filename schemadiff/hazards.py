@@ -13,6 +13,8 @@ the lock and scan hazards (``rewrites_table``, ``blocks_writes``, ``access_exclu
 from __future__ import annotations
 
 import re
+
+from schemadiff.errors import SchemadiffError
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -120,6 +122,16 @@ def is_binary_coercible(old: str, new: str) -> bool:
     """Changes PostgreSQL makes without rewriting the table."""
     rule = type_change(old, new)
     return rule is None or not rule.rewrites
+
+
+def hazard_names(texts: list[str] | None, where: str = "--allow") -> frozenset[str]:
+    """Comma-separated hazard names (``deletes_data,rewrites_table``) → the set; an unknown name is a
+    SchemadiffError naming where it was written."""
+    names = frozenset(h.strip() for text in texts or [] for h in text.split(",") if h.strip())
+    unknown = sorted(names - set(ALL))
+    if unknown:
+        raise SchemadiffError(f"unknown hazard '{unknown[0]}' in {where}; known: {', '.join(ALL)}")
+    return names
 
 
 def is_volatile(expression: str | None) -> bool:

@@ -85,7 +85,6 @@ class Work:
     from_fp: str  # the ledger's starting state
     statements: tuple[Statement, ...]
     post_only: bool = False  # the transaction is done; only the after-commit part remains
-    inline: bool = False  # a small table: the online form runs plainly, inside the transaction
     deletes: tuple[Loss, ...] = ()
 
     def phase(self, name: str) -> tuple[Statement, ...]:

@@ -17,9 +17,8 @@ from alembic.config import Config
 from schemadiff import db
 from schemadiff.hazards import DELETES_DATA, FAILS_ON_EXISTING_ROWS
 from schemadiff.job import Job, Loss, Options, Report, Work
-from schemadiff.render.common import few, script_line
+from schemadiff.render.common import few, script_line, tenant_script
 from schemadiff.runner import data_losses, preflight, read_states
-from schemadiff.sqltext import quote_ident
 from schemadiff.statements import AFTER, BEFORE, INSIDE
 
 
@@ -144,11 +143,5 @@ def render_markdown(p: Preview, database: str) -> str:
 
 def render_sql(p: Preview, database: str) -> str:
     out = [f"-- schemadiff rollback of {p.revision}: each schema in its own transaction"]
-    for g in p.groups:
-        for schema in g.schemas:
-            path = f"SET search_path = {quote_ident(schema)};"
-            out += [path] + [script_line(s) for s in g.statements if s.phase == BEFORE]
-            out += ["BEGIN;", f"SET LOCAL search_path = {quote_ident(schema)};"]
-            out += [script_line(s) for s in g.statements if s.phase == INSIDE] + ["COMMIT;"]
-            out += [path] + [script_line(s) for s in g.statements if s.phase == AFTER] + ["RESET search_path;"]
+    out += [tenant_script(g.statements, schema) for g in p.groups for schema in g.schemas]
     return "\n".join(out) + "\n"

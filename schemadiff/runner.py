@@ -213,7 +213,7 @@ def preflight(conn: psycopg.Connection, job: Job, report: Report, states: dict[s
 def _inline(job: Job, item: Work) -> Work:
     if not item.statements:
         return item
-    return replace(item, statements=job.way(item.from_fp).forms.inline, inline=True)
+    return replace(item, statements=job.way(item.from_fp).forms.inline)  # small tables: plainly, inside
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ from typing import Any
 from schemadiff import db, legacy, recorder
 from schemadiff.errors import SchemadiffError
 from schemadiff.fingerprint import fingerprint
-from schemadiff.hazards import ALL as HAZARDS
+from schemadiff.hazards import hazard_names
 from schemadiff.job import Direction, GroupSQL, Job, Loss, Options, Report
 from schemadiff.model import SchemaModel, model_from_dict
 from schemadiff.online import without_online_parts
@@ -200,10 +200,7 @@ def options() -> Options:
         return x.get(key) or os.environ.get(f"SCHEMADIFF_{key.upper()}") or default
 
     base = Options()
-    allow = frozenset(h.strip() for h in get("allow", "").split(",") if h.strip())
-    unknown = sorted(allow - set(HAZARDS))
-    if unknown:
-        raise SchemadiffError(f"bad schemadiff option: unknown hazard '{unknown[0]}' in allow; known: {', '.join(HAZARDS)}")
+    allow = hazard_names([get("allow", "")], "the allow option")
     try:
         return Options(workers=int(get("workers", str(base.workers))),
                        lock_timeout=get("lock_timeout", base.lock_timeout),

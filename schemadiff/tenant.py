@@ -125,7 +125,7 @@ def _transaction(conn: psycopg.Connection, job: Job, item: Work, options: Option
             _rollback(conn)
             if exc.diag.column_name != "to_fingerprint" or exc.diag.table_name != "schemadiff_ledger":
                 raise
-    _checked(conn, job, item, options, complete, known)
+    _checked(conn, job, item, options, complete, expected, known)
 
 
 def _ledger(job: Job, item: Work, complete: bool, **extra: object) -> dict[str, object]:
@@ -160,7 +160,7 @@ def _run_in_one_round_trip(conn: psycopg.Connection, job: Job, item: Work, optio
 
 
 def _checked(conn: psycopg.Connection, job: Job, item: Work, options: Options, complete: bool,
-             known: KnownStates) -> None:
+             expected: str | None, known: KnownStates) -> None:
     """The inside statements, guards and the state digest in one round trip; the state check (a
     full read only for a digest not seen before); then the ledger row and COMMIT in a second round
     trip, or ROLLBACK. Any error leaves nothing behind and the connection idle."""
@@ -172,7 +172,6 @@ def _checked(conn: psycopg.Connection, job: Job, item: Work, options: Options, c
             row = cursor.fetchone()
             if row and row[0]:
                 raise TenantFailed(f"{row[0]} {message}; nothing was changed")
-        expected = expected_state(job, item, complete)
         if expected is not None:
             check_state(conn, job, item.schema, expected, between_phases=not complete)
             known.add(expected, not complete, str((digest.fetchone() or ("",))[0]))

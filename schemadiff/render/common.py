@@ -36,9 +36,14 @@ def script_line(statement: Statement) -> str:
 
 
 def tenant_transaction(group: GroupPlan, schema: str) -> str:
-    """One tenant's upgrade as the runtime runs it: the statements before its transaction, the
-    transaction (search_path pinned), the statements after its commit."""
-    before, inside, after = by_phase(group_statements(group, schema))
+    """One tenant's upgrade as the runtime runs it (see ``tenant_script``)."""
+    return tenant_script(group_statements(group, schema), schema)
+
+
+def tenant_script(statements: list[Statement] | tuple[Statement, ...], schema: str) -> str:
+    """A tenant's statements as the runtime runs them: those before its transaction, the
+    transaction (search_path pinned), those after its commit."""
+    before, inside, after = by_phase(statements)
     path = f"SET search_path = {quote_ident(schema)};"
     out = [path] + [script_line(s) for s in before] if before else []
     out += ["BEGIN;", f"SET LOCAL search_path = {quote_ident(schema)};"] + [script_line(s) for s in inside]
