@@ -42,13 +42,15 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from schemadiff import db, demo  # noqa: E402
-from schemadiff.revision import init_environment  # noqa: E402
+from schemadiff.pg import connection
+
+from schemadiff import demo  # noqa: E402
+from schemadiff.workflow.alembic_env import init_environment  # noqa: E402
 from schemadiff.runtime import record  # noqa: E402
-from schemadiff.spec import load_spec  # noqa: E402
-from schemadiff.sqltext import quote_ident  # noqa: E402
-from schemadiff.target import create_table_sql  # noqa: E402
-from schemadiff.validate import load_revision  # noqa: E402
+from schemadiff.spec.schema import load_spec  # noqa: E402
+from schemadiff.core.sqltext import quote_ident  # noqa: E402
+from schemadiff.pg.normalize import create_table_sql  # noqa: E402
+from schemadiff.workflow.prove import load_revision  # noqa: E402
 
 
 def seed(url: str, tenants: int) -> None:
@@ -107,7 +109,7 @@ def create_database(server_url: str, name: str, template: str | None = None) -> 
         if template:
             copy = f' TEMPLATE "{template}"' + (" STRATEGY FILE_COPY" if conn.info.server_version >= 150000 else "")
         conn.execute(f'CREATE DATABASE "{name}"{copy}')
-    return db.database_url(server_url, name)
+    return connection.database_url(server_url, name)
 
 
 def drop(server_url: str, name: str) -> None:
@@ -150,7 +152,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1,
                         help="measure each figure this many times, interleaved, and use the median")
     args = parser.parse_args()
-    server = db.resolve_url(args.database_url)
+    server = connection.resolve_url(args.database_url)
     name = f"schemadiff_apply_{args.tenants}"
     url = create_database(server.url, name)
     seed(url, args.tenants)
@@ -181,7 +183,7 @@ def main() -> None:
             # every upgrade first, then every downgrade, interleaved across the configurations
             for direction in ("upgrade", "downgrade"):
                 for (r, c), copy in copies.items():
-                    run_url = db.database_url(server.url, copy)
+                    run_url = connection.database_url(server.url, copy)
                     if isinstance(c, str):
                         took = loop(run_url, schemas, up_sql if direction == "upgrade" else down_sql,
                                     synchronous_commit=c == LOOP)
@@ -198,7 +200,7 @@ def main() -> None:
                 drop(server.url, copy)
         med = {key: statistics.median(values) for key, values in times.items()}
         how = f" (median of {args.repeat})" if args.repeat > 1 else ""
-        print(f"tenants: {args.tenants} (+ public); server {db.redact(server.url)}{how}")
+        print(f"tenants: {args.tenants} (+ public); server {connection.redact(server.url)}{how}")
         for c in (LOOP, LOOP_ASYNC):
             print(f"{label(c) + ':':46} upgrade {med['upgrade', c]:7.2f} s   downgrade {med['downgrade', c]:7.2f} s")
         for suffix, what in (("", "the whole alembic process"),

@@ -31,9 +31,11 @@ from alembic.migration import MigrationContext
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from schemadiff import db, demo  # noqa: E402
-from schemadiff.spec import load_spec  # noqa: E402
-from schemadiff.target import create_table_sql  # noqa: E402
+from schemadiff.pg import connection
+
+from schemadiff import demo  # noqa: E402
+from schemadiff.spec.schema import load_spec  # noqa: E402
+from schemadiff.pg.normalize import create_table_sql  # noqa: E402
 
 OTHER_TABLES = 9
 
@@ -96,7 +98,7 @@ def target_metadata() -> sa.MetaData:
 
 def baseline(url: str, tenants: int, sample: int) -> tuple[float, int]:
     """Seconds for compare_metadata over ``sample`` tenants spread over 1..N, and the count."""
-    engine = sa.create_engine(db.to_sqlalchemy(url))
+    engine = sa.create_engine(connection.to_sqlalchemy(url))
     md = target_metadata()
     step = max(1, tenants // sample)
     chosen = [f"user_{i}" for i in range(1, tenants + 1, step)][:sample]
@@ -135,19 +137,19 @@ def main() -> None:
     parser.add_argument("--baseline-sample", type=int, default=None,
                         help="time the baseline on K tenants and scale to N (default: all tenants)")
     args = parser.parse_args()
-    server = db.resolve_url(args.database_url)
+    server = connection.resolve_url(args.database_url)
     name = f"schemadiff_bench_{args.tenants}"
     with psycopg.connect(server.url, autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
             conn.execute(f'CREATE DATABASE "{name}"')
-    url = db.database_url(server.url, name)
+    url = connection.database_url(server.url, name)
     seed(url, args.tenants)
     wall, rss, groups = schemadiff_plan(url)
     sample = min(args.baseline_sample or args.tenants, args.tenants)
     base_s, timed = baseline(url, args.tenants, sample)
     base_total = base_s * args.tenants / timed
     scaled = "" if timed == args.tenants else f" (timed on {timed} tenants, scaled to {args.tenants})"
-    print(f"tenants: {args.tenants} (+ public), {OTHER_TABLES + 1} tables each; server {db.redact(server.url)}")
+    print(f"tenants: {args.tenants} (+ public), {OTHER_TABLES + 1} tables each; server {connection.redact(server.url)}")
     print(f"schemadiff plan:            {wall:8.2f} s wall, peak RSS {rss:6.1f} MB, {groups} group(s)")
     print(f"alembic compare_metadata:   {base_total:8.2f} s{scaled}, {1000 * base_s / timed:.1f} ms/tenant")
     print(f"ratio (baseline / schemadiff): {base_total / wall:.1f}x")

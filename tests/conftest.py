@@ -25,11 +25,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Admin URL of the test server (database ``postgres``). At the end of the session, fails if a
     database this session created (``tests.databases.SESSION_PREFIX``…) is still on the server."""
-    from schemadiff import db, embedded
+    from schemadiff.pg import connection
+    from schemadiff import embedded
 
     configured = os.environ.get("SCHEMADIFF_TEST_DATABASE_URL")
     home = None if configured else tmp_path_factory.mktemp("pg")
-    url = db.to_libpq(configured) if configured else embedded.server_url(home)
+    url = connection.to_libpq(configured) if configured else embedded.server_url(home)
     yield url
     left = leftover_databases(url)
     for name in left:

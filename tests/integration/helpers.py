@@ -15,7 +15,7 @@ from typing import Any
 import psycopg
 from typer.testing import CliRunner
 
-from schemadiff.cli import app
+from schemadiff.cli.plan_commands import app
 
 
 @dataclass
@@ -71,7 +71,7 @@ def alembic_popen(project: Path, url: str, *args: str) -> "subprocess.Popen[str]
 
 
 def make_project(tmp: Path) -> Path:
-    from schemadiff.revision import init_environment
+    from schemadiff.workflow.alembic_env import init_environment
 
     init_environment(tmp)
     return tmp
@@ -87,10 +87,10 @@ def write_revision(project: Path, spec: Path, url: str, dev_url: str, message: s
 
 
 def fingerprints(url: str, spec: Path) -> dict[str, str]:
-    from schemadiff import db as db_mod
-    from schemadiff.fingerprint import fingerprint
-    from schemadiff.planner import read_tenants
-    from schemadiff.spec import load_spec
+    from schemadiff.pg import connection as db_mod
+    from schemadiff.core.fingerprint import fingerprint
+    from schemadiff.workflow.planning import read_tenants
+    from schemadiff.spec.schema import load_spec
 
     with db_mod.connect(url) as conn:
         _schemas, tenants = read_tenants(conn, load_spec(spec))

@@ -13,9 +13,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from schemadiff import demo, embedded
-from schemadiff.cli_run import pg_duration
-from schemadiff.spec import load_spec
+from schemadiff.workflow import demo
+
+from schemadiff import embedded
+from schemadiff.cli.run_commands import pg_duration
+from schemadiff.spec.schema import load_spec
 from tests.databases import SESSION_PREFIX, leftover_databases
 
 from .helpers import alembic, execute, make_project, query, run_cli, write_revision

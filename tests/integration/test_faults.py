@@ -12,8 +12,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from schemadiff import demo
-from schemadiff.spec import load_spec
+from schemadiff.workflow import demo
+from schemadiff.spec.schema import load_spec
 
 from .helpers import (
     ONE_PATIENT_WORKER, alembic, alembic_popen, execute, fingerprints, ledger_rows, make_project, query, run_cli,

@@ -5,15 +5,15 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from schemadiff import db
-from schemadiff.introspect import introspect, list_tenants
-from schemadiff.model import Column, Constraint, Index
+from schemadiff.pg import connection
+from schemadiff.pg.introspect import introspect, list_tenants
+from schemadiff.core.model import Column, Constraint, Index
 
 from .helpers import execute
 
 
 def read(url: str, schemas: list[str], tables: list[str]):  # type: ignore[no-untyped-def]
-    with db.connect(url) as conn:
+    with connection.connect(url) as conn:
         return introspect(conn, schemas, tables)
 
 
@@ -72,7 +72,7 @@ def test_a_default_on_another_schemas_sequence_is_not_stripped(fresh_db: str) ->
 def test_missing_table_and_natural_order_and_system_schemas(fresh_db: str) -> None:
     execute(fresh_db, *[f"CREATE SCHEMA user_{i}" for i in (10, 2, 1)], "CREATE SCHEMA user_2_old",
             'CREATE SCHEMA "User_3"')
-    with db.connect(fresh_db) as conn:
+    with connection.connect(fresh_db) as conn:
         assert list_tenants(conn, "public", "^user_[0-9]+$") == ["public", "user_1", "user_2", "user_10"]
         assert "pg_catalog" not in list_tenants(conn, "public", ".*")
         assert "information_schema" not in list_tenants(conn, "public", ".*")

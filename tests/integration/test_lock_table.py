@@ -11,9 +11,9 @@ import psycopg
 import pytest
 
 from schemadiff import embedded
-from schemadiff.spec import load_spec
-from schemadiff.target import create_table_sql
-from schemadiff import demo
+from schemadiff.spec.schema import load_spec
+from schemadiff.pg.normalize import create_table_sql
+from schemadiff.workflow import demo
 
 from .helpers import alembic, fingerprints, make_project, query, write_revision
 
@@ -53,7 +53,7 @@ def test_small_lock_table(small_lock_server: str, spec_path: Path, tmp_path: Pat
     project = make_project(tmp_path)
     path = write_revision(project, spec_path, small_lock_server, small_lock_server)
 
-    from schemadiff.validate import load_revision
+    from schemadiff.workflow.prove import load_revision
     from schemadiff.runtime import record
 
     statements = record(load_revision(path.read_text()).GROUPS[0].upgrade, 2).online

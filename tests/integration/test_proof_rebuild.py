@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from schemadiff import db
-from schemadiff.introspect import introspect
-from schemadiff.spec import load_spec
-from schemadiff.target import constraint_clauses, create_table_sql
+from schemadiff.pg import connection
+from schemadiff.pg.introspect import introspect
+from schemadiff.spec.schema import load_spec
+from schemadiff.pg.normalize import constraint_clauses, create_table_sql
 
 from .helpers import execute, fingerprints, make_project, query, write_revision
 
@@ -42,7 +42,7 @@ def test_the_next_revision_of_a_table_with_an_enum_check_validates(fresh_db: str
 
 
 def test_a_check_is_recreated_from_its_stored_text_to_the_same_stored_text(fresh_db: str) -> None:
-    from schemadiff.validate import build
+    from schemadiff.workflow.prove import build
 
     execute(fresh_db, "CREATE SCHEMA tenant",
             "CREATE TABLE tenant.t (id int, s varchar(20), c char(3), "
@@ -50,12 +50,12 @@ def test_a_check_is_recreated_from_its_stored_text_to_the_same_stored_text(fresh
             "CONSTRAINT s_not_in CHECK (s NOT IN ('x', 'y') AND c IN ('abc', 'xyz')), "
             "CONSTRAINT s_any CHECK (s = ANY (ARRAY['a', 'b']::varchar[])), "
             "CONSTRAINT plain CHECK (id > 0 AND s <> ''))")
-    with db.connect(fresh_db) as conn:
+    with connection.connect(fresh_db) as conn:
         stored = introspect(conn, ["tenant"], ["t"]).models["tenant"]
-    copy = db.database_url(fresh_db, query(fresh_db, "SELECT current_database()")[0][0])
+    copy = connection.database_url(fresh_db, query(fresh_db, "SELECT current_database()")[0][0])
     execute(copy, "DROP SCHEMA tenant CASCADE")
     build(copy, stored)
-    with db.connect(copy) as conn:
+    with connection.connect(copy) as conn:
         rebuilt = introspect(conn, ["tenant"], ["t"]).models["tenant"]
     assert [c.definition for c in rebuilt.tables[0].constraints] == [c.definition for c in stored.tables[0].constraints]
 

@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from schemadiff import demo
-from schemadiff.spec import load_spec
+from schemadiff.workflow import demo
+from schemadiff.spec.schema import load_spec
 
 from .helpers import alembic, execute, fingerprints, make_project, query, run_cli, write_revision
 
@@ -92,7 +92,7 @@ def test_a_tenant_created_from_the_template_after_the_upgrade_is_downgraded_like
     project = make_project(tmp_path)
     write_revision(project, spec_path, fresh_db, server_url)
     assert alembic(project, fresh_db, "upgrade", "head").returncode == 0
-    from schemadiff.target import create_table_sql
+    from schemadiff.pg.normalize import create_table_sql
 
     table = load_spec(spec_path).spec.tables["marketplace_tasks"]  # a new customer, created at the spec
     execute(fresh_db, "CREATE SCHEMA user_99", *create_table_sql("user_99", "marketplace_tasks", table))
@@ -107,9 +107,9 @@ def test_a_tenant_created_from_the_template_after_the_upgrade_is_downgraded_like
 def test_a_revision_that_does_not_prove_out_is_not_written(fresh_db: str, spec_path: Path, server_url: str) -> None:
     from datetime import datetime
 
-    from schemadiff.planner import make_plan
-    from schemadiff.render.revision import RevisionInfo, render_revision
-    from schemadiff.validate import validate
+    from schemadiff.workflow.planning import make_plan
+    from schemadiff.render.revision_file import RevisionInfo, render_revision
+    from schemadiff.workflow.prove import validate
 
     seed(fresh_db, spec_path)
     plan, _ = make_plan(load_spec(spec_path), fresh_db)

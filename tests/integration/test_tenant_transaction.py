@@ -5,21 +5,21 @@ from __future__ import annotations
 
 import psycopg
 
-from schemadiff import db
-from schemadiff.fingerprint import fingerprint
-from schemadiff.introspect import introspect
-from schemadiff.job import Direction, GroupSQL, Job, Options, Work
-from schemadiff.recorder import Forms
-from schemadiff.runner import LEDGER_COMPLETE, LEDGER_DDL
-from schemadiff.statements import Statement
-from schemadiff.tenant import run_tenant
+from schemadiff.pg import connection
+from schemadiff.core.fingerprint import fingerprint
+from schemadiff.pg.introspect import introspect
+from schemadiff.runtime.job import Direction, GroupSQL, Job, Options, Work
+from schemadiff.runtime.recorder import Forms
+from schemadiff.runtime.execute import LEDGER_COMPLETE, LEDGER_DDL
+from schemadiff.core.statements import Statement
+from schemadiff.runtime.tenant_phases import run_tenant
 
 from .helpers import execute, query
 
 
 def state_of(url: str, *create: str) -> str:
     """The fingerprint of table t built by ``create`` in a throwaway schema."""
-    with db.connect(url, autocommit=True) as conn:
+    with connection.connect(url, autocommit=True) as conn:
         conn.execute("CREATE SCHEMA probe")
         conn.execute("SET search_path = probe")
         for statement in create:
@@ -50,7 +50,7 @@ def columns(url: str) -> list[str]:
 
 
 def connect(url: str) -> psycopg.Connection:
-    return db.connect(url, autocommit=True)
+    return connection.connect(url, autocommit=True)
 
 
 def test_a_trailing_line_comment_does_not_swallow_the_next_statement(fresh_db: str) -> None:
@@ -111,8 +111,8 @@ def test_a_tenant_that_does_not_reach_the_promised_state_is_rolled_back_and_not_
 
 
 def test_a_narrowing_that_would_cut_values_fails_the_tenant_with_the_count(fresh_db: str) -> None:
-    from schemadiff.model import Column
-    from schemadiff.ops import AlterColumn
+    from schemadiff.core.model import Column
+    from schemadiff.core.ops import AlterColumn
 
     execute(fresh_db, LEDGER_DDL, LEDGER_COMPLETE, "CREATE SCHEMA user_1", "CREATE TABLE user_1.t (a varchar(100))",
             "INSERT INTO user_1.t VALUES ('short'), (repeat('x', 30)), (repeat('y', 40)), (NULL)")
@@ -148,7 +148,7 @@ def test_a_tenant_name_cannot_inject_sql_into_the_ledger(fresh_db: str) -> None:
 def test_a_known_state_commits_in_one_round_trip_and_any_other_is_still_refused(fresh_db: str) -> None:
     """After one tenant proved the promised state, the next commit in one round trip: the ledger row
     itself refuses a tenant whose catalog digest is not a proved one, and the full check decides."""
-    from schemadiff.tenant import KnownStates
+    from schemadiff.runtime.tenant_phases import KnownStates
 
     setup(fresh_db)
     execute(fresh_db, "CREATE SCHEMA user_2", "CREATE TABLE user_2.t (a int)", "CREATE SCHEMA user_3",

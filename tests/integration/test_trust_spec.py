@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from schemadiff.model import Index
-from schemadiff.ops import CreateIndex
+from schemadiff.core.model import Index
+from schemadiff.core.ops import CreateIndex
 
 from .helpers import execute, query, run_cli
 

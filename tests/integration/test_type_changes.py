@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from schemadiff import db
-from schemadiff.hazards import TYPE_CHANGES, TypeChange, type_change
-from schemadiff.model import Column
-from schemadiff.ops import AlterColumn
+from schemadiff.pg import connection
+from schemadiff.core.hazards import TYPE_CHANGES, TypeChange, type_change
+from schemadiff.core.model import Column
+from schemadiff.core.ops import AlterColumn
 
 from .helpers import execute, query
 
@@ -46,12 +46,12 @@ def test_type_change_rule_matches_postgresql(fresh_db: str, old: str, new: str, 
     assert ("deletes_data" in op.hazards) is rule.loses_data
     assert ("rewrites_table" in op.hazards) is rule.rewrites
     execute(fresh_db, f"CREATE TABLE public.t (id integer PRIMARY KEY, v {old})")
-    with db.connect(fresh_db) as conn:
+    with connection.connect(fresh_db) as conn:
         for n, value in enumerate(values):
             conn.execute("INSERT INTO public.t VALUES (%s, %s::text::" + old + ")", (n, value))
         conn.commit()
     before_node, before = filenode(fresh_db), query(fresh_db, "SELECT id, v::text FROM public.t ORDER BY id")
-    with db.connect(fresh_db) as conn:
+    with connection.connect(fresh_db) as conn:
         conn.execute("SET TimeZone = 'Europe/Paris'")  # a session that is not UTC, as tenants' may be
         for statement in op.sql("public"):
             conn.execute(statement)

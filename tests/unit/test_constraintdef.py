@@ -3,7 +3,7 @@ tests/integration/test_proof_rebuild.py)."""
 
 from __future__ import annotations
 
-from schemadiff.constraintdef import creatable
+from schemadiff.core.constraintdef import creatable
 
 IN_LIST = ("CHECK (((step_type)::text = ANY ((ARRAY['validate'::character varying, "
            "'map'::character varying])::text[])))")

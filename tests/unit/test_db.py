@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 import pytest
 
-from schemadiff.db import password_of, redact, resolve_url, to_libpq, to_sqlalchemy
+from schemadiff.pg.connection import password_of, redact, resolve_url, to_libpq, to_sqlalchemy
 from schemadiff.errors import DatabaseError
 
 

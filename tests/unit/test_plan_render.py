@@ -12,15 +12,15 @@ from pathlib import Path
 import pytest
 
 from schemadiff.errors import PolicyRefused
-from schemadiff.fingerprint import fingerprint, group_schemas
-from schemadiff.model import Column, Constraint, Index, SchemaModel, Table
-from schemadiff.model import TableStats
-from schemadiff.plan import Plan, build_plan, unmanaged_report
-from schemadiff.policy import assess, check_policy
-from schemadiff.render.json import plan_dict, render_json
-from schemadiff.render.markdown import COMMENT_LIMIT, render_markdown
-from schemadiff.render.sql import render_sql
-from schemadiff.render.text import render_text
+from schemadiff.core.fingerprint import fingerprint, group_schemas
+from schemadiff.core.model import Column, Constraint, Index, SchemaModel, Table
+from schemadiff.core.model import TableStats
+from schemadiff.core.plan import Plan, build_plan, unmanaged_report
+from schemadiff.core.policy import assess, check_policy
+from schemadiff.render.json_report import plan_dict, render_json
+from schemadiff.render.markdown_report import COMMENT_LIMIT, render_markdown
+from schemadiff.render.sql_script import render_sql
+from schemadiff.render.text_report import render_text
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 ID = Column("id", "bigint", nullable=False, identity="d")

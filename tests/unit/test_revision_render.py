@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from schemadiff.model import Column, Constraint, Index, Table
-from schemadiff.constraint_ops import AddConstraint, DropConstraint
-from schemadiff.ops import (
+from schemadiff.core.model import Column, Constraint, Index, Table
+from schemadiff.core.constraint_ops import AddConstraint, DropConstraint
+from schemadiff.core.ops import (
     AddColumn, AlterColumn, CreateIndex, CreateTable, DropColumn, DropIndex, Op, RenameColumn, SetComment,
 )
-from schemadiff.render.ops_py import py_type, render_op
-from schemadiff.render.revision import RevisionInfo, render_revision, revision_filename, slugify
+from schemadiff.render.alembic_ops import py_type, render_op
+from schemadiff.render.revision_file import RevisionInfo, render_revision, revision_filename, slugify
 from schemadiff.runtime import record
-from schemadiff.statements import AFTER, BEFORE, INSIDE, Statement
+from schemadiff.core.statements import AFTER, BEFORE, INSIDE, Statement
 
 from .test_plan_render import demo_plan
 
@@ -130,7 +130,7 @@ def test_online_constraint_validates_after_the_commit() -> None:
 @pytest.mark.parametrize("text", ["100%", "a\\b", "it's", "{schema}", "sdtenant__placeholder", ":name", "\\:x",
                                   "tab\there", "new\nline", "ünï", "%(x)s"])
 def test_literals_are_recorded_byte_exact(text: str) -> None:
-    from schemadiff.sqltext import quote_literal
+    from schemadiff.core.sqltext import quote_literal
 
     col = Column("c", "text", True, f"{quote_literal(text)}::text", comment=text)
     assert recorded(AddColumn("t", col)) == (
@@ -155,7 +155,7 @@ def test_the_repository_environment_is_the_one_init_writes() -> None:
 
 
 def test_a_guard_in_a_psql_script_raises_with_the_count() -> None:
-    from schemadiff.render.common import script_line
+    from schemadiff.render.tenant_script import script_line
 
     op = AlterColumn("t", Column("a", "character varying(100)"), Column("a", "character varying(20)"))
     guard, alter = op.statements("s")

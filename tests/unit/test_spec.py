@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from schemadiff.errors import SpecError
-from schemadiff.spec import load_spec, parse_spec, spec_json_schema
+from schemadiff.spec.schema import load_spec, parse_spec, spec_json_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 

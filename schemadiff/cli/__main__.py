@@ -1,0 +1,5 @@
+"""`python -m schemadiff.cli`."""
+
+from schemadiff.cli import main
+
+main()

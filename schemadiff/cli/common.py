@@ -1,0 +1,105 @@
+"""What every command shares: the root Typer app, exit codes, common options, error output.
+
+Exit codes: 0 nothing to do / success · 1 error or refusal · 2 plan/check found changes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from typer.core import TyperGroup
+
+try:  # typer >= 0.2x vendors click
+    from typer._click.exceptions import UsageError
+except ImportError:  # pragma: no cover - older typer depends on click
+    from click.exceptions import UsageError  # type: ignore[no-redef]
+
+from schemadiff.errors import SchemadiffError, SpecError
+from schemadiff.pg import connection
+from schemadiff.core.hazards import hazard_names
+from schemadiff.spec.schema import HAZARDS, LoadedSpec, load_spec
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+
+
+@contextmanager
+def _usage_exits_1() -> Iterator[None]:
+    """A usage error (unknown option, bad value, missing argument) leaves with exit code 1, never
+    click's 2, which schemadiff keeps for "plan found changes"."""
+    try:
+        yield
+    except UsageError as exc:
+        exc.exit_code = EXIT_ERROR
+        raise
+
+
+class SchemadiffGroup(TyperGroup):
+    """The root command group. Every command and subcommand is parsed inside ``make_context`` or
+    ``invoke`` of this group, so mapping usage errors here covers them all, in the installed
+    command and in-process (typer's CliRunner) alike."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        with _usage_exits_1():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: Any) -> Any:
+        with _usage_exits_1():
+            return super().invoke(ctx)
+
+
+app = typer.Typer(cls=SchemadiffGroup, add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Declarative, reversible migrations for schema-per-tenant PostgreSQL.")
+
+
+
+SpecOpt = Annotated[Path, typer.Option("--spec", help="Path of the spec file.")]
+UrlOpt = Annotated[Optional[str], typer.Option(
+    "--database-url", help="Target database; else SCHEMADIFF_DATABASE_URL, DATABASE_URL, or the embedded server.",
+    show_default=False)]
+DevUrlOpt = Annotated[Optional[str], typer.Option(
+    "--dev-url", help="Scratch database for normalizing the spec when the target is read-only (embedded by default).",
+    show_default=False)]
+AllowOpt = Annotated[Optional[list[str]], typer.Option(
+    "--allow", help=f"Allow hazards by name, comma-separated: {', '.join(HAZARDS)}.", show_default=False)]
+
+
+class Format(str, Enum):
+    text = "text"
+    sql = "sql"
+    json = "json"
+    markdown = "markdown"
+
+
+def _err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _fail(exc: SchemadiffError, url: str | None = None) -> typer.Exit:
+    if isinstance(exc, SpecError):
+        for problem in exc.problems:
+            _err(str(problem))
+        _err(f"{len(exc.problems)} problem(s) in the spec; fix them and run again")
+    else:
+        _err(f"error: {connection.redact(str(exc), url)}")
+    if os.environ.get("SCHEMADIFF_TRACEBACK"):
+        raise exc
+    return typer.Exit(EXIT_ERROR)
+
+
+def _load(spec: Path) -> LoadedSpec:
+    return load_spec(spec)
+
+
+def _allowed(flags: list[str] | None, loaded: LoadedSpec) -> set[str]:
+    return set(hazard_names(flags)) | set(loaded.spec.policy.allow)
+
+
+MessageOpt = Annotated[Optional[str], typer.Option(
+    "--message", "-m", help="Write a revision with this message when there are changes.", show_default=False)]
+ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="The Alembic configuration file.")]

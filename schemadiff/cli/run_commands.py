@@ -1,0 +1,317 @@
+"""The commands that change databases: init, apply, rollback, status, demo. Thin, like cli.py."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from schemadiff.pg import connection
+from schemadiff.cli.common import AllowOpt, ConfigOpt, Format, SpecOpt, UrlOpt, _allowed, _err, _fail, _load, app
+from schemadiff.errors import SchemadiffError
+from schemadiff.core.hazards import hazard_names
+
+_DURATION = re.compile(r"(\d+)\s*(us|ms|s|min|h|d)?")
+_MILLISECONDS = {"us": 0.001, "ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000, None: 1}
+_INT_MAX = 2_147_483_647
+
+
+def pg_duration(value: str) -> str:
+    """A PostgreSQL duration for lock_timeout/statement_timeout (an integer with an optional unit
+    us|ms|s|min|h|d; no unit means milliseconds), checked when the command line is parsed, before
+    any connection; ``value`` unchanged, or ``typer.BadParameter`` naming the accepted form."""
+    match = _DURATION.fullmatch(value.strip())
+    if match is None or int(match[1]) * _MILLISECONDS[match[2]] > _INT_MAX:
+        raise typer.BadParameter(f"{value!r} is not a PostgreSQL duration; use an integer with an optional unit "
+                                 "us, ms, s, min, h or d, at most 24 days (e.g. 2s, 500ms, 0 for none)")
+    return value
+
+
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+WorkersOpt = Annotated[int, typer.Option("--workers", min=1, max=64, help="Parallel tenant connections (1-64).")]
+LockTimeoutOpt = Annotated[str, typer.Option("--lock-timeout", callback=pg_duration,
+                                             help="SET LOCAL lock_timeout per tenant (e.g. 2s, 500ms).")]
+StatementTimeoutOpt = Annotated[str, typer.Option("--statement-timeout", callback=pg_duration,
+                                                  help="SET LOCAL statement_timeout per tenant (0 = none).")]
+LockWaitOpt = Annotated[float, typer.Option("--lock-wait", min=0, help="Seconds to wait for another run's lock.")]
+
+
+@app.command()
+def init(directory: Annotated[Path, typer.Option("--dir", help="Project root.")] = Path(".")) -> None:
+    """Create alembic.ini, migrations/env.py, migrations/script.py.mako and migrations/versions/ where absent."""
+    from schemadiff.workflow.alembic_env import init_environment
+
+    created = init_environment(directory)
+    for path in created:
+        typer.echo(f"created {path}")
+    if not created:
+        typer.echo("nothing to do: the Alembic environment exists")
+
+
+def _confirm(question: str, yes: bool) -> None:
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise SchemadiffError("no terminal to confirm on; re-run with --yes to proceed")
+    if not typer.confirm(question, default=False):
+        raise SchemadiffError("cancelled; nothing changed")
+
+
+def _progress(label: str) -> tuple[Progress, object]:
+    progress = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        console=Console(stderr=True), transient=False)
+    task = progress.add_task(label, total=None)
+
+    def report(schema: str, done: int, total: int) -> None:
+        progress.update(task, completed=done, total=total)
+
+    return progress, report
+
+
+def _summary(outcome: object) -> None:
+    from schemadiff.workflow.apply import Outcome
+
+    assert isinstance(outcome, Outcome)
+    for r in outcome.reports:
+        typer.echo(f"{r.direction} {r.revision}: {len(r.applied)} applied, {len(r.skipped)} skipped, "
+                   f"{len(r.failed)} failed in {r.seconds:.1f}s")
+
+
+@app.command()
+def apply(
+    spec: SpecOpt = Path("schema.yaml"),
+    database_url: UrlOpt = None,
+    config: ConfigOpt = Path("alembic.ini"),
+    yes: YesOpt = False,
+    workers: WorkersOpt = 4,
+    lock_timeout: LockTimeoutOpt = "2s",
+    statement_timeout: StatementTimeoutOpt = "0",
+    lock_wait: LockWaitOpt = 30.0,
+    allow: AllowOpt = None,
+) -> None:
+    """Run pending revisions (alembic upgrade head) on every tenant, then confirm each matches the spec.
+
+    Before any change the plan is re-read against the live tenants and its hazards are checked
+    again (tables may have grown since the revision was written): refused hazards need --allow.
+    """
+    from schemadiff.workflow import apply as apply_mod
+
+    try:
+        loaded = _load(spec)
+        allowed = _allowed(allow, loaded)
+    except SchemadiffError as exc:
+        raise _fail(exc) from None
+
+    def run(cfg: object, url: str, options: object, report: object) -> object:
+        apply_mod.check_hazards(loaded, url, allowed)
+        outcome = apply_mod.upgrade(cfg, url, loaded, options, report)  # type: ignore[arg-type]
+        if not outcome.converged:
+            _summary(outcome)
+            raise SchemadiffError(f"{outcome.remaining} schema(s) still differ from the spec after the upgrade; "
+                                  "run `schemadiff plan` to see them")
+        return outcome
+
+    if _run_revisions("upgrade", "Apply pending revisions to {}?", run, _at_head, database_url, config, yes,
+                      apply_mod.RunOptions(workers, lock_timeout, statement_timeout, lock_wait)):
+        typer.echo("every schema matches the spec")
+
+
+def _at_head(cfg: object, url: str) -> str | None:
+    """"nothing to do" when the database's revision is already the script head, else None."""
+    from schemadiff.workflow.apply import current_revision
+    from schemadiff.workflow.alembic_env import current_head, script_directory
+
+    try:
+        head = current_head(script_directory(cfg))  # type: ignore[arg-type]
+    except Exception:  # noqa: BLE001 - a broken versions directory: the run itself reports it as one line
+        return None
+    if head is not None and current_revision(url) == head:
+        return f"nothing to do: the database is at head {head}"
+    return None
+
+
+def _none_applied(_cfg: object, url: str) -> str | None:
+    """"nothing to roll back" when the database has no alembic_version row, else None."""
+    from schemadiff.workflow.apply import current_revision
+
+    return "nothing to roll back: no revision applied" if current_revision(url) is None else None
+
+
+def _run_revisions(label: str, question: str, run: Callable[[object, str, object, object], object],
+                   idle: Callable[[object, str], str | None], database_url: str | None, config: Path, yes: bool,
+                   options: object) -> bool:
+    """Shared by apply and rollback: resolve; when ``idle`` says there is nothing to do, say so and
+    return False without asking; else confirm, run with a progress bar, summarize, return True."""
+    from schemadiff.workflow.alembic_env import alembic_config
+
+    url: str | None = None
+    try:
+        cfg = alembic_config(config)
+        target = connection.resolve_url(database_url)
+        url = target.url
+        nothing = idle(cfg, url)
+        if nothing is not None:
+            typer.echo(nothing)
+            return False
+        _confirm(question.format(target.shown), yes)
+        progress, report = _progress(label)
+        with progress:
+            outcome = run(cfg, url, options, report)
+        _summary(outcome)
+    except SchemadiffError as exc:
+        failed_report = getattr(exc, "report", None)
+        if failed_report is not None:
+            from schemadiff.workflow.apply import Outcome
+
+            _summary(Outcome([failed_report]))
+        raise _fail(exc, url) from None
+    return True
+
+
+@app.command()
+def rollback(
+    database_url: UrlOpt = None,
+    config: ConfigOpt = Path("alembic.ini"),
+    steps: Annotated[int, typer.Option("--steps", min=1, help="How many revisions to go back.")] = 1,
+    yes: YesOpt = False,
+    workers: WorkersOpt = 4,
+    lock_timeout: LockTimeoutOpt = "2s",
+    statement_timeout: StatementTimeoutOpt = "0",
+    lock_wait: LockWaitOpt = 30.0,
+    allow: AllowOpt = None,
+    assume_from: Annotated[str, typer.Option(
+        "--assume-from", help="The starting state (fingerprint) of tenants at the target whose ledger row is lost.",
+        show_default=False)] = "",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the downgrade and its hazards; change nothing.")] = False,
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format of --dry-run.")] = Format.text,
+) -> None:
+    """Reverse the last revision(s) (alembic downgrade -N): each tenant back to the state it started from.
+
+    A downgrade is a plan too: dropping a column or table that holds data written since the upgrade
+    is refused (deletes_data) unless allowed with --allow deletes_data; --dry-run shows it first.
+    """
+    from schemadiff.workflow import apply as apply_mod
+
+    try:
+        allowed = tuple(sorted(hazard_names(allow)))
+    except SchemadiffError as exc:
+        raise _fail(exc) from None
+    options = apply_mod.RunOptions(workers, lock_timeout, statement_timeout, lock_wait, allowed, assume_from)
+    if dry_run:
+        _preview(database_url, config, options, format, steps)
+        return
+
+    def run(cfg: object, url: str, options: object, report: object) -> object:
+        return apply_mod.downgrade(cfg, url, steps, options, report)  # type: ignore[arg-type]
+
+    _run_revisions("downgrade", f"Roll back {steps} revision(s) on {{}}?", run, _none_applied, database_url, config,
+                   yes, options)
+
+
+def _preview(database_url: str | None, config: Path, options: object, format: Format, steps: int) -> None:
+    """rollback --dry-run: print the downgrade of the applied revision; exit 1 when it would be refused."""
+    from schemadiff.workflow import rollback_preview
+    from schemadiff.workflow.apply import RunOptions, current_revision
+    from schemadiff.runtime.job import Options
+    from schemadiff.workflow.alembic_env import alembic_config
+
+    assert isinstance(options, RunOptions)
+    url: str | None = None
+    try:
+        cfg = alembic_config(config)
+        target = connection.resolve_url(database_url)
+        url = target.url
+        revision = current_revision(url)
+        if revision is None:
+            typer.echo("nothing to roll back: no revision applied")
+            return
+        run = Options(allow=frozenset(options.allow), assume_from=options.assume_from)
+        result = rollback_preview.preview(cfg, url, revision, run)
+        typer.echo(rollback_preview.render(result, format.value, target.shown), nl=False)
+        if steps > 1:
+            _err(f"note: --dry-run shows the first of {steps} steps; each later one depends on the one before")
+        if result.refused:
+            raise SchemadiffError("rollback refused: it would delete data (deletes_data); "
+                                  "re-run with --allow deletes_data if that is intended")
+    except (SchemadiffError, ValueError) as exc:
+        raise _fail(exc if isinstance(exc, SchemadiffError) else SchemadiffError(str(exc)), url) from None
+
+
+@app.command()
+def status(
+    spec: SpecOpt = Path("schema.yaml"),
+    database_url: UrlOpt = None,
+    config: ConfigOpt = Path("alembic.ini"),
+) -> None:
+    """Show the Alembic revision and the tenants per state: at the spec, pending, unknown."""
+    from schemadiff.workflow import apply as apply_mod
+    from schemadiff.render.tenant_script import few
+    from schemadiff.workflow.alembic_env import alembic_config
+
+    url: str | None = None
+    try:
+        loaded = _load(spec)
+        cfg = alembic_config(config) if config.exists() else None
+        target = connection.resolve_url(database_url)
+        url = target.url
+        st = apply_mod.status(cfg, url, loaded)
+        typer.echo(f"database {target.shown}: revision {st.revision or '(none)'}, head {st.head or '(none)'}")
+        typer.echo(f"  at the spec: {len(st.at_spec):>6}  {few(st.at_spec)}")
+        typer.echo(f"  pending:     {len(st.pending):>6}  {few(st.pending)}")
+        typer.echo(f"  unknown:     {len(st.unknown):>6}  {few(st.unknown)}")
+    except SchemadiffError as exc:
+        raise _fail(exc, url) from None
+
+
+@app.command()
+def demo(
+    spec: SpecOpt = Path("schema.yaml"),
+    database_url: UrlOpt = None,
+    directory: Annotated[Path, typer.Option("--dir", help="Where the demo's Alembic environment goes.")] = Path(".schemadiff/demo"),
+    validate: Annotated[bool, typer.Option(help="Prove the revision with migra before writing it.")] = True,
+) -> None:
+    """The whole job on seeded tenants: seed, plan + write the revision, apply, status, rollback, status."""
+    from schemadiff.workflow import demo as demo_mod
+
+    url: str | None = None
+    try:
+        loaded = _load(spec)
+        server = connection.resolve_url(database_url)
+        url = server.url
+        typer.echo(f"== 1. seed: database {demo_mod.DEMO_DATABASE} on {server.shown}")
+        demo_url = demo_mod.recreate_database(server.url, demo_mod.DEMO_DATABASE)
+        demo_mod.seed_previous_state(demo_url, loaded)
+        typer.echo(f"   public + user_1..user_{demo_mod.TENANTS} with rows in the previous state; "
+                   f"user_7 hand-fixed with step_order; ignored: {', '.join(demo_mod.IGNORED)}")
+        ini = demo_mod.fresh_environment(directory)
+        args = ["--spec", str(spec), "--database-url", demo_url, "--config", str(ini)]
+        _step(2, "plan", args + ["-m", "add task orchestration columns", "--why",
+                                 "Enables granular task tracking with 1-commit-per-task architecture"]
+              + ([] if validate else ["--no-validate"]) + (["--dev-url", server.url]), ok=(2,))
+        _step(3, "apply", args + ["--yes"])
+        _step(4, "status", args)
+        _step(5, "rollback", ["--database-url", demo_url, "--config", str(ini), "--yes"])
+        _step(6, "status", args)
+    except SchemadiffError as exc:
+        raise _fail(exc, url) from None
+
+
+def _step(n: int, command: str, args: list[str], ok: tuple[int, ...] = (0,)) -> None:
+    import shlex
+
+    shown = [a if not a.startswith("postgresql") else connection.redact(a) for a in args]
+    typer.echo(f"\n== {n}. schemadiff {command} {shlex.join(shown)}")
+    try:
+        result = app([command, *args], standalone_mode=False)
+        code = result if isinstance(result, int) else 0
+    except typer.Exit as exit_:
+        code = exit_.exit_code
+    if code not in ok:
+        raise SchemadiffError(f"demo step {n} ({command}) exited {code}")
+

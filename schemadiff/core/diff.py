@@ -1,0 +1,149 @@
+"""(current model, target model) → ordered ops. Pure: no I/O, deterministic order.
+
+Per table: drop stale constraints and indexes, rename columns, add, alter, replace changed
+indexes (the new one is built beside the old), then drop columns, add constraints, validate live
+NOT VALID ones the spec wants valid, create indexes, set comments. The downgrade is never a
+second diff: it is ``reverse_ops(upgrade)``.
+
+Constraints the spec cannot express (foreign keys, exclusion constraints) are never dropped,
+added or altered unless the target names them: they are listed as unmanaged instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+
+from schemadiff.core.model import NOT_VALID, Column, Constraint, Index, SchemaModel, Table, unmanaged
+from schemadiff.core.constraint_ops import AddConstraint, DropConstraint, ValidateConstraint
+from schemadiff.core.ops import AddColumn, AlterColumn, CreateIndex, CreateTable, DropColumn, DropIndex, Op, RenameColumn, SetComment
+from schemadiff.core.index_swap import ReplaceIndex
+from schemadiff.core.serial_ops import SerialToIdentity, serial_sequence
+
+Renames = Mapping[str, Mapping[str, str]]  # table -> {new column name: old column name}
+
+
+def diff_schema(current: SchemaModel, target: SchemaModel, renames: Renames | None = None) -> list[Op]:
+    """Ops that take ``current`` to ``target``, for the tables ``target`` names only."""
+    ops: list[Op] = []
+    for table in target.tables:
+        ops += diff_table(current.table(table.name), table, (renames or {}).get(table.name, {}))
+    return ops
+
+
+def reverse_ops(ops: list[Op]) -> list[Op]:
+    return [op.reverse() for op in reversed(ops)]
+
+
+def diff_table(current: Table | None, target: Table, renames: Mapping[str, str]) -> list[Op]:
+    if current is None:
+        return [CreateTable(target.name, target)]
+    name = target.name
+    ops: list[Op] = []
+    ops += [DropConstraint(name, c) for c in current.constraints
+            if target.constraint(c.name) not in (c, c.validated()) and not unmanaged(c, target)]
+    ops += [DropIndex(name, i) for i in current.indexes if target.index(i.name) != i and not _replaced(i, target)]
+    renamed, columns = _renames(current, target, renames)
+    ops += renamed
+    ops += [AddColumn(name, c) for c in target.columns if c.name not in columns]
+    for col in target.columns:
+        if col.name in columns and _shape(columns[col.name]) != _shape(col):
+            ops += _alter_column(name, columns[col.name], col)
+    ops += [ReplaceIndex(name, i, wanted) for i in current.indexes
+            if _replaced(i, target) and (wanted := target.index(i.name)) is not None]
+    ops += [DropColumn(name, c) for c in columns.values() if target.column(c.name) is None]
+    ops += [AddConstraint(name, c) for c in target.constraints if not _kept(current.constraint(c.name), c)]
+    ops += [ValidateConstraint(name, _readable(c, target)) for c in current.constraints
+            if not c.valid and target.constraint(c.name) == c.validated()]
+    ops += [CreateIndex(name, i) for i in target.indexes
+            if (live := current.index(i.name)) != i and not (live and _replaced(live, target))]
+    ops += _comments(current, target, columns)
+    return ops
+
+
+def _renames(current: Table, target: Table, renames: Mapping[str, str]) -> tuple[list[Op], dict[str, Column]]:
+    """Rename live columns declared ``renamed_from``; returns the ops and the live columns after.
+
+    Renames run in dependency order, not the spec's: with ``name_v2`` renamed from ``name_v1``
+    and ``name_v3`` from ``name_v2``, the live ``name_v2`` becomes ``name_v3`` first, then
+    ``name_v1`` becomes ``name_v2``. A rename whose new name is live and not freed by another
+    rename is already done (or blocked), and so is any rename waiting on it. A cycle (a swap)
+    is refused when the spec is loaded (``spec._rename_problems``): its result looks like its
+    start, so it would swap again on every run; here it is left alone.
+    """
+    columns = {c.name: c for c in current.columns}
+    pending = _unblocked({new: old for new, old in renames.items()
+                          if old in columns and old != new and target.column(new) is not None}, columns)
+    ops: list[Op] = []
+    while ready := [new for new in pending if new not in columns]:
+        for new in ready:
+            old = pending.pop(new)
+            ops.append(RenameColumn(target.name, old, new))
+            columns[new] = replace(columns.pop(old), name=new)
+    return ops, columns
+
+
+def _unblocked(pending: dict[str, str], columns: Mapping[str, Column]) -> dict[str, str]:
+    """Drop renames whose new name stays taken by a live column no other rename moves away."""
+    once: dict[str, str] = {}
+    for new, old in pending.items():  # two renames of one column: the spec refuses it; keep the first
+        if old not in once.values():
+            once[new] = old
+    while blocked := [new for new in once if new in columns and new not in once.values()]:
+        for new in blocked:
+            del once[new]
+    return once
+
+
+def _kept(live: Constraint | None, wanted: Constraint) -> bool:
+    """The live constraint is the wanted one, or will be once validated."""
+    return live is not None and live.validated() == wanted
+
+
+def _readable(live: Constraint, target: Table) -> Constraint:
+    """A live NOT VALID constraint the spec writes: re-added (downgrade) from the spec's text."""
+    wanted = target.constraint(live.name)
+    source = wanted.source if wanted is not None else None
+    return replace(live, source=f"{source}{NOT_VALID}") if source else live
+
+
+def _replaced(live: Index, target: Table) -> bool:
+    """A valid live index the spec defines differently: replaced (an INVALID one serves no query:
+    it is dropped and created, online on large tables)."""
+    wanted = target.index(live.name)
+    return wanted is not None and wanted != live and live.valid
+
+
+def _alter_column(table: str, old: Column, new: Column) -> list[Op]:
+    """AlterColumn, except serial → identity: first the type and nullability, then SerialToIdentity."""
+    sequence = serial_sequence(old) if new.identity and new.default is None else None
+    if sequence is None:
+        return [AlterColumn(table, old, new)]
+    middle = replace(old, type=new.type, nullable=new.nullable)
+    ops: list[Op] = [AlterColumn(table, old, middle)] if _shape(middle) != _shape(old) else []
+    return ops + [SerialToIdentity(table, new, sequence)]
+
+
+def unmanaged_constraints(current: SchemaModel, target: SchemaModel) -> list[tuple[str, Constraint]]:
+    """(table, constraint) of every live constraint the diff leaves alone (see ``model.unmanaged``)."""
+    out = []
+    for table in target.tables:
+        live = current.table(table.name)
+        out += [(table.name, c) for c in (live.constraints if live else ()) if unmanaged(c, table)]
+    return out
+
+
+def _shape(col: Column) -> tuple[object, ...]:
+    return (col.type, col.nullable, col.default, col.identity)
+
+
+def _comments(current: Table, target: Table, columns: dict[str, Column]) -> list[Op]:
+    ops: list[Op] = []
+    if current.comment != target.comment:
+        ops.append(SetComment(target.name, None, current.comment, target.comment))
+    for col in target.columns:
+        live = columns.get(col.name)
+        old = live.comment if live is not None else None
+        if live is not None and old != col.comment:
+            ops.append(SetComment(target.name, col.name, old, col.comment))
+    return ops

@@ -1,0 +1,52 @@
+"""Choose online forms of ops where a table is large (or the spec asks), and the state between
+the phases of an online change. Pure.
+
+* ``CREATE INDEX`` / ``DROP INDEX`` become ``CONCURRENTLY``, run outside the tenant's
+  transaction (automatically on large tables, always for indexes with ``concurrently: true``);
+* new CHECK and FOREIGN KEY constraints on large tables are added ``NOT VALID`` and validated in
+  a transaction of their own, so the scan holds no lock that blocks reads or writes;
+* ``SET NOT NULL`` on a large table goes through a validated CHECK.
+
+Which statement runs in which phase is data on the statement (``statements.Statement``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from schemadiff.core.model import SchemaModel
+from schemadiff.core.constraint_ops import AddConstraint
+from schemadiff.core.ops import NOT_NULL_CHECK_PREFIX, AlterColumn, CreateIndex, DropIndex, Op
+
+if TYPE_CHECKING:
+    from schemadiff.runtime.job import Job
+
+
+def make_online(ops: list[Op], large_tables: set[str], concurrent_indexes: set[str]) -> list[Op]:
+    out: list[Op] = []
+    for op in ops:
+        if isinstance(op, (CreateIndex, DropIndex)) and (op.table in large_tables or op.index.name in concurrent_indexes):
+            op = replace(op, online=True)
+        elif isinstance(op, AddConstraint) and op.constraint.kind in ("c", "f") and op.table in large_tables:
+            op = replace(op, online=True)
+        elif (isinstance(op, AlterColumn) and op.table in large_tables and op.old.nullable
+              and not op.new.nullable and op.old.identity == op.new.identity):
+            op = replace(op, online=True)
+        out.append(op)
+    return out
+
+
+def without_online_parts(model: SchemaModel, job: Job) -> SchemaModel:
+    """The model with the revision's online indexes removed and its NOT VALID marks dropped: what a
+    tenant between the phases of an online change equals once compared like this."""
+    tables = []
+    for table in model.tables:
+        indexes = tuple(i for i in table.indexes if i.name not in job.online_indexes)
+        constraints = tuple(replace(c, definition=c.definition.removesuffix(" NOT VALID"))
+                            if c.name in job.online_constraints else c for c in table.constraints
+                            if not (job.online_not_null and c.name.startswith(NOT_NULL_CHECK_PREFIX)))
+        columns = tuple(replace(c, nullable=False) if (table.name, c.name) in job.online_not_null else c
+                        for c in table.columns)
+        tables.append(replace(table, indexes=indexes, constraints=constraints, columns=columns))
+    return SchemaModel(tuple(tables))

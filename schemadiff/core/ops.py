@@ -1,0 +1,396 @@
+"""Op types: each renders its SQL for one schema, knows its reverse and carries its hazards. Pure.
+
+``sql(schema)`` qualifies every name with ``schema``; ``sql(None)`` leaves names unqualified, for a
+revision, whose statements are the same for every tenant and run with the search_path set to
+the tenant. Expressions copied from the catalog (defaults, index keys, constraint bodies) are
+always resolved under ``search_path = <tenant>``, which the runtime sets for every statement.
+``statements(schema)`` gives the same SQL with the facts later stages need as data: its phase
+(before, inside or after the tenant's transaction), the index it builds concurrently, the
+constraint it validates, the rows a narrowing would lose.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from schemadiff.core.model import Column, Constraint, Index, Table
+from schemadiff.core.sqltext import qualify, quote_ident, quote_literal
+from schemadiff.core.statements import AFTER, BEFORE, Statement
+
+from schemadiff.core.hazards import (
+    ACCESS_EXCLUSIVE, BLOCKS_WRITES, DELETES_DATA, DROPS_INDEX, FAILS_ON_EXISTING_ROWS, IRREVERSIBLE,
+    REWRITES_TABLE, SCANS_TABLE, is_volatile, is_widening, type_change,
+)
+
+
+class Op:
+    """Base: ``kind`` names the op, ``table`` the managed table it changes."""
+
+    kind: ClassVar[str] = "op"
+    table: str
+
+    @property
+    def name(self) -> str:
+        return self.table
+
+    @property
+    def hazards(self) -> tuple[str, ...]:
+        return ()
+
+    def sql(self, schema: str | None) -> list[str]:
+        return [s.sql for s in self.statements(schema)]
+
+    def statements(self, schema: str | None) -> list[Statement]:
+        """The op's statements with their phase; plain ops run inside the tenant's transaction."""
+        return [Statement(sql) for sql in self.sql(schema)]
+
+    def reverse(self) -> Op:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        raise NotImplementedError
+
+
+NOT_NULL_CHECK_PREFIX = "sd_nn_"
+
+
+_ROUND_TRIP_FAMILY = ("character varying", "character", "text", "numeric", "smallint", "integer", "bigint",
+                      "real", "double precision")
+
+
+def _base(type_: str) -> str:
+    return type_.split("(")[0].strip()
+
+
+def round_trips(old: str, new: str) -> bool:
+    """Whether ``old → new → old`` casts exist, so a guard can count the values a change alters:
+    within the text and number families, or the same type with other modifiers."""
+    return _base(old) == _base(new) or (_base(old) in _ROUND_TRIP_FAMILY and _base(new) in _ROUND_TRIP_FAMILY)
+
+
+def not_null_check_name(table: str, column: str) -> str:
+    """The temporary CHECK behind an online SET NOT NULL (within PostgreSQL's 63 bytes)."""
+    return (NOT_NULL_CHECK_PREFIX + f"{table}_{column}").encode("utf-8")[:63].decode("utf-8", "ignore")
+
+
+def column_sql(col: Column) -> str:
+    sql = f"{quote_ident(col.name)} {col.type}"
+    if col.identity:
+        sql += f" GENERATED {'ALWAYS' if col.identity == 'a' else 'BY DEFAULT'} AS IDENTITY"
+    if not col.nullable:
+        sql += " NOT NULL"
+    if col.default is not None and not col.default.startswith("GENERATED ALWAYS AS ("):
+        sql += f" DEFAULT {col.default}"
+    elif col.default is not None:
+        sql += f" {col.default}"
+    return sql
+
+
+def index_sql(schema: str | None, table: str, index: Index, concurrently: bool = False) -> str:
+    unique = "UNIQUE " if index.unique else ""
+    how = "CONCURRENTLY " if concurrently else ""
+    return f"CREATE {unique}INDEX {how}{quote_ident(index.name)} ON {qualify(schema, table)} {index.source or index.tail}"
+
+
+def add_constraint_sql(schema: str | None, table: str, constraint: Constraint) -> str:
+    """``ALTER TABLE … ADD CONSTRAINT`` as the spec wrote it (or as PostgreSQL printed it)."""
+    return (f"ALTER TABLE {qualify(schema, table)} ADD CONSTRAINT {quote_ident(constraint.name)} "
+            f"{constraint.source or constraint.definition}")
+
+
+def _comment_sql(schema: str | None, table: str, column: str | None, text: str | None) -> str:
+    target = f"TABLE {qualify(schema, table)}"
+    if column is not None:
+        target = f"COLUMN {qualify(schema, table)}.{quote_ident(column)}"
+    return f"COMMENT ON {target} IS {quote_literal(text) if text is not None else 'NULL'}"
+
+
+@dataclass(frozen=True)
+class _ColumnOp(Op):
+    table: str
+    column: Column
+
+    @property
+    def name(self) -> str:
+        return self.column.name
+
+
+@dataclass(frozen=True)
+class _IndexOp(Op):
+    table: str
+    index: Index
+    online: bool = False  # CONCURRENTLY, outside the tenant's transaction
+
+    @property
+    def name(self) -> str:
+        return self.index.name
+
+
+@dataclass(frozen=True)
+class CreateTable(Op):
+    kind: ClassVar[str] = "create_table"
+    table: str
+    model: Table
+
+    def sql(self, schema: str | None) -> list[str]:
+        parts = [column_sql(c) for c in self.model.columns]
+        parts += [f"CONSTRAINT {quote_ident(c.name)} {c.source or c.definition}" for c in self.model.constraints
+                  if c.valid]
+        out = [f"CREATE TABLE {qualify(schema, self.table)} (\n    " + ",\n    ".join(parts) + "\n)"]
+        # CREATE TABLE marks every CHECK valid: a NOT VALID one is added afterwards, as it was live
+        out += [add_constraint_sql(schema, self.table, c) for c in self.model.constraints if not c.valid]
+        out += [index_sql(schema, self.table, i) for i in self.model.indexes]
+        if self.model.comment is not None:
+            out.append(_comment_sql(schema, self.table, None, self.model.comment))
+        out += [_comment_sql(schema, self.table, c.name, c.comment) for c in self.model.columns if c.comment]
+        return out
+
+    def reverse(self) -> Op:
+        return DropTable(self.table, self.model)
+
+    def describe(self) -> str:
+        return f"create table {self.table} ({len(self.model.columns)} columns)"
+
+
+@dataclass(frozen=True)
+class DropTable(Op):
+    kind: ClassVar[str] = "drop_table"
+    table: str
+    model: Table
+
+    @property
+    def hazards(self) -> tuple[str, ...]:
+        return (DELETES_DATA, IRREVERSIBLE)
+
+    def sql(self, schema: str | None) -> list[str]:
+        return [f"DROP TABLE {qualify(schema, self.table)}"]
+
+    def reverse(self) -> Op:
+        return CreateTable(self.table, self.model)
+
+    def describe(self) -> str:
+        return f"drop table {self.table}"
+
+
+@dataclass(frozen=True)
+class AddColumn(_ColumnOp):
+    kind: ClassVar[str] = "add_column"
+
+    @property
+    def hazards(self) -> tuple[str, ...]:
+        col = self.column
+        if col.identity or is_volatile(col.default):  # every existing row gets its own value
+            return (REWRITES_TABLE, ACCESS_EXCLUSIVE)
+        if not col.nullable and col.default is None:
+            return (FAILS_ON_EXISTING_ROWS,)
+        return ()
+
+    def sql(self, schema: str | None) -> list[str]:
+        out = [f"ALTER TABLE {qualify(schema, self.table)} ADD COLUMN {column_sql(self.column)}"]
+        if self.column.comment is not None:
+            out.append(_comment_sql(schema, self.table, self.column.name, self.column.comment))
+        return out
+
+    def reverse(self) -> Op:
+        return DropColumn(self.table, self.column)
+
+    def describe(self) -> str:
+        return f"add column {self.table}.{column_sql(self.column)}"
+
+
+@dataclass(frozen=True)
+class DropColumn(_ColumnOp):
+    kind: ClassVar[str] = "drop_column"
+
+    @property
+    def hazards(self) -> tuple[str, ...]:
+        return (DELETES_DATA, IRREVERSIBLE)
+
+    def sql(self, schema: str | None) -> list[str]:
+        return [f"ALTER TABLE {qualify(schema, self.table)} DROP COLUMN {quote_ident(self.column.name)}"]
+
+    def reverse(self) -> Op:
+        return AddColumn(self.table, self.column)
+
+    def describe(self) -> str:
+        return f"drop column {self.table}.{self.column.name}"
+
+
+@dataclass(frozen=True)
+class RenameColumn(Op):
+    kind: ClassVar[str] = "rename_column"
+    table: str
+    old: str
+    new: str
+
+    @property
+    def name(self) -> str:
+        return self.new
+
+    def sql(self, schema: str | None) -> list[str]:
+        return [f"ALTER TABLE {qualify(schema, self.table)} RENAME COLUMN "
+                f"{quote_ident(self.old)} TO {quote_ident(self.new)}"]
+
+    def reverse(self) -> Op:
+        return RenameColumn(self.table, self.new, self.old)
+
+    def describe(self) -> str:
+        return f"rename column {self.table}.{self.old} to {self.new}"
+
+
+@dataclass(frozen=True)
+class AlterColumn(Op):
+    kind: ClassVar[str] = "alter_column"
+    table: str
+    old: Column
+    new: Column
+    online: bool = False  # SET NOT NULL through CHECK … NOT VALID, VALIDATE, SET NOT NULL, drop the check
+
+    @property
+    def name(self) -> str:
+        return self.new.name
+
+    @property
+    def hazards(self) -> tuple[str, ...]:
+        out: list[str] = []
+        rule = type_change(self.old.type, self.new.type)  # one table of type changes: hazards.TYPE_CHANGES
+        if rule is not None and rule.loses_data and round_trips(self.old.type, self.new.type):
+            out += [FAILS_ON_EXISTING_ROWS]  # guarded: a value that does not fit fails the tenant, never lost
+        elif rule is not None and rule.loses_data:
+            out += [DELETES_DATA, IRREVERSIBLE]
+        if rule is not None and rule.rewrites:
+            out += [REWRITES_TABLE, ACCESS_EXCLUSIVE]
+        if self.old.nullable and not self.new.nullable:
+            out += [FAILS_ON_EXISTING_ROWS] if self.online else [SCANS_TABLE, ACCESS_EXCLUSIVE, FAILS_ON_EXISTING_ROWS]
+        return tuple(sorted(set(out)))
+
+    def statements(self, schema: str | None) -> list[Statement]:
+        head = f"ALTER TABLE {qualify(schema, self.table)} ALTER COLUMN {quote_ident(self.new.name)}"
+        old, new = self.old, self.new
+        out: list[Statement] = []
+        if old.identity and old.identity != new.identity:
+            out.append(Statement(f"{head} DROP IDENTITY"))
+        if old.default is not None and old.default != new.default:
+            out.append(Statement(f"{head} DROP DEFAULT"))
+        if old.type != new.type:
+            if not is_widening(old.type, new.type) and round_trips(old.type, new.type):
+                out.append(self._fits_guard(schema))
+            out.append(Statement(f"{head} TYPE {new.type} USING {quote_ident(new.name)}::{new.type}"))
+        if new.default is not None and old.default != new.default:
+            out.append(Statement(f"{head} SET DEFAULT {new.default}"))
+        if old.nullable != new.nullable and self.online and not new.nullable:
+            out += self._online_not_null(schema, head)
+        elif old.nullable != new.nullable:
+            out.append(Statement(f"{head} {'DROP' if new.nullable else 'SET'} NOT NULL"))
+        if new.identity and old.identity != new.identity:
+            out += [Statement(s) for s in self._add_identity(schema, head)]
+        return out
+
+    def _fits_guard(self, schema: str | None) -> Statement:
+        """Counts the values a narrowing cast would change (a varchar cut short, a numeric rounded):
+        the tenant fails with that count instead of losing them. A value the cast rejects
+        (an integer out of range) fails the tenant with PostgreSQL's own error."""
+        column = quote_ident(self.new.name)
+        sql = (f"SELECT count(*) FROM {qualify(schema, self.table)} "
+               f"WHERE {column}::text IS DISTINCT FROM (({column}::{self.new.type})::{self.old.type})::text")
+        return Statement(sql, guard=f"row(s) of {self.table}.{self.new.name} do not fit {self.new.type}")
+
+    def _online_not_null(self, schema: str | None, head: str) -> list[Statement]:
+        """PostgreSQL 12+ skips the SET NOT NULL scan when a validated CHECK proves it."""
+        name = not_null_check_name(self.table, self.new.name)
+        table, check = qualify(schema, self.table), quote_ident(name)
+        return [Statement(f"ALTER TABLE {table} ADD CONSTRAINT {check} CHECK ({quote_ident(self.new.name)} IS NOT NULL) NOT VALID"),
+                Statement(f"ALTER TABLE {table} VALIDATE CONSTRAINT {check}", AFTER, validates=name),
+                Statement(f"{head} SET NOT NULL", AFTER, not_null=(self.table, self.new.name)),
+                Statement(f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {check}", AFTER)]
+
+    def _add_identity(self, schema: str | None, head: str) -> list[str]:
+        kind = "ALWAYS" if self.new.identity == "a" else "BY DEFAULT"
+        table, column = qualify(schema, self.table), quote_ident(self.new.name)
+        # a new identity sequence starts at 1: move it past the rows that already exist
+        return [f"{head} ADD GENERATED {kind} AS IDENTITY",
+                f"SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence("
+                f"{quote_literal(table)}, {quote_literal(self.new.name)}), "
+                f"coalesce(max({column}), 0) + 1, false) FROM {table}"]
+
+    def reverse(self) -> Op:
+        return AlterColumn(self.table, self.new, self.old, self.online)
+
+    def describe(self) -> str:
+        changes = []
+        if self.old.type != self.new.type:
+            changes.append(f"type {self.old.type} → {self.new.type}")
+        if self.old.nullable != self.new.nullable:
+            changes.append("nullable" if self.new.nullable else "NOT NULL")
+        if self.old.default != self.new.default:
+            changes.append(f"default {self.old.default or 'none'} → {self.new.default or 'none'}")
+        if self.old.identity != self.new.identity:
+            changes.append("identity" if self.new.identity else "drop identity")
+        return f"alter column {self.table}.{self.new.name}: {', '.join(changes)}"
+
+
+@dataclass(frozen=True)
+class CreateIndex(_IndexOp):
+    kind: ClassVar[str] = "create_index"
+
+    @property
+    def hazards(self) -> tuple[str, ...]:
+        unique = (FAILS_ON_EXISTING_ROWS,) if self.index.unique else ()
+        return unique if self.online else (BLOCKS_WRITES, *unique)
+
+    def statements(self, schema: str | None) -> list[Statement]:
+        sql = index_sql(schema, self.table, self.index, self.online)
+        return [Statement(sql, AFTER, index=self.index.name) if self.online else Statement(sql)]
+
+    def reverse(self) -> Op:
+        return DropIndex(self.table, self.index, self.online)
+
+    def describe(self) -> str:
+        how = " concurrently" if self.online else ""
+        return f"create {'unique ' if self.index.unique else ''}index{how} {self.index.name} on {self.table} {self.index.tail}"
+
+
+@dataclass(frozen=True)
+class DropIndex(_IndexOp):
+    kind: ClassVar[str] = "drop_index"
+
+    @property
+    def hazards(self) -> tuple[str, ...]:
+        return (DROPS_INDEX,)
+
+    def statements(self, schema: str | None) -> list[Statement]:
+        if self.online:
+            return [Statement(f"DROP INDEX CONCURRENTLY IF EXISTS {qualify(schema, self.index.name)}", BEFORE,
+                              index=self.index.name)]
+        return [Statement(f"DROP INDEX {qualify(schema, self.index.name)}")]
+
+    def reverse(self) -> Op:
+        return CreateIndex(self.table, self.index, self.online)
+
+    def describe(self) -> str:
+        invalid = " (INVALID)" if not self.index.valid else ""
+        return f"drop index {self.index.name}{invalid} on {self.table}"
+
+
+@dataclass(frozen=True)
+class SetComment(Op):
+    kind: ClassVar[str] = "set_comment"
+    table: str
+    column: str | None
+    old: str | None
+    new: str | None
+
+    @property
+    def name(self) -> str:
+        return self.column or self.table
+
+    def sql(self, schema: str | None) -> list[str]:
+        return [_comment_sql(schema, self.table, self.column, self.new)]
+
+    def reverse(self) -> Op:
+        return SetComment(self.table, self.column, self.new, self.old)
+
+    def describe(self) -> str:
+        what = f"column {self.table}.{self.column}" if self.column else f"table {self.table}"
+        return f"set comment on {what}" if self.new is not None else f"remove comment on {what}"

@@ -1,0 +1,71 @@
+"""Hazards + where they bite + what is allowed → refused or warned. Pure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from schemadiff.errors import PolicyRefused
+from schemadiff.core.hazards import ALWAYS_REFUSED, REFUSED_ON_LARGE_TABLES
+from schemadiff.core.plan import Plan
+from schemadiff.render.tenant_script import few
+
+
+@dataclass(frozen=True)
+class HazardFinding:
+    hazard: str
+    group: int
+    table: str
+    name: str  # the object the op changes (column, index, constraint, or the table)
+    op: str  # the op's description
+    schemas: tuple[str, ...]  # where it bites: every schema of the group, or its large ones
+    large: bool  # True when ``schemas`` are those whose table reaches the row threshold
+    refused: bool
+
+    def where(self, threshold: int) -> str:
+        if self.large:
+            return (f"{len(self.schemas)} schema(s) whose {self.table} holds at least "
+                    f"{threshold:,} rows: {few(self.schemas)}")
+        return f"{len(self.schemas)} schema(s): {few(self.schemas)}"
+
+
+def assess(plan: Plan, allowed: set[str]) -> list[HazardFinding]:
+    """One finding per (group, op, hazard), deterministic order."""
+    findings = []
+    for n, group in enumerate(plan.groups, 1):
+        for op in group.ops:
+            for hazard in op.hazards:
+                large = group.large_schemas(op.table)
+                bites_large = hazard in REFUSED_ON_LARGE_TABLES and bool(large)
+                refused = hazard not in allowed and (hazard in ALWAYS_REFUSED or bites_large)
+                schemas = large if bites_large else group.schemas
+                findings.append(HazardFinding(hazard, n, op.table, op.name, op.describe(), schemas,
+                                              bites_large, refused))
+    return findings
+
+
+def check_policy(plan: Plan, allowed: set[str]) -> list[HazardFinding]:
+    """Raise PolicyRefused naming the flag when a refused hazard remains; else the findings."""
+    findings = assess(plan, allowed)
+    refused = [f for f in findings if f.refused]
+    if not refused:
+        return findings
+    names = tuple(dict.fromkeys(f.hazard for f in refused))
+    first = refused[0]
+    culprits = ", ".join(dict.fromkeys(f.table if f.name == f.table else f"{f.table}.{f.name}" for f in refused))
+    raise PolicyRefused(
+        f"plan refused: {culprits} ({', '.join(names)}) on {first.where(plan.large_table_rows)}; "
+        f"re-run with --allow {','.join(names)} if that is intended", names)
+
+
+
+
+def summarize(plan: Plan) -> list[HazardFinding]:
+    """Findings merged across groups (``group`` 0): refused first, then by hazard."""
+    merged: dict[tuple[str, str, str, str, bool], tuple[list[str], bool]] = {}
+    for f in assess(plan, set(plan.allowed)):
+        key = (f.hazard, f.table, f.name, f.op, f.large)
+        schemas, refused = merged.get(key, ([], False))
+        merged[key] = (schemas + list(f.schemas), refused or f.refused)
+    out = [HazardFinding(h, 0, table, name, op, tuple(s), large, refused)
+           for (h, table, name, op, large), (s, refused) in merged.items()]
+    return sorted(out, key=lambda x: (not x.refused, x.hazard, x.op))

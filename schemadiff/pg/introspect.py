@@ -1,0 +1,126 @@
+"""One catalog pass over every tenant schema → {schema: SchemaModel}.
+
+A fixed number of queries (schemas, tables, columns, constraints, indexes) reads all tenants
+together, whatever their count. The session runs with an empty ``search_path`` so every name
+PostgreSQL prints is schema-qualified; each schema's own qualifier is then stripped, so a
+default that points at *another* schema's sequence stays visible as a real difference.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Iterable
+
+import psycopg
+from psycopg.rows import dict_row
+
+from schemadiff.core.constraintdef import creatable
+from schemadiff.core.model import Column, Constraint, Index, SchemaModel, Table, TableStats, Tenants
+
+SQL_DIR = Path(__file__).parent / "sql"
+_SYSTEM = re.compile(r"^(pg_.*|information_schema)$")
+
+
+def _sql(name: str) -> str:
+    return (SQL_DIR / f"{name}.sql").read_text()
+
+
+def natural_key(name: str) -> tuple[Any, ...]:
+    """``user_2`` sorts before ``user_10``."""
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name))
+
+
+def select_tenants(all_schemas: Iterable[str], template: str, pattern: str) -> list[str]:
+    """The template first, then every schema whose whole name matches, in natural order."""
+    rx = re.compile(pattern)
+    schemas = set(all_schemas)
+    tenants = sorted((s for s in schemas if s != template and not _SYSTEM.match(s) and rx.fullmatch(s)),
+                     key=natural_key)
+    return ([template] if template in schemas else []) + tenants
+
+
+def list_tenants(conn: psycopg.Connection, template: str, pattern: str) -> list[str]:
+    names = [r[0] for r in conn.execute(_sql("schemas")).fetchall()]
+    return select_tenants(names, template, pattern)
+
+
+def introspect(conn: psycopg.Connection, schemas: list[str], tables: list[str]) -> Tenants:
+    """Read the named tables of every schema in one pass; missing tables are simply absent."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute("SET LOCAL search_path = ''")
+        table_rows = cur.execute(_sql("tables"), {"schemas": schemas, "tables": tables}).fetchall()
+        oids = [r["oid"] for r in table_rows]
+        columns = _by_oid(cur.execute(_sql("columns"), {"oids": oids}).fetchall())
+        constraints = _by_oid(cur.execute(_sql("constraints"), {"oids": oids}).fetchall())
+        indexes = _by_oid(cur.execute(_sql("indexes"), {"oids": oids}).fetchall())
+    built: dict[str, list[Table]] = defaultdict(list)
+    result = Tenants()
+    for row in table_rows:
+        strip = _stripper(row["schema_q"])
+        built[row["schema"]].append(_table(row, columns, constraints, indexes, strip))
+        result.stats[(row["schema"], row["name"])] = TableStats(rows=int(row["rows"]))
+    order = {name: i for i, name in enumerate(tables)}
+    for schema in schemas:
+        found = sorted(built.get(schema, []), key=lambda t: order[t.name])
+        result.models[schema] = SchemaModel(tables=tuple(found))
+    return result
+
+
+def _by_oid(rows: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
+    out: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        out[row["oid"]].append(row)
+    return out
+
+
+def _stripper(schema_q: str) -> Any:
+    needle = schema_q + "."
+    compiled: list[re.Pattern[str]] = []  # compiled on first use: most texts never name the schema
+
+    def strip(text: str | None) -> str | None:
+        if text is None or needle not in text:
+            return text
+        if not compiled:
+            compiled.append(re.compile(r'(?<![\w$"])' + re.escape(schema_q) + r"\."))
+        return compiled[0].sub("", text)
+
+    return strip
+
+
+def _table(row: dict[str, Any], columns: dict[int, list[dict[str, Any]]],
+           constraints: dict[int, list[dict[str, Any]]], indexes: dict[int, list[dict[str, Any]]],
+           strip: Any) -> Table:
+    oid = row["oid"]
+    prefix_tail = f" ON {row['schema_q']}.{row['name_q']} "
+    return Table(
+        name=row["name"],
+        columns=tuple(_column(c, strip) for c in columns.get(oid, [])),
+        constraints=tuple(_constraint(c, strip) for c in constraints.get(oid, [])),
+        indexes=tuple(_index(i, prefix_tail, strip) for i in indexes.get(oid, [])),
+        comment=row["comment"],
+    )
+
+
+def _constraint(row: dict[str, Any], strip: Any) -> Constraint:
+    definition = strip(row["definition"])
+    return Constraint(row["name"], row["kind"], definition, source=creatable(definition))
+
+
+def _column(row: dict[str, Any], strip: Any) -> Column:
+    default = row["default"]
+    if row["generated"]:
+        default = f"GENERATED ALWAYS AS ({default}) STORED"
+    return Column(name=row["name"], type=strip(row["type"]), nullable=not row["not_null"],
+                  default=strip(default), identity=row["identity"] or "", comment=row["comment"])
+
+
+def _index(row: dict[str, Any], prefix_tail: str, strip: Any) -> Index:
+    definition: str = row["definition"]
+    at = definition.find(prefix_tail)
+    if at < 0:
+        only = prefix_tail.replace(" ON ", " ON ONLY ", 1)
+        at, prefix_tail = definition.find(only), only
+    tail = definition[at + len(prefix_tail):] if at >= 0 else definition
+    return Index(name=row["name"], unique=row["is_unique"], tail=strip(tail) or "", valid=row["valid"])

@@ -1,0 +1,53 @@
+"""Plan → JSON for machines."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from schemadiff.core.plan import Plan
+from schemadiff.core.policy import summarize
+
+
+def plan_dict(plan: Plan) -> dict[str, Any]:
+    return {
+        "changes": plan.changes,
+        "tenant_count": plan.tenant_count,
+        "target_fingerprint": plan.target_fingerprint,
+        "template": plan.template,
+        "pattern": plan.pattern,
+        "spec": {"path": plan.spec_path, "sha256": plan.spec_sha256},
+        "hazards": list(plan.hazards),
+        "large_table_rows": plan.large_table_rows,
+        "allowed": list(plan.allowed),
+        "hazard_findings": [
+            {"hazard": f.hazard, "table": f.table, "name": f.name, "op": f.op, "refused": f.refused,
+             "large_tables_only": f.large, "schema_count": len(f.schemas), "schemas": list(f.schemas[:50])}
+            for f in summarize(plan)
+        ],
+        "unchanged_schemas": list(plan.unchanged),
+        "unmanaged": list(plan.unmanaged),
+        "lint": [
+            {"rule": f.rule, "level": f.level, "message": f.message, "help": f.help, "link": f.link,
+             "statement": f.statement, "groups": list(f.groups)}
+            for f in plan.lint
+        ],
+        "groups": [
+            {
+                "fingerprint": g.fingerprint,
+                "schemas": list(g.schemas),
+                "hazards": list(g.hazards),
+                "ops": [
+                    {"kind": op.kind, "table": op.table, "name": op.name, "description": op.describe(),
+                     "sql": ";\n".join(op.sql(g.schemas[0])) + ";", "sql_schema": g.schemas[0],
+                     "hazards": list(op.hazards)}
+                    for op in g.ops
+                ],
+            }
+            for g in plan.groups
+        ],
+    }
+
+
+def render_json(plan: Plan) -> str:
+    return json.dumps(plan_dict(plan), indent=2) + "\n"

@@ -1,0 +1,376 @@
+"""The engine behind ``schemadiff.runtime``: lock, preflight, ledger, one transaction per tenant.
+
+Everything here talks psycopg directly, one statement per message, values as bound parameters.
+The revision's op functions were already turned into statements (see ``recorder``); each tenant
+runs them in its own transaction together with its ledger row (see ``tenant``).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+
+import psycopg
+
+from psycopg import sql
+
+from schemadiff.pg import connection
+from schemadiff.core.diff import diff_schema
+from schemadiff.errors import SchemadiffError
+from schemadiff.core.fingerprint import fingerprint
+from schemadiff.pg.introspect import introspect, list_tenants
+from schemadiff.runtime.job import SKIP, Job, LedgerRow, Loss, Options, Report, Work
+from schemadiff.core.model import SchemaModel
+from schemadiff.core.online import without_online_parts
+from schemadiff.core.sqltext import quote_ident
+from schemadiff.runtime.tenant_phases import KnownStates, run_tenant
+
+__all__ = ["Job", "Options", "Work", "Report", "run", "preflight"]
+
+LOCK_KEY = (0x5D1F, 0x0001)  # pg_advisory_lock(int, int): "schemadiff", run lock
+# held shared by the coordinator and every worker connection of a run, so a second run cannot start
+# while any connection of the first still works, even when the first one's coordinator is gone
+WORKERS_KEY = (0x5D1F, 0x0002)
+LEDGER_DDL = """CREATE TABLE IF NOT EXISTS public.schemadiff_ledger (
+    revision text NOT NULL,
+    schema_name text NOT NULL,
+    direction text NOT NULL CHECK (direction IN ('upgrade', 'downgrade')),
+    from_fingerprint text NOT NULL,
+    to_fingerprint text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now(),
+    complete boolean NOT NULL DEFAULT true,
+    PRIMARY KEY (revision, schema_name));
+"""
+LEDGER_COMPLETE = "ALTER TABLE public.schemadiff_ledger ADD COLUMN IF NOT EXISTS complete boolean NOT NULL DEFAULT true"
+
+Reporter = Callable[[str, int, int], None]
+
+
+class RunFailed(SchemadiffError):
+    def __init__(self, message: str, report: Report | None = None) -> None:
+        self.report = report
+        super().__init__(message)
+
+
+def run(url: str, job: Job, options: Options, reporter: Reporter | None = None) -> Report:
+    """Take the lock, preflight every tenant, then change each in its own transaction."""
+    started = time.perf_counter()
+    report = Report(job.direction, job.revision)
+    with connection.connect(url, autocommit=True) as coordinator:
+        acquire_lock(coordinator, options.lock_wait)
+        try:
+            states, rows = read_states(coordinator, job)
+            check_privileges(coordinator, job, list(states))
+            coordinator.execute(LEDGER_DDL)
+            coordinator.execute(LEDGER_COMPLETE)
+            work = preflight(coordinator, job, report, states, rows, options)
+            _execute_all(url, job, work, options, report, reporter)
+        finally:
+            coordinator.execute("SELECT pg_advisory_unlock_shared(%s, %s)", WORKERS_KEY)
+            coordinator.execute("SELECT pg_advisory_unlock(%s, %s)", LOCK_KEY)
+    report.seconds = time.perf_counter() - started
+    if report.failed:
+        shown = "; ".join(f"{s}: {e}" for s, e in list(report.failed.items())[:5])
+        more = f" (and {len(report.failed) - 5} more)" if len(report.failed) > 5 else ""
+        raise RunFailed(f"{job.direction} of {job.revision} failed for {len(report.failed)} schema(s): "
+                        f"{shown}{more}; the others are done; fix and run again to finish", report)
+    return report
+
+
+def acquire_lock(conn: psycopg.Connection, wait: float) -> None:
+    """The run lock, and proof that no connection of an earlier run still works: its workers hold
+    WORKERS_KEY shared until they end, so taking it exclusively here (and letting it go) fails
+    while any of them lives. Then this run's coordinator holds it shared too."""
+    deadline = time.monotonic() + wait
+    for key in (LOCK_KEY, WORKERS_KEY):
+        while not _try(conn, "SELECT pg_try_advisory_lock(%s, %s)", key):
+            if time.monotonic() >= deadline:
+                if key == WORKERS_KEY:
+                    conn.execute("SELECT pg_advisory_unlock(%s, %s)", LOCK_KEY)
+                raise RunFailed(f"another schemadiff run holds the migration lock ({lock_holder(conn, key)}); "
+                                f"waited {wait:g}s; run again when it has finished")
+            time.sleep(0.2)
+    conn.execute("SELECT pg_advisory_unlock(%s, %s)", WORKERS_KEY)
+    conn.execute("SELECT pg_advisory_lock_shared(%s, %s)", WORKERS_KEY)
+
+
+def _try(conn: psycopg.Connection, query: str, key: tuple[int, int]) -> bool:
+    row = conn.execute(query, key).fetchone()
+    return bool(row and row[0])
+
+
+def join_run(conn: psycopg.Connection) -> None:
+    """A worker connection joins the run: it holds WORKERS_KEY shared while it lives."""
+    if not _try(conn, "SELECT pg_try_advisory_lock_shared(%s, %s)", WORKERS_KEY):
+        raise RunFailed("the run lock was lost (another run started?); stopping this run's workers")
+
+
+def lock_holder(conn: psycopg.Connection, key: tuple[int, int] = LOCK_KEY) -> str:
+    row = conn.execute(
+        "SELECT a.pid, a.application_name, a.usename, a.backend_start FROM pg_locks l "
+        "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
+        "AND l.classid = %s AND l.objid = %s AND a.pid <> pg_backend_pid() LIMIT 1", key).fetchone()
+    if row is None:
+        return "holder unknown"
+    pid, app, user, since = row
+    return f"pid {pid}, application '{app}', user {user}, since {since:%Y-%m-%d %H:%M:%S}"
+
+
+PREFLIGHT_CHUNK = 2500  # schemas introspected per round of catalog queries, in one snapshot
+
+
+def read_states(conn: psycopg.Connection, job: Job) -> tuple[dict[str, tuple[str, SchemaModel]], dict[str, int]]:
+    """Every tenant's (fingerprint, model), and the row estimate of its largest managed table.
+
+    One REPEATABLE READ snapshot, read in chunks of schemas; equal models are kept once, so
+    memory grows with the number of distinct states, not with the number of tenants.
+    """
+    interned: dict[SchemaModel, tuple[str, SchemaModel]] = {}
+    states: dict[str, tuple[str, SchemaModel]] = {}
+    rows: dict[str, int] = {}
+    with conn.transaction():
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        schemas = list_tenants(conn, job.template, job.pattern)
+        for start in range(0, len(schemas), PREFLIGHT_CHUNK):
+            tenants = introspect(conn, schemas[start:start + PREFLIGHT_CHUNK], list(job.tables))
+            for schema, model in tenants.models.items():
+                if model not in interned:
+                    interned[model] = (fingerprint(model), model)
+                states[schema] = interned[model]
+            for (schema, _table), stats in tenants.stats.items():
+                rows[schema] = max(rows.get(schema, 0), stats.rows)
+    return states, rows
+
+
+PRIVILEGES_SQL = """
+SELECT n.nspname, c.relname, pg_catalog.pg_get_userbyid(c.relowner)
+FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = ANY(%(schemas)s) AND c.relname = ANY(%(tables)s) AND c.relkind IN ('r', 'p')
+  AND NOT pg_catalog.pg_has_role(current_user, c.relowner, 'USAGE')
+ORDER BY 1, 2"""
+
+
+def check_privileges(conn: psycopg.Connection, job: Job, schemas: list[str]) -> None:
+    """Before any DDL anywhere: the role must own (or be a member of the owner of) every managed
+    table, may create in every tenant schema, and may write the ledger."""
+    problems = [f"{s}.{t}: ALTER TABLE needs ownership; the owner is {owner}"
+                for s, t, owner in conn.execute(PRIVILEGES_SQL, {"schemas": schemas, "tables": list(job.tables)})]
+    problems += [f"{s}: CREATE on the schema is needed for new indexes and tables"
+                 for (s,) in conn.execute("SELECT unnest(%s::text[]) EXCEPT SELECT nspname FROM pg_namespace "
+                                          "WHERE has_schema_privilege(oid, 'CREATE')", (schemas,))]
+    exists, allowed = conn.execute(
+        "SELECT to_regclass('public.schemadiff_ledger') IS NOT NULL, "
+        "CASE WHEN to_regclass('public.schemadiff_ledger') IS NULL THEN has_schema_privilege('public', 'CREATE') "
+        "ELSE has_table_privilege('public.schemadiff_ledger', 'SELECT, INSERT, UPDATE') END").fetchone() or (False, False)
+    if not allowed:
+        what = "INSERT and UPDATE on public.schemadiff_ledger" if exists else "CREATE on schema public"
+        problems.append(f"the ledger: {what} is needed")
+    if problems:
+        user = conn.execute("SELECT current_user").fetchone()
+        shown = "; ".join(sorted(problems)[:10]) + (f"; … and {len(problems) - 10} more" if len(problems) > 10 else "")
+        raise RunFailed(f"role {user[0] if user else '?'} lacks privileges for {len(problems)} object(s); "
+                        f"nothing was changed: {shown}")
+
+
+def read_ledger(conn: psycopg.Connection, revision: str) -> dict[str, LedgerRow]:
+    rows = conn.execute("SELECT schema_name, direction, from_fingerprint, complete FROM public.schemadiff_ledger "
+                        "WHERE revision = %s", (revision,)).fetchall()
+    return {r[0]: LedgerRow(r[1], r[2], r[3]) for r in rows}
+
+
+def preflight(conn: psycopg.Connection, job: Job, report: Report, states: dict[str, tuple[str, SchemaModel]],
+              rows: dict[str, int], options: Options = Options()) -> list[Work]:
+    """Classify every tenant (``read_states``) before any change; unknown states stop the run here,
+    and so does a downgrade that would delete data unless ``deletes_data`` is allowed."""
+    ledger = read_ledger(conn, job.revision)
+    mids: dict[SchemaModel, bool] = {}
+    template = ledger.get(job.template)
+    template_from = template.from_fp if template else options.assume_from
+    work: list[Work] = []
+    unknown: list[str] = []
+    for schema, (fp, model) in states.items():
+        if job.mid is not None and model not in mids:
+            mids[model] = fingerprint(without_online_parts(model, job)) == job.mid
+        state = State(fp, mids.get(model, False), ledger.get(schema), template_from, options.assume_from)
+        verdict = (classify_upgrade if job.direction == "upgrade" else classify_downgrade)(job, schema, state)
+        if verdict is None:
+            unknown.append(schema)
+        elif isinstance(verdict, Work):
+            small = job.large_table_rows is not None and rows.get(schema, 0) < job.large_table_rows
+            work.append(_inline(job, verdict) if small and not verdict.post_only else verdict)
+        else:
+            report.skipped.append(schema)
+    if unknown:
+        raise RunFailed(_unknown_message(job, unknown, states, ledger))
+    if "deletes_data" not in options.allow:
+        refuse_data_loss(conn, job, work)
+    return work
+
+
+def _inline(job: Job, item: Work) -> Work:
+    if not item.statements:
+        return item
+    return replace(item, statements=job.way(item.from_fp).forms.inline)  # small tables: plainly, inside
+
+
+@dataclass(frozen=True)
+class State:
+    fp: str
+    mid: bool  # equal to the target but for the revision's online parts
+    ledger: LedgerRow | None
+    template_from: str = ""  # the template's starting state, from its ledger row
+    assume_from: str = ""  # -x assume_from: the start of tenants at the target without a ledger row
+
+
+def _work(job: Job, schema: str, from_fp: str, post_only: bool = False) -> Work:
+    way = job.way(from_fp)
+    return Work(schema, from_fp, way.forms.online, post_only=post_only, deletes=way.deletes)
+
+
+def classify_upgrade(job: Job, schema: str, st: State) -> Work | str | None:
+    row = st.ledger or LedgerRow("", "", True)
+    if st.fp == job.target and row.direction == "upgrade":
+        return SKIP if row.complete else _work(job, schema, row.from_fp, post_only=True)
+    if st.fp == job.target:
+        return Work(schema, job.target, ())  # record that it needed nothing
+    if st.fp in job.groups:
+        return _work(job, schema, st.fp)
+    if st.mid and row.direction == "upgrade" and row.from_fp in job.groups:  # stopped between phases: finish
+        return _work(job, schema, row.from_fp, post_only=True)
+    return None
+
+
+def classify_downgrade(job: Job, schema: str, st: State) -> Work | str | None:
+    row = st.ledger or LedgerRow("", "", True)
+    at_target = st.fp == job.target or st.mid
+    if row.direction == "downgrade":
+        return SKIP if st.fp == row.from_fp else None
+    if row.direction == "upgrade":
+        if row.from_fp == job.target and at_target:
+            return Work(schema, row.from_fp, ())
+        return _work(job, schema, row.from_fp) if at_target and row.from_fp in job.groups else None
+    if not at_target:  # never upgraded by this revision
+        return SKIP if st.fp in job.groups else None
+    # at the target with no ledger row: created from the template after the upgrade (undo it alike),
+    # or its row was lost: -x assume_from names the state it started from
+    start = st.assume_from or st.template_from
+    if start == job.target:
+        return SKIP
+    return _work(job, schema, start) if start in job.groups else None
+
+
+DATA_CHECKS_PER_TRANSACTION = 25
+
+
+def data_losses(conn: psycopg.Connection, work: list[Work]) -> dict[str, list[str]]:
+    """What each run would delete → the tenants where it holds values (a dropped column with a value
+    other than NULL or its default, a dropped table with a row). Read only: one query per tenant
+    and table, pipelined in batches of transactions of DATA_CHECKS_PER_TRANSACTION (a pipeline
+    without them would be one implicit transaction holding every table's lock at once)."""
+    checks = [(item.schema, table, tuple(loss for loss in item.deletes if loss.table == table))
+              for item in work for table in dict.fromkeys(loss.table for loss in item.deletes)]
+    losing: dict[str, list[str]] = {}
+    for start in range(0, len(checks), 500):
+        batch = checks[start:start + 500]
+        cursors = []
+        with conn.pipeline():
+            for n, (schema, table, losses) in enumerate(batch):  # under the tenant's search_path
+                if n % DATA_CHECKS_PER_TRANSACTION == 0:
+                    conn.execute("BEGIN READ ONLY")
+                conn.execute("SELECT pg_catalog.set_config('search_path', %s, true)", (quote_ident(schema),))
+                cursors.append(conn.execute(_holds_data(schema, table, losses)))
+                if n % DATA_CHECKS_PER_TRANSACTION == DATA_CHECKS_PER_TRANSACTION - 1 or n == len(batch) - 1:
+                    conn.execute("COMMIT")
+        for (schema, _table, losses), cursor in zip(batch, cursors):
+            for loss, holds in zip(losses, cursor.fetchone() or ()):
+                if holds:
+                    losing.setdefault(str(loss), []).append(schema)
+    return losing
+
+
+def refuse_data_loss(conn: psycopg.Connection, job: Job, work: list[Work]) -> None:
+    """Before any change: refuse when a tenant's run would delete values (see ``data_losses``)."""
+    losing = data_losses(conn, work)
+    if losing:
+        shown = "; ".join(f"{what} in {len(s)} schema(s) ({', '.join(s[:5])}{' …' if len(s) > 5 else ''})"
+                          for what, s in losing.items())
+        raise RunFailed(f"{job.direction} of {job.revision} would delete data: {shown}; nothing was changed. "
+                        "Re-run with --allow deletes_data (plain Alembic: -x allow=deletes_data) if that is intended")
+
+
+def _holds_data(schema: str, table: str, losses: tuple[Loss, ...]) -> sql.Composed:
+    """One scan of ``schema.table``: per loss, whether it holds a value the loss would delete. The
+    default is the reviewed revision's, as PostgreSQL printed it."""
+    found: list[sql.Composable] = []
+    for loss in losses:
+        if loss.column is None:
+            found.append(sql.SQL("count(*) > 0"))
+            continue
+        column = sql.Identifier(loss.column)
+        condition = sql.SQL("{} IS NOT NULL").format(column)
+        if loss.default:
+            condition = sql.SQL("{} AND {} IS DISTINCT FROM ({})").format(condition, column, sql.SQL(loss.default))
+        found.append(sql.SQL("coalesce(bool_or({}), false)").format(condition))
+    return sql.SQL("SELECT {} FROM {}").format(sql.SQL(", ").join(found), sql.Identifier(schema, table))
+
+
+def _unknown_message(job: Job, unknown: list[str], states: dict[str, tuple[str, SchemaModel]],
+                     ledger: dict[str, LedgerRow]) -> str:
+    lost = [s for s in unknown if job.direction == "downgrade" and s not in ledger
+            and (states[s][0] == job.target)]
+    if lost:
+        starts = ", ".join(job.groups)
+        return (f"{len(lost)} schema(s) are at the target of revision {job.revision} but have no ledger row "
+                f"(deleted by hand, or restored from an older backup): {', '.join(lost[:10])}"
+                f"{' …' if len(lost) > 10 else ''}. Nothing was changed. The ledger is how a downgrade knows "
+                "which state each schema started from; if you know it, name it: "
+                "`alembic downgrade -1 -x assume_from=FINGERPRINT` (or `schemadiff rollback --assume-from "
+                f"FINGERPRINT`), one of this revision's starting states: {starts}")
+    lines = [f"{len(unknown)} schema(s) are in a state revision {job.revision} does not know; "
+             "nothing was changed. Run `schemadiff plan` again to cover them:"]
+    for schema in unknown[:10]:
+        fp, model = states[schema]
+        needs = ""
+        if job.target_model is not None:
+            ops = diff_schema(model, job.target_model)
+            needs = "; to reach the spec it needs: " + "; ".join(op.describe() for op in ops[:12]) if ops else ""
+        lines.append(f"  {schema} (state {fp}){needs}")
+    if len(unknown) > 10:
+        lines.append(f"  … and {len(unknown) - 10} more")
+    return "\n".join(lines)
+
+
+def _execute_all(url: str, job: Job, work: list[Work], options: Options, report: Report,
+                 reporter: Reporter | None) -> None:
+    total, done, lock = len(work), [0], threading.Lock()
+    local = threading.local()
+    connections: list[psycopg.Connection] = []
+    known = KnownStates()
+
+    def one(item: Work) -> None:
+        conn = getattr(local, "conn", None)
+        if conn is None or conn.closed or conn.broken:
+            conn = local.conn = connection.connect(url, autocommit=True)
+            with lock:
+                connections.append(conn)
+            join_run(conn)
+        error = run_tenant(conn, job, item, options, known)
+        with lock:
+            (report.failed.__setitem__(item.schema, error) if error else report.applied.append(item.schema))
+            done[0] += 1
+            if reporter:
+                reporter(item.schema, done[0], total)
+
+    try:
+        first = [w for w in work if w.schema == job.template]
+        for item in first:  # the template first, on its own
+            one(item)
+        rest = [w for w in work if w.schema != job.template]
+        with ThreadPoolExecutor(max_workers=max(1, options.workers)) as pool:
+            list(pool.map(one, rest))
+    finally:
+        for conn in connections:
+            conn.close()

@@ -1,0 +1,111 @@
+"""The records a run is made of: its options, its job, each tenant's work, its report. Pure data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from schemadiff.core.model import SchemaModel
+from schemadiff.runtime.recorder import Forms
+from schemadiff.core.statements import Statement
+
+
+@dataclass(frozen=True)
+class Options:
+    workers: int = 4
+    lock_timeout: str = "2s"
+    statement_timeout: str = "0"
+    lock_wait: float = 30.0  # seconds to wait for another run's lock
+    retries: int = 3
+    backoff: float = 0.5
+    # Each tenant's change and its ledger row commit together, so a tenant whose commit is lost
+    # in a server crash is simply back in its starting state without a ledger row, and the rerun
+    # redoes it; the synchronous commit of alembic_version at the end flushes every one before.
+    synchronous_commit: str = "off"
+    allow: frozenset[str] = frozenset()  # hazards allowed for this run (deletes_data on a downgrade)
+    # for a downgrade: the starting state of tenants at the target whose ledger row is missing
+    assume_from: str = ""
+
+
+@dataclass(frozen=True)
+class Loss:
+    """Data a direction of a group deletes: a column, or a whole table when ``column`` is None.
+    A column that holds only NULLs, or only its own ``default`` (as PostgreSQL prints it), deletes
+    nothing anyone wrote."""
+
+    table: str
+    column: str | None = None
+    default: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.table}.{self.column}" if self.column else f"table {self.table}"
+
+
+@dataclass(frozen=True)
+class Direction:
+    """One direction of one group: its statements (online and inline forms) and what it deletes."""
+
+    forms: Forms
+    deletes: tuple[Loss, ...] = ()
+
+
+@dataclass(frozen=True)
+class GroupSQL:
+    upgrade: Direction
+    downgrade: Direction
+
+
+@dataclass(frozen=True)
+class Job:
+    """What a run does: per starting state (fingerprint), the statements of each direction."""
+
+    revision: str
+    direction: str  # "upgrade" | "downgrade"
+    template: str
+    pattern: str
+    tables: tuple[str, ...]
+    target: str
+    target_model: SchemaModel | None
+    groups: dict[str, GroupSQL]
+    mid: str | None = None  # the target without its online parts: a tenant between phases
+    online_indexes: frozenset[str] = frozenset()
+    online_constraints: frozenset[str] = frozenset()
+    online_not_null: frozenset[tuple[str, str]] = frozenset()  # (table, column) made NOT NULL online
+    large_table_rows: int | None = None  # below it a tenant's online statements run inline
+    placeholder: str | None = None  # format-1 revisions: the schema text to replace per tenant
+
+    def way(self, fingerprint: str) -> Direction:
+        """This run's direction of the group starting from ``fingerprint``."""
+        group = self.groups[fingerprint]
+        return group.upgrade if self.direction == "upgrade" else group.downgrade
+
+
+@dataclass(frozen=True)
+class Work:
+    schema: str
+    from_fp: str  # the ledger's starting state
+    statements: tuple[Statement, ...]
+    post_only: bool = False  # the transaction is done; only the after-commit part remains
+    deletes: tuple[Loss, ...] = ()
+
+    def phase(self, name: str) -> tuple[Statement, ...]:
+        return tuple(s for s in self.statements if s.phase == name)
+
+
+SKIP = "skip"
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    direction: str
+    from_fp: str
+    complete: bool
+
+
+@dataclass
+class Report:
+    direction: str
+    revision: str
+    applied: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0

@@ -1,0 +1,70 @@
+"""Seed the demo database: the marketplace example in its *previous* state, with drift."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from schemadiff.pg import connection
+from schemadiff.spec.schema import LoadedSpec, TableSpec
+from schemadiff.core.sqltext import qualify, quote_ident
+from schemadiff.pg.normalize import create_table_sql
+
+DEMO_DATABASE = "schemadiff_demo"
+PREVIOUS_COLUMNS = ("id", "job_id", "status", "payload", "error_message", "retry_count", "created_at")
+TENANTS = 24
+IGNORED = ("User_9", "user_5_archive")
+
+
+def previous_table(loaded: LoadedSpec) -> TableSpec:
+    """marketplace_tasks before the change: the first seven columns, no indexes."""
+    table = loaded.spec.tables["marketplace_tasks"]
+    columns = {n: c for n, c in table.columns.items() if n in PREVIOUS_COLUMNS}
+    return table.model_copy(update={"columns": columns, "indexes": {}})
+
+
+def recreate_database(admin_url: str, name: str) -> str:
+    with connection.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {quote_ident(name)}")
+    return connection.database_url(admin_url, name)
+
+
+def seed_previous_state(url: str, loaded: LoadedSpec, tenants: int = TENANTS, rows: int = 20,
+                        ignored: tuple[str, ...] = IGNORED, hand_fixed: str | None = "user_7") -> None:
+    """public + user_1..user_N in the previous state, an unmanaged table everywhere, drift."""
+    previous = previous_table(loaded)
+    schemas = ["public"] + [f"user_{i}" for i in range(1, tenants + 1)] + list(ignored)
+    with connection.connect(url) as conn:
+        for schema in schemas:
+            if schema != "public":
+                conn.execute(f"CREATE SCHEMA {quote_ident(schema)}")
+            for statement in create_table_sql(schema, "marketplace_tasks", previous):
+                conn.execute(statement)
+            _seed_rows(conn, schema, rows)
+        if hand_fixed in schemas:
+            conn.execute(f"ALTER TABLE {qualify(hand_fixed, 'marketplace_tasks')} "
+                         "ADD COLUMN step_order integer NOT NULL DEFAULT 1")
+        conn.commit()
+
+
+def _seed_rows(conn: object, schema: str, rows: int) -> None:
+    import psycopg
+
+    assert isinstance(conn, psycopg.Connection)
+    tasks, jobs = qualify(schema, "marketplace_tasks"), qualify(schema, "jobs")
+    conn.execute(f"CREATE TABLE {jobs} (id integer PRIMARY KEY, title text NOT NULL)")
+    conn.execute(f"INSERT INTO {jobs} SELECT g, 'job ' || g FROM generate_series(1, 5) g")
+    conn.execute(f"INSERT INTO {tasks} (job_id, status, payload, retry_count) "
+                 "SELECT 1 + mod(g, 5), CASE WHEN mod(g, 3) = 0 THEN 'done' ELSE 'pending' END, "
+                 "jsonb_build_object('n', g), mod(g, 2) FROM generate_series(1, %s) g", (rows,))
+
+
+def fresh_environment(directory: Path) -> Path:
+    """An Alembic environment for the demo with an empty versions directory; its alembic.ini."""
+    from schemadiff.workflow.alembic_env import init_environment
+
+    directory.mkdir(parents=True, exist_ok=True)
+    init_environment(directory)
+    for old in (directory / "migrations" / "versions").glob("*.py"):
+        old.unlink()
+    return directory / "alembic.ini"
