@@ -31,11 +31,10 @@ from alembic.migration import MigrationContext
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from schemadiff.pg import connection
-
 from schemadiff import demo  # noqa: E402
-from schemadiff.spec.schema import load_spec  # noqa: E402
+from schemadiff.pg import connection
 from schemadiff.pg.normalize import create_table_sql  # noqa: E402
+from schemadiff.spec.schema import load_spec  # noqa: E402
 
 OTHER_TABLES = 9
 

@@ -26,7 +26,7 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Admin URL of the test server (database ``postgres``). At the end of the session, fails if a
     database this session created (``tests.databases.SESSION_PREFIX``…) is still on the server."""
     from schemadiff.pg import connection
-    from schemadiff import embedded
+    from schemadiff.pg import embedded_server as embedded
 
     configured = os.environ.get("SCHEMADIFF_TEST_DATABASE_URL")
     home = None if configured else tmp_path_factory.mktemp("pg")

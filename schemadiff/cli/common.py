@@ -20,9 +20,9 @@ try:  # typer >= 0.2x vendors click
 except ImportError:  # pragma: no cover - older typer depends on click
     from click.exceptions import UsageError  # type: ignore[no-redef]
 
+from schemadiff.core.hazards import hazard_names
 from schemadiff.errors import SchemadiffError, SpecError
 from schemadiff.pg import connection
-from schemadiff.core.hazards import hazard_names
 from schemadiff.spec.schema import HAZARDS, LoadedSpec, load_spec
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from schemadiff import embedded
 from schemadiff.cli.common import _fail, app
 from schemadiff.errors import SchemadiffError
-from schemadiff.pg import connection
+from schemadiff.pg import connection, embedded_server
 
 db_app = typer.Typer(no_args_is_help=True, help="The embedded PostgreSQL used when no URL is configured.")
 app.add_typer(db_app, name="db")
@@ -17,7 +16,7 @@ app.add_typer(db_app, name="db")
 def db_url() -> None:
     """Start the embedded PostgreSQL if needed and print its URL."""
     try:
-        typer.echo(connection.redact(embedded.server_url()))
+        typer.echo(connection.redact(embedded_server.server_url()))
     except SchemadiffError as exc:
         raise _fail(exc) from None
 
@@ -26,7 +25,7 @@ def db_url() -> None:
 def db_stop() -> None:
     """Stop the embedded PostgreSQL under .schemadiff/."""
     try:
-        stopped = embedded.stop()
+        stopped = embedded_server.stop()
     except SchemadiffError as exc:
         raise _fail(exc) from None
     typer.echo("stopped" if stopped else "not running")

@@ -8,11 +8,24 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from schemadiff import embedded
-from schemadiff.cli.common import (EXIT_CHANGES, EXIT_OK, AllowOpt, ConfigOpt, DevUrlOpt, Format, MessageOpt, SpecOpt,
-                                   UrlOpt, _allowed, _err, _fail, _load, app)
+from schemadiff.cli.common import (
+    EXIT_CHANGES,
+    EXIT_OK,
+    AllowOpt,
+    ConfigOpt,
+    DevUrlOpt,
+    Format,
+    MessageOpt,
+    SpecOpt,
+    UrlOpt,
+    _allowed,
+    _err,
+    _fail,
+    _load,
+    app,
+)
 from schemadiff.errors import SchemadiffError
-from schemadiff.pg import connection
+from schemadiff.pg import connection, embedded_server
 from schemadiff.spec.schema import LoadedSpec, spec_json_schema
 
 if TYPE_CHECKING:
@@ -89,7 +102,11 @@ def write_checked_revision(result: "Plan", loaded: LoadedSpec, config: Path, mes
     """Refuse when the database ``url`` is behind the newest revision; render, prove with migra
     on the dev database (unless dev_url is None), then write."""
     from schemadiff.render.revision_file import RevisionInfo, render_revision
-    from schemadiff.workflow.alembic_env import alembic_config, require_up_to_date, write_revision
+    from schemadiff.workflow.alembic_env import (
+        alembic_config,
+        require_up_to_date,
+        write_revision,
+    )
 
     cfg = alembic_config(config)
     if url is not None:
@@ -100,7 +117,7 @@ def write_checked_revision(result: "Plan", loaded: LoadedSpec, config: Path, mes
         from schemadiff.workflow.prove import validate
 
         candidate = render_revision(result, RevisionInfo("candidate", None, message, why, datetime.now()))
-        dev = connection.to_libpq(dev_url) if dev_url else embedded.server_url()
+        dev = connection.to_libpq(dev_url) if dev_url else embedded_server.server_url()
         findings = validate(result, candidate, dev)
         for finding in findings:
             _err(f"{'error' if finding.fatal else 'note'}: validation {finding}")

@@ -10,12 +10,29 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
-from schemadiff.pg import connection
-from schemadiff.cli.common import AllowOpt, ConfigOpt, Format, SpecOpt, UrlOpt, _allowed, _err, _fail, _load, app
-from schemadiff.errors import SchemadiffError
+from schemadiff.cli.common import (
+    AllowOpt,
+    ConfigOpt,
+    Format,
+    SpecOpt,
+    UrlOpt,
+    _allowed,
+    _err,
+    _fail,
+    _load,
+    app,
+)
 from schemadiff.core.hazards import hazard_names
+from schemadiff.errors import SchemadiffError
+from schemadiff.pg import connection
 
 _DURATION = re.compile(r"(\d+)\s*(us|ms|s|min|h|d)?")
 _MILLISECONDS = {"us": 0.001, "ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000, None: 1}
@@ -124,8 +141,8 @@ def apply(
 
 def _at_head(cfg: object, url: str) -> str | None:
     """"nothing to do" when the database's revision is already the script head, else None."""
-    from schemadiff.workflow.apply import current_revision
     from schemadiff.workflow.alembic_env import current_head, script_directory
+    from schemadiff.workflow.apply import current_revision
 
     try:
         head = current_head(script_directory(cfg))  # type: ignore[arg-type]
@@ -216,10 +233,10 @@ def rollback(
 
 def _preview(database_url: str | None, config: Path, options: object, format: Format, steps: int) -> None:
     """rollback --dry-run: print the downgrade of the applied revision; exit 1 when it would be refused."""
-    from schemadiff.workflow import rollback_preview
-    from schemadiff.workflow.apply import RunOptions, current_revision
     from schemadiff.runtime.job import Options
+    from schemadiff.workflow import rollback_preview
     from schemadiff.workflow.alembic_env import alembic_config
+    from schemadiff.workflow.apply import RunOptions, current_revision
 
     assert isinstance(options, RunOptions)
     url: str | None = None
@@ -250,8 +267,8 @@ def status(
     config: ConfigOpt = Path("alembic.ini"),
 ) -> None:
     """Show the Alembic revision and the tenants per state: at the spec, pending, unknown."""
+    from schemadiff.text import few
     from schemadiff.workflow import apply as apply_mod
-    from schemadiff.render.tenant_script import few
     from schemadiff.workflow.alembic_env import alembic_config
 
     url: str | None = None

@@ -6,7 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from schemadiff.core.hazards import ACCESS_EXCLUSIVE, BLOCKS_WRITES, FAILS_ON_EXISTING_ROWS, SCANS_TABLE
+from schemadiff.core.hazards import (
+    ACCESS_EXCLUSIVE,
+    BLOCKS_WRITES,
+    FAILS_ON_EXISTING_ROWS,
+    SCANS_TABLE,
+)
 from schemadiff.core.model import Constraint
 from schemadiff.core.ops import Op, add_constraint_sql
 from schemadiff.core.sqltext import qualify, quote_ident

@@ -29,6 +29,7 @@ from pglast import ast, parse_sql, visitors
 from pglast.parser import ParseError
 from pglast.stream import RawStream
 
+
 @lru_cache(maxsize=4096)
 def creatable(definition: str) -> str | None:
     """A text PostgreSQL stores as the same tree as ``definition`` (a ``pg_get_constraintdef``),

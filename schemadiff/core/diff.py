@@ -14,10 +14,32 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
-from schemadiff.core.model import NOT_VALID, Column, Constraint, Index, SchemaModel, Table, unmanaged
-from schemadiff.core.constraint_ops import AddConstraint, DropConstraint, ValidateConstraint
-from schemadiff.core.ops import AddColumn, AlterColumn, CreateIndex, CreateTable, DropColumn, DropIndex, Op, RenameColumn, SetComment
+from schemadiff.core.constraint_ops import (
+    AddConstraint,
+    DropConstraint,
+    ValidateConstraint,
+)
 from schemadiff.core.index_swap import ReplaceIndex
+from schemadiff.core.model import (
+    NOT_VALID,
+    Column,
+    Constraint,
+    Index,
+    SchemaModel,
+    Table,
+    unmanaged,
+)
+from schemadiff.core.ops import (
+    AddColumn,
+    AlterColumn,
+    CreateIndex,
+    CreateTable,
+    DropColumn,
+    DropIndex,
+    Op,
+    RenameColumn,
+    SetComment,
+)
 from schemadiff.core.serial_ops import SerialToIdentity, serial_sequence
 
 Renames = Mapping[str, Mapping[str, str]]  # table -> {new column name: old column name}

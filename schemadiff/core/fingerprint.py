@@ -6,8 +6,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 
-from schemadiff.pg.introspect import natural_key
-from schemadiff.core.model import SchemaModel, managed_state
+from schemadiff.core.model import SchemaModel, managed_state, natural_key
 
 
 def canonical(model: SchemaModel) -> str:

@@ -13,10 +13,10 @@ the lock and scan hazards (``rewrites_table``, ``blocks_writes``, ``access_exclu
 from __future__ import annotations
 
 import re
-
-from schemadiff.errors import SchemadiffError
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from schemadiff.errors import SchemadiffError
 
 DELETES_DATA = "deletes_data"
 REWRITES_TABLE = "rewrites_table"

@@ -6,11 +6,16 @@ so ``public`` and ``user_42`` compare directly. Nothing here does I/O.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-
 NOT_VALID = " NOT VALID"  # what pg_get_constraintdef appends exactly when convalidated is false
+
+
+def natural_key(name: str) -> tuple[Any, ...]:
+    """``user_2`` sorts before ``user_10``."""
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name))
 
 
 @dataclass(frozen=True)

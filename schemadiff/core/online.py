@@ -13,14 +13,16 @@ Which statement runs in which phase is data on the statement (``statements.State
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
-from schemadiff.core.model import SchemaModel
 from schemadiff.core.constraint_ops import AddConstraint
-from schemadiff.core.ops import NOT_NULL_CHECK_PREFIX, AlterColumn, CreateIndex, DropIndex, Op
-
-if TYPE_CHECKING:
-    from schemadiff.runtime.job import Job
+from schemadiff.core.model import SchemaModel
+from schemadiff.core.ops import (
+    NOT_NULL_CHECK_PREFIX,
+    AlterColumn,
+    CreateIndex,
+    DropIndex,
+    Op,
+)
 
 
 def make_online(ops: list[Op], large_tables: set[str], concurrent_indexes: set[str]) -> list[Op]:
@@ -37,16 +39,18 @@ def make_online(ops: list[Op], large_tables: set[str], concurrent_indexes: set[s
     return out
 
 
-def without_online_parts(model: SchemaModel, job: Job) -> SchemaModel:
+def without_online_parts(model: SchemaModel, online_indexes: frozenset[str] | set[str],
+                         online_constraints: frozenset[str] | set[str],
+                         online_not_null: frozenset[tuple[str, str]] | set[tuple[str, str]]) -> SchemaModel:
     """The model with the revision's online indexes removed and its NOT VALID marks dropped: what a
     tenant between the phases of an online change equals once compared like this."""
     tables = []
     for table in model.tables:
-        indexes = tuple(i for i in table.indexes if i.name not in job.online_indexes)
+        indexes = tuple(i for i in table.indexes if i.name not in online_indexes)
         constraints = tuple(replace(c, definition=c.definition.removesuffix(" NOT VALID"))
-                            if c.name in job.online_constraints else c for c in table.constraints
-                            if not (job.online_not_null and c.name.startswith(NOT_NULL_CHECK_PREFIX)))
-        columns = tuple(replace(c, nullable=False) if (table.name, c.name) in job.online_not_null else c
+                            if c.name in online_constraints else c for c in table.constraints
+                            if not (online_not_null and c.name.startswith(NOT_NULL_CHECK_PREFIX)))
+        columns = tuple(replace(c, nullable=False) if (table.name, c.name) in online_not_null else c
                         for c in table.columns)
         tables.append(replace(table, indexes=indexes, constraints=constraints, columns=columns))
     return SchemaModel(tuple(tables))

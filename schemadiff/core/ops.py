@@ -14,14 +14,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from schemadiff.core.hazards import (
+    ACCESS_EXCLUSIVE,
+    BLOCKS_WRITES,
+    DELETES_DATA,
+    DROPS_INDEX,
+    FAILS_ON_EXISTING_ROWS,
+    IRREVERSIBLE,
+    REWRITES_TABLE,
+    SCANS_TABLE,
+    is_volatile,
+    is_widening,
+    type_change,
+)
 from schemadiff.core.model import Column, Constraint, Index, Table
 from schemadiff.core.sqltext import qualify, quote_ident, quote_literal
 from schemadiff.core.statements import AFTER, BEFORE, Statement
-
-from schemadiff.core.hazards import (
-    ACCESS_EXCLUSIVE, BLOCKS_WRITES, DELETES_DATA, DROPS_INDEX, FAILS_ON_EXISTING_ROWS, IRREVERSIBLE,
-    REWRITES_TABLE, SCANS_TABLE, is_volatile, is_widening, type_change,
-)
 
 
 class Op:

@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from schemadiff.core.diff import Renames, diff_schema, reverse_ops, unmanaged_constraints
+from schemadiff.core.diff import (
+    Renames,
+    diff_schema,
+    reverse_ops,
+    unmanaged_constraints,
+)
 from schemadiff.core.fingerprint import Group, fingerprint
 from schemadiff.core.model import CONSTRAINT_KINDS, SchemaModel, TableStats
 from schemadiff.core.online import make_online

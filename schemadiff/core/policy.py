@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from schemadiff.errors import PolicyRefused
 from schemadiff.core.hazards import ALWAYS_REFUSED, REFUSED_ON_LARGE_TABLES
 from schemadiff.core.plan import Plan
-from schemadiff.render.tenant_script import few
+from schemadiff.errors import PolicyRefused
+from schemadiff.text import few
 
 
 @dataclass(frozen=True)

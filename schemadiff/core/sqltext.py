@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from pglast.keywords import COL_NAME_KEYWORDS, RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
+from pglast.keywords import (
+    COL_NAME_KEYWORDS,
+    RESERVED_KEYWORDS,
+    TYPE_FUNC_NAME_KEYWORDS,
+)
+
+from schemadiff.text import did_you_mean
 
 _PLAIN_IDENT = re.compile(r"[a-z_][a-z0-9_$]*")
 # PostgreSQL's own keyword list: every keyword but the unreserved ones needs quotes somewhere.
@@ -74,8 +79,7 @@ def parse_type(text: str) -> ColumnType:
     match = _TYPE_RE.match(norm)
     base = match.group(1) if match else norm
     if not match or base not in _TYPES:
-        close = difflib.get_close_matches(base, list(_TYPES), n=1, cutoff=0.6)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
+        hint = did_you_mean(base, _TYPES)
         raise ValueError(f"unknown column type '{text}'{hint}")
     category, max_mods = _TYPES[base]
     mods = tuple(int(g) for g in match.groups()[1:3] if g is not None)

@@ -11,8 +11,8 @@ from urllib.parse import quote, unquote, urlsplit
 import psycopg
 from psycopg.types.string import TextBinaryLoader
 
-from schemadiff import embedded
 from schemadiff.errors import DatabaseError, first_line
+from schemadiff.pg import embedded_server
 
 URL_ENV_VARS = ("SCHEMADIFF_DATABASE_URL", "DATABASE_URL")
 _SCHEME = re.compile(r"^postgres(?:ql)?(?:\+psycopg2?|\+psycopg)?://", re.IGNORECASE)
@@ -37,7 +37,7 @@ def resolve_url(flag: str | None, database: str = "postgres") -> Target:
     for var in URL_ENV_VARS:
         if os.environ.get(var):
             return Target(to_libpq(os.environ[var]), var)
-    return Target(embedded.server_url(database=database), "embedded")
+    return Target(embedded_server.server_url(database=database), "embedded")
 
 
 def to_libpq(url: str) -> str:

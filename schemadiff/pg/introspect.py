@@ -17,7 +17,16 @@ import psycopg
 from psycopg.rows import dict_row
 
 from schemadiff.core.constraintdef import creatable
-from schemadiff.core.model import Column, Constraint, Index, SchemaModel, Table, TableStats, Tenants
+from schemadiff.core.model import (
+    Column,
+    Constraint,
+    Index,
+    SchemaModel,
+    Table,
+    TableStats,
+    Tenants,
+    natural_key,
+)
 
 SQL_DIR = Path(__file__).parent / "sql"
 _SYSTEM = re.compile(r"^(pg_.*|information_schema)$")
@@ -25,11 +34,6 @@ _SYSTEM = re.compile(r"^(pg_.*|information_schema)$")
 
 def _sql(name: str) -> str:
     return (SQL_DIR / f"{name}.sql").read_text()
-
-
-def natural_key(name: str) -> tuple[Any, ...]:
-    """``user_2`` sorts before ``user_10``."""
-    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name))
 
 
 def select_tenants(all_schemas: Iterable[str], template: str, pattern: str) -> list[str]:

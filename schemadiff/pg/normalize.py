@@ -13,11 +13,22 @@ from dataclasses import replace
 
 import psycopg
 
+from schemadiff.core.model import SchemaModel
+from schemadiff.core.sqltext import (
+    parse_type,
+    qualify,
+    quote_ident,
+    quote_literal,
+    render_default,
+)
 from schemadiff.errors import DatabaseError, SchemadiffError, first_line
 from schemadiff.pg.introspect import introspect
-from schemadiff.core.model import SchemaModel
-from schemadiff.spec.schema import ColumnSpec, LoadedSpec, TableSpec, primary_key_columns
-from schemadiff.core.sqltext import parse_type, qualify, quote_ident, quote_literal, render_default
+from schemadiff.spec.schema import (
+    ColumnSpec,
+    LoadedSpec,
+    TableSpec,
+    primary_key_columns,
+)
 
 REFUSALS = (psycopg.errors.InsufficientPrivilege, psycopg.errors.ReadOnlySqlTransaction)
 # PostgreSQL evaluates constant parts of index expressions and predicates while creating the index,

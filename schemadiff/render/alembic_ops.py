@@ -15,10 +15,19 @@ import re
 from dataclasses import replace
 from typing import Any, Callable
 
-from schemadiff.core.model import Column, Constraint
 from schemadiff.core.constraint_ops import AddConstraint, DropConstraint
+from schemadiff.core.model import Column, Constraint
 from schemadiff.core.ops import (
-    AddColumn, AlterColumn, CreateIndex, CreateTable, DropColumn, DropIndex, DropTable, Op, RenameColumn, SetComment,
+    AddColumn,
+    AlterColumn,
+    CreateIndex,
+    CreateTable,
+    DropColumn,
+    DropIndex,
+    DropTable,
+    Op,
+    RenameColumn,
+    SetComment,
 )
 from schemadiff.core.statements import AFTER, BEFORE, INSIDE, Statement
 

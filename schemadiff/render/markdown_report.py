@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from schemadiff.core.plan import GroupPlan, Plan
-from schemadiff.render.tenant_script import few, group_sql
+from schemadiff.render.tenant_script import group_sql
+from schemadiff.text import few
 
 COMMENT_LIMIT = 65_536
 _BUDGET = 60_000  # leaves room for whatever a CI job wraps around the report

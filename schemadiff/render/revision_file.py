@@ -12,8 +12,8 @@ from schemadiff.core.hazards import DELETES_DATA, is_volatile
 from schemadiff.core.model import model_to_dict
 from schemadiff.core.ops import AlterColumn, DropColumn, DropTable, Op, RenameColumn
 from schemadiff.core.plan import GroupPlan, Plan
-from schemadiff.render.tenant_script import few
 from schemadiff.render.alembic_ops import render_op
+from schemadiff.text import few
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from schemadiff.core.plan import Plan
-from schemadiff.render.tenant_script import few, tenant_transaction
+from schemadiff.render.tenant_script import tenant_transaction
+from schemadiff.text import few
 
 
 def render_sql(plan: Plan) -> str:

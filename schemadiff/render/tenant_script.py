@@ -7,13 +7,6 @@ from schemadiff.core.sqltext import quote_ident, quote_literal
 from schemadiff.core.statements import Statement, by_phase
 
 
-def few(names: tuple[str, ...] | list[str], limit: int = 5) -> str:
-    """``public, user_1, user_2 … and 21 more``."""
-    shown = ", ".join(names[:limit])
-    rest = len(names) - limit
-    return f"{shown} … and {rest} more" if rest > 0 else shown
-
-
 def group_statements(group: GroupPlan, schema: str) -> list[Statement]:
     """The upgrade statements of a group, for one of its schemas, with their phases."""
     return [statement for op in group.ops for statement in op.statements(schema)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from schemadiff.core.plan import Plan
-from schemadiff.render.tenant_script import few
+from schemadiff.text import few
 
 
 def render_text(plan: Plan, database: str = "") -> str:

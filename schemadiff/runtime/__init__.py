@@ -33,20 +33,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from schemadiff.pg import connection
-
-from schemadiff.runtime import legacy
-
-from schemadiff.runtime import recorder
-from schemadiff.errors import SchemadiffError
 from schemadiff.core.fingerprint import fingerprint
 from schemadiff.core.hazards import hazard_names
-from schemadiff.runtime.job import Direction, GroupSQL, Job, Loss, Options, Report
 from schemadiff.core.model import SchemaModel, model_from_dict
-from schemadiff.core.online import without_online_parts
-from schemadiff.runtime.recorder import Verbatim, expect_none
-from schemadiff.runtime.execute import Reporter, run
 from schemadiff.core.sqltext import quote_ident
+from schemadiff.errors import SchemadiffError
+from schemadiff.pg import connection
+from schemadiff.runtime import legacy, recorder
+from schemadiff.runtime.execute import Reporter, run
+from schemadiff.runtime.job import Direction, GroupSQL, Job, Loss, Options, Report
+from schemadiff.runtime.recorder import Verbatim, expect_none
 
 __all__ = ["Tenants", "Group", "Loss", "upgrade", "downgrade", "sql", "pg_type", "verbatim", "expect_none",
            "before_transaction", "after_commit", "set_reporter", "last_report"]
@@ -182,7 +178,7 @@ def make_job(revision: str, direction: str, tenants: Tenants, groups: list[Group
               None, indexes, constraints, not_null,
               placeholder=legacy.PLACEHOLDER if revision_format == 1 else None)
     if model is not None and (indexes or constraints or not_null):
-        job = replace(job, mid=fingerprint(without_online_parts(model, job)))
+        job = replace(job, mid=fingerprint(job.without_online_parts(model)))
     return job
 
 

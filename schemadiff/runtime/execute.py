@@ -14,18 +14,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import psycopg
-
 from psycopg import sql
 
-from schemadiff.pg import connection
 from schemadiff.core.diff import diff_schema
-from schemadiff.errors import SchemadiffError
 from schemadiff.core.fingerprint import fingerprint
+from schemadiff.core.model import SchemaModel
+from schemadiff.core.sqltext import quote_ident
+from schemadiff.errors import SchemadiffError
+from schemadiff.pg import connection
 from schemadiff.pg.introspect import introspect, list_tenants
 from schemadiff.runtime.job import SKIP, Job, LedgerRow, Loss, Options, Report, Work
-from schemadiff.core.model import SchemaModel
-from schemadiff.core.online import without_online_parts
-from schemadiff.core.sqltext import quote_ident
 from schemadiff.runtime.tenant_phases import KnownStates, run_tenant
 
 __all__ = ["Job", "Options", "Work", "Report", "run", "preflight"]
@@ -193,7 +191,7 @@ def preflight(conn: psycopg.Connection, job: Job, report: Report, states: dict[s
     unknown: list[str] = []
     for schema, (fp, model) in states.items():
         if job.mid is not None and model not in mids:
-            mids[model] = fingerprint(without_online_parts(model, job)) == job.mid
+            mids[model] = fingerprint(job.without_online_parts(model)) == job.mid
         state = State(fp, mids.get(model, False), ledger.get(schema), template_from, options.assume_from)
         verdict = (classify_upgrade if job.direction == "upgrade" else classify_downgrade)(job, schema, state)
         if verdict is None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from schemadiff.core.model import SchemaModel
-from schemadiff.runtime.recorder import Forms
+from schemadiff.core.online import without_online_parts
 from schemadiff.core.statements import Statement
+from schemadiff.runtime.recorder import Forms
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,10 @@ class Job:
         """This run's direction of the group starting from ``fingerprint``."""
         group = self.groups[fingerprint]
         return group.upgrade if self.direction == "upgrade" else group.downgrade
+
+    def without_online_parts(self, model: SchemaModel) -> SchemaModel:
+        """``model`` as compared between the phases of this revision's online changes."""
+        return without_online_parts(model, self.online_indexes, self.online_constraints, self.online_not_null)
 
 
 @dataclass(frozen=True)

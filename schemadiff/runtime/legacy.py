@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from schemadiff.runtime.recorder import Forms, record
 from schemadiff.core.statements import AFTER, BEFORE, INSIDE, Statement
+from schemadiff.runtime.recorder import Forms, record
 
 PLACEHOLDER = "sdtenant__placeholder"
 AFTER_MARK = "/* schemadiff: after the transaction */ "

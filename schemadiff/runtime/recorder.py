@@ -80,13 +80,12 @@ def expect_none(query: str, message: str) -> None:
 
 def record(fn: Callable[..., None], *args: Any, online: bool = True) -> tuple[Statement, ...]:
     """Run ``fn(*args)`` under Alembic's offline compiler and return what it emitted."""
+    import alembic.op
     from alembic.operations import Operations
     from alembic.runtime.migration import MigrationContext
-    from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
     from sqlalchemy import text as sa_text
+    from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
     from sqlalchemy.sql.ddl import ExecutableDDLElement
-
-    import alembic.op
 
     dialect = PGDialect_psycopg(paramstyle="named")
     dialect._backslash_escapes = False  # the runtime runs with standard_conforming_strings = on

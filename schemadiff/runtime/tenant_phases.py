@@ -25,14 +25,13 @@ from psycopg import sql
 from psycopg.pq import TransactionStatus
 
 from schemadiff.core.diff import diff_schema
-from schemadiff.errors import first_line
 from schemadiff.core.fingerprint import fingerprint
-from schemadiff.pg.introspect import SQL_DIR, introspect
-from schemadiff.runtime.job import Job, Options, Work
 from schemadiff.core.model import SchemaModel
-from schemadiff.core.online import without_online_parts
 from schemadiff.core.sqltext import quote_ident
 from schemadiff.core.statements import AFTER, BEFORE, INSIDE, Statement
+from schemadiff.errors import first_line
+from schemadiff.pg.introspect import SQL_DIR, introspect
+from schemadiff.runtime.job import Job, Options, Work
 
 RETRYABLE = (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected,
              psycopg.errors.SerializationFailure)
@@ -203,7 +202,7 @@ def expected_state(job: Job, item: Work, complete: bool) -> str | None:
 def check_state(conn: psycopg.Connection, job: Job, schema: str, expected: str, between_phases: bool) -> None:
     """Raise TenantFailed unless the tenant now reads as ``expected`` (in the open transaction)."""
     model = read_model(conn, job, schema)
-    got = fingerprint(without_online_parts(model, job) if between_phases else model)
+    got = fingerprint(job.without_online_parts(model) if between_phases else model)
     if got == expected:
         return
     differs = ""

@@ -10,14 +10,28 @@ import re
 from pathlib import Path as FsPath
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
-from schemadiff.errors import SpecError, SpecProblem
 from schemadiff.core.hazards import ALL
-from schemadiff.spec.names import relation_name_problems, table_name_problems
-from schemadiff.spec.fragments import check_expression, check_type_name
 from schemadiff.core.sqltext import identifier_problem, parse_type, render_default
-from schemadiff.spec.yaml_source import MAX_SPEC_BYTES, Located, Path, load_yaml, too_large
+from schemadiff.errors import SpecError, SpecProblem
+from schemadiff.spec.fragments import check_expression, check_type_name
+from schemadiff.spec.names import relation_name_problems, table_name_problems
+from schemadiff.spec.yaml_source import (
+    MAX_SPEC_BYTES,
+    Located,
+    Path,
+    load_yaml,
+    too_large,
+)
+from schemadiff.text import did_you_mean
 
 HAZARDS = ALL
 INDEX_METHODS = ("btree", "hash", "gin", "gist", "brin", "spgist")
@@ -365,10 +379,7 @@ def _index_problems(base: Path, table: TableSpec) -> list[tuple[Path, str]]:
 
 
 def _suggest(word: str, options: list[str]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
+    return did_you_mean(word, options)
 
 
 def primary_key_columns(table: TableSpec) -> list[str]:

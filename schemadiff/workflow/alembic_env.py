@@ -12,10 +12,14 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
-from schemadiff.pg import connection
-from schemadiff.errors import DatabaseError, SchemadiffError, first_line
 from schemadiff.core.plan import Plan
-from schemadiff.render.revision_file import RevisionInfo, render_revision, revision_filename
+from schemadiff.errors import DatabaseError, SchemadiffError, first_line
+from schemadiff.pg import connection
+from schemadiff.render.revision_file import (
+    RevisionInfo,
+    render_revision,
+    revision_filename,
+)
 
 TEMPLATES = Path(__file__).parent / "templates"
 

@@ -11,13 +11,12 @@ from dataclasses import dataclass, field
 from alembic import command
 from alembic.config import Config
 
-from schemadiff.pg import connection
-
 from schemadiff import runtime
 from schemadiff.errors import SchemadiffError, first_line
-from schemadiff.workflow.planning import make_plan
-from schemadiff.runtime.execute import Reporter, Report
+from schemadiff.pg import connection
+from schemadiff.runtime.execute import Report, Reporter
 from schemadiff.spec.schema import LoadedSpec
+from schemadiff.workflow.planning import make_plan
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from schemadiff.pg import connection
-from schemadiff.spec.schema import LoadedSpec, TableSpec
 from schemadiff.core.sqltext import qualify, quote_ident
+from schemadiff.pg import connection
 from schemadiff.pg.normalize import create_table_sql
+from schemadiff.spec.schema import LoadedSpec, TableSpec
 
 DEMO_DATABASE = "schemadiff_demo"
 PREVIOUS_COLUMNS = ("id", "job_id", "status", "payload", "error_message", "retry_count", "created_at")

@@ -16,9 +16,9 @@ import tempfile
 from pathlib import Path
 
 from schemadiff.core.plan import GroupPlan, LintFinding, Plan
-from schemadiff.render.tenant_script import group_statements
 from schemadiff.core.sqltext import quote_ident
 from schemadiff.core.statements import Statement, by_phase
+from schemadiff.render.tenant_script import group_statements
 
 SATISFIED_BY_RUNTIME = {
     "require-timeout-settings": "the runtime sets lock_timeout and statement_timeout in every tenant transaction",

@@ -7,14 +7,14 @@ from dataclasses import replace
 
 import psycopg
 
-from schemadiff.pg import connection
-from schemadiff.errors import DatabaseError, SchemadiffError, first_line
 from schemadiff.core.fingerprint import group_schemas
-from schemadiff.pg.introspect import introspect, list_tenants
 from schemadiff.core.model import SchemaModel, Tenants
 from schemadiff.core.plan import Plan, build_plan, unmanaged_report
-from schemadiff.spec.schema import LoadedSpec
+from schemadiff.errors import DatabaseError, SchemadiffError, first_line
+from schemadiff.pg import connection
+from schemadiff.pg.introspect import introspect, list_tenants
 from schemadiff.pg.normalize import target_model
+from schemadiff.spec.schema import LoadedSpec
 
 
 def spec_renames(loaded: LoadedSpec) -> dict[str, dict[str, str]]:
@@ -74,9 +74,9 @@ def plan_from(loaded: LoadedSpec, tenants: Tenants, target: SchemaModel, allowed
 
 
 def _embedded_dev_url() -> str:
-    from schemadiff import embedded
+    from schemadiff.pg import embedded_server
 
     try:
-        return embedded.server_url()
+        return embedded_server.server_url()
     except SchemadiffError as exc:
         raise DatabaseError(f"no dev database: {exc}") from None

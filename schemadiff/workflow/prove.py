@@ -17,17 +17,17 @@ from dataclasses import dataclass
 
 import psycopg
 
-from schemadiff.pg import connection
-from schemadiff.errors import first_line
 from schemadiff.core.fingerprint import fingerprint
-from schemadiff.pg.introspect import introspect
 from schemadiff.core.model import SchemaModel
 from schemadiff.core.ops import CreateTable
 from schemadiff.core.plan import Plan
-from schemadiff.runtime import record
 from schemadiff.core.serial_ops import serial_sequence
 from schemadiff.core.sqltext import qualify, quote_ident
 from schemadiff.core.statements import Statement, by_phase
+from schemadiff.errors import first_line
+from schemadiff.pg import connection
+from schemadiff.pg.introspect import introspect
+from schemadiff.runtime import record
 
 SCHEMA = "tenant"
 _NEXTVAL = re.compile(r"nextval\('([^']+)'::regclass\)")

@@ -14,12 +14,13 @@ from typing import Any
 
 from alembic.config import Config
 
-from schemadiff.pg import connection
 from schemadiff.core.hazards import DELETES_DATA, FAILS_ON_EXISTING_ROWS
-from schemadiff.runtime.job import Job, Loss, Options, Report, Work
-from schemadiff.render.tenant_script import few, script_line, tenant_script
-from schemadiff.runtime.execute import data_losses, preflight, read_states
 from schemadiff.core.statements import AFTER, BEFORE, INSIDE
+from schemadiff.pg import connection
+from schemadiff.render.tenant_script import script_line, tenant_script
+from schemadiff.runtime.execute import data_losses, preflight, read_states
+from schemadiff.runtime.job import Job, Loss, Options, Report, Work
+from schemadiff.text import few
 
 
 @dataclass(frozen=True)

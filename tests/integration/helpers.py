@@ -87,10 +87,10 @@ def write_revision(project: Path, spec: Path, url: str, dev_url: str, message: s
 
 
 def fingerprints(url: str, spec: Path) -> dict[str, str]:
-    from schemadiff.pg import connection as db_mod
     from schemadiff.core.fingerprint import fingerprint
-    from schemadiff.workflow.planning import read_tenants
+    from schemadiff.pg import connection as db_mod
     from schemadiff.spec.schema import load_spec
+    from schemadiff.workflow.planning import read_tenants
 
     with db_mod.connect(url) as conn:
         _schemas, tenants = read_tenants(conn, load_spec(spec))

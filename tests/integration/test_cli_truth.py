@@ -13,11 +13,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from schemadiff.workflow import demo
-
-from schemadiff import embedded
 from schemadiff.cli.run_commands import pg_duration
+from schemadiff.pg import embedded_server as embedded
 from schemadiff.spec.schema import load_spec
+from schemadiff.workflow import demo
 from tests.databases import SESSION_PREFIX, leftover_databases
 
 from .helpers import alembic, execute, make_project, query, run_cli, write_revision

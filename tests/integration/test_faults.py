@@ -12,12 +12,22 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from schemadiff.workflow import demo
 from schemadiff.spec.schema import load_spec
+from schemadiff.workflow import demo
 
 from .helpers import (
-    ONE_PATIENT_WORKER, alembic, alembic_popen, execute, fingerprints, ledger_rows, make_project, query, run_cli,
-    table_locked, wait_until, write_revision,
+    ONE_PATIENT_WORKER,
+    alembic,
+    alembic_popen,
+    execute,
+    fingerprints,
+    ledger_rows,
+    make_project,
+    query,
+    run_cli,
+    table_locked,
+    wait_until,
+    write_revision,
 )
 
 SPEC_TAIL_LARGE = "policy:\n  large_table_rows: 1000\n"

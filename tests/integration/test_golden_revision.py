@@ -7,8 +7,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from schemadiff.workflow import demo
 from schemadiff.spec.schema import load_spec
+from schemadiff.workflow import demo
 
 from .helpers import alembic, fingerprints, make_project, run_cli
 

@@ -70,8 +70,8 @@ def as_role(url: str, role: str, password: str) -> str:
 
 
 def test_a_password_never_shows_in_any_output(fresh_db: str, spec_path: Path, server_url: str, tmp_path: Path) -> None:
-    from schemadiff.workflow import demo
     from schemadiff.spec.schema import load_spec
+    from schemadiff.workflow import demo
 
     password = "p@ss:w/rd%"
     role = f"sd_secret_{os.getpid()}"

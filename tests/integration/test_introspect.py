@@ -5,9 +5,9 @@ from __future__ import annotations
 import psycopg
 import pytest
 
+from schemadiff.core.model import Column, Constraint, Index
 from schemadiff.pg import connection
 from schemadiff.pg.introspect import introspect, list_tenants
-from schemadiff.core.model import Column, Constraint, Index
 
 from .helpers import execute
 

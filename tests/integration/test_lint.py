@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from schemadiff.workflow import demo
 from schemadiff.spec.schema import load_spec
+from schemadiff.workflow import demo
 
 from .helpers import run_cli
 

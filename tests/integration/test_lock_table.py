@@ -10,9 +10,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from schemadiff import embedded
-from schemadiff.spec.schema import load_spec
+from schemadiff.pg import embedded_server as embedded
 from schemadiff.pg.normalize import create_table_sql
+from schemadiff.spec.schema import load_spec
 from schemadiff.workflow import demo
 
 from .helpers import alembic, fingerprints, make_project, query, write_revision
@@ -53,8 +53,8 @@ def test_small_lock_table(small_lock_server: str, spec_path: Path, tmp_path: Pat
     project = make_project(tmp_path)
     path = write_revision(project, spec_path, small_lock_server, small_lock_server)
 
-    from schemadiff.workflow.prove import load_revision
     from schemadiff.runtime import record
+    from schemadiff.workflow.prove import load_revision
 
     statements = record(load_revision(path.read_text()).GROUPS[0].upgrade, 2).online
     with psycopg.connect(small_lock_server) as conn:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from schemadiff.workflow import demo
-from schemadiff.spec.schema import load_spec
 from schemadiff.pg.normalize import create_table_sql
+from schemadiff.spec.schema import load_spec
+from schemadiff.workflow import demo
 
 from .helpers import execute, query, run_cli
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from schemadiff.pg import connection
 from schemadiff.pg.introspect import introspect
-from schemadiff.spec.schema import load_spec
 from schemadiff.pg.normalize import constraint_clauses, create_table_sql
+from schemadiff.spec.schema import load_spec
 
 from .helpers import execute, fingerprints, make_project, query, write_revision
 

@@ -7,13 +7,23 @@ import signal
 from collections.abc import Callable
 from pathlib import Path
 
-
-from schemadiff.workflow import demo
 from schemadiff.spec.schema import load_spec
+from schemadiff.workflow import demo
 
 from .helpers import (
-    ONE_PATIENT_WORKER, alembic, alembic_popen, execute, fingerprints, ledger_rows, make_project, query, rows_digest,
-    run_cli, table_locked, wait_until, write_revision,
+    ONE_PATIENT_WORKER,
+    alembic,
+    alembic_popen,
+    execute,
+    fingerprints,
+    ledger_rows,
+    make_project,
+    query,
+    rows_digest,
+    run_cli,
+    table_locked,
+    wait_until,
+    write_revision,
 )
 
 TENANTS = 50

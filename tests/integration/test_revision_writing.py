@@ -7,10 +7,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-from schemadiff.workflow import demo
 from schemadiff.spec.schema import load_spec
+from schemadiff.workflow import demo
 
-from .helpers import alembic, execute, fingerprints, make_project, query, run_cli, write_revision
+from .helpers import (
+    alembic,
+    execute,
+    fingerprints,
+    make_project,
+    query,
+    run_cli,
+    write_revision,
+)
 
 HAND_WRITTEN = '''"""a hand-written revision"""
 from alembic import op
@@ -107,8 +115,8 @@ def test_a_tenant_created_from_the_template_after_the_upgrade_is_downgraded_like
 def test_a_revision_that_does_not_prove_out_is_not_written(fresh_db: str, spec_path: Path, server_url: str) -> None:
     from datetime import datetime
 
-    from schemadiff.workflow.planning import make_plan
     from schemadiff.render.revision_file import RevisionInfo, render_revision
+    from schemadiff.workflow.planning import make_plan
     from schemadiff.workflow.prove import validate
 
     seed(fresh_db, spec_path)

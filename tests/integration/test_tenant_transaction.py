@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import psycopg
 
-from schemadiff.pg import connection
 from schemadiff.core.fingerprint import fingerprint
+from schemadiff.core.statements import Statement
+from schemadiff.pg import connection
 from schemadiff.pg.introspect import introspect
+from schemadiff.runtime.execute import LEDGER_COMPLETE, LEDGER_DDL
 from schemadiff.runtime.job import Direction, GroupSQL, Job, Options, Work
 from schemadiff.runtime.recorder import Forms
-from schemadiff.runtime.execute import LEDGER_COMPLETE, LEDGER_DDL
-from schemadiff.core.statements import Statement
 from schemadiff.runtime.tenant_phases import run_tenant
 
 from .helpers import execute, query

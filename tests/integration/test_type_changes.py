@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from schemadiff.pg import connection
 from schemadiff.core.hazards import TYPE_CHANGES, TypeChange, type_change
 from schemadiff.core.model import Column
 from schemadiff.core.ops import AlterColumn
+from schemadiff.pg import connection
 
 from .helpers import execute, query
 

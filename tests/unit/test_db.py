@@ -6,8 +6,14 @@ from urllib.parse import quote
 
 import pytest
 
-from schemadiff.pg.connection import password_of, redact, resolve_url, to_libpq, to_sqlalchemy
 from schemadiff.errors import DatabaseError
+from schemadiff.pg.connection import (
+    password_of,
+    redact,
+    resolve_url,
+    to_libpq,
+    to_sqlalchemy,
+)
 
 
 @pytest.mark.parametrize("text,shown", [

@@ -2,19 +2,49 @@
 
 from __future__ import annotations
 
-import pytest
-
 from typing import get_args
 
-from schemadiff.core.diff import diff_schema, diff_table, reverse_ops, unmanaged_constraints
-from schemadiff.core.hazards import ALWAYS_REFUSED, EXPLAIN, REFUSED_ON_LARGE_TABLES, is_widening
-from schemadiff.core.model import Column, Constraint, Index, SchemaModel, Table
-from schemadiff.core.constraint_ops import AddConstraint, DropConstraint, InvalidateConstraint, ValidateConstraint
-from schemadiff.core.ops import (
-    AddColumn, AlterColumn, CreateIndex, CreateTable, DropColumn, DropIndex, DropTable, Op, RenameColumn, SetComment,
+import pytest
+
+from schemadiff.core.constraint_ops import (
+    AddConstraint,
+    DropConstraint,
+    InvalidateConstraint,
+    ValidateConstraint,
+)
+from schemadiff.core.diff import (
+    diff_schema,
+    diff_table,
+    reverse_ops,
+    unmanaged_constraints,
+)
+from schemadiff.core.hazards import (
+    ALWAYS_REFUSED,
+    EXPLAIN,
+    REFUSED_ON_LARGE_TABLES,
+    is_widening,
 )
 from schemadiff.core.index_swap import ReplaceIndex, replacement_index_name
-from schemadiff.core.serial_ops import IdentityToSerial, SerialToIdentity, serial_default, serial_sequence, temporary_name
+from schemadiff.core.model import Column, Constraint, Index, SchemaModel, Table
+from schemadiff.core.ops import (
+    AddColumn,
+    AlterColumn,
+    CreateIndex,
+    CreateTable,
+    DropColumn,
+    DropIndex,
+    DropTable,
+    Op,
+    RenameColumn,
+    SetComment,
+)
+from schemadiff.core.serial_ops import (
+    IdentityToSerial,
+    SerialToIdentity,
+    serial_default,
+    serial_sequence,
+    temporary_name,
+)
 from schemadiff.spec.schema import Hazard
 
 ID = Column("id", "bigint", nullable=False, identity="d")

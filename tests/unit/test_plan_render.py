@@ -11,12 +11,18 @@ from pathlib import Path
 
 import pytest
 
-from schemadiff.errors import PolicyRefused
 from schemadiff.core.fingerprint import fingerprint, group_schemas
-from schemadiff.core.model import Column, Constraint, Index, SchemaModel, Table
-from schemadiff.core.model import TableStats
+from schemadiff.core.model import (
+    Column,
+    Constraint,
+    Index,
+    SchemaModel,
+    Table,
+    TableStats,
+)
 from schemadiff.core.plan import Plan, build_plan, unmanaged_report
 from schemadiff.core.policy import assess, check_policy
+from schemadiff.errors import PolicyRefused
 from schemadiff.render.json_report import plan_dict, render_json
 from schemadiff.render.markdown_report import COMMENT_LIMIT, render_markdown
 from schemadiff.render.sql_script import render_sql

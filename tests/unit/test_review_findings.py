@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from schemadiff.core.sqltext import parse_type, render_default
 from schemadiff.errors import SpecError
 from schemadiff.spec.schema import parse_spec
-from schemadiff.core.sqltext import parse_type, render_default
 
 HEAD = "version: 1\ntenants: {template: public, pattern: '^user_[0-9]+$'}\ntables:\n"
 

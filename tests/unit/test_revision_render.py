@@ -8,15 +8,28 @@ from pathlib import Path
 
 import pytest
 
-from schemadiff.core.model import Column, Constraint, Index, Table
 from schemadiff.core.constraint_ops import AddConstraint, DropConstraint
+from schemadiff.core.model import Column, Constraint, Index, Table
 from schemadiff.core.ops import (
-    AddColumn, AlterColumn, CreateIndex, CreateTable, DropColumn, DropIndex, Op, RenameColumn, SetComment,
+    AddColumn,
+    AlterColumn,
+    CreateIndex,
+    CreateTable,
+    DropColumn,
+    DropIndex,
+    Op,
+    RenameColumn,
+    SetComment,
 )
-from schemadiff.render.alembic_ops import py_type, render_op
-from schemadiff.render.revision_file import RevisionInfo, render_revision, revision_filename, slugify
-from schemadiff.runtime import record
 from schemadiff.core.statements import AFTER, BEFORE, INSIDE, Statement
+from schemadiff.render.alembic_ops import py_type, render_op
+from schemadiff.render.revision_file import (
+    RevisionInfo,
+    render_revision,
+    revision_filename,
+    slugify,
+)
+from schemadiff.runtime import record
 
 from .test_plan_render import demo_plan
 
@@ -149,9 +162,9 @@ def test_a_narrowing_type_change_is_guarded() -> None:
 
 def test_the_repository_environment_is_the_one_init_writes() -> None:
     root = Path(__file__).resolve().parents[2]
-    assert (root / "migrations" / "env.py").read_text() == (root / "schemadiff" / "templates" / "env.py").read_text()
+    assert (root / "migrations" / "env.py").read_text() == (root / "schemadiff" / "workflow" / "templates" / "env.py").read_text()
     assert (root / "migrations" / "script.py.mako").read_text() == (
-        root / "schemadiff" / "templates" / "script.py.mako").read_text()
+        root / "schemadiff" / "workflow" / "templates" / "script.py.mako").read_text()
 
 
 def test_a_guard_in_a_psql_script_raises_with_the_count() -> None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from schemadiff.core.statements import AFTER, BEFORE, INSIDE, Statement
+from schemadiff.runtime.execute import State, classify_downgrade, classify_upgrade
 from schemadiff.runtime.job import SKIP, Direction, GroupSQL, Job, LedgerRow, Loss, Work
 from schemadiff.runtime.legacy import AFTER_MARK, classify, inline
 from schemadiff.runtime.recorder import Forms
-from schemadiff.runtime.execute import State, classify_downgrade, classify_upgrade
-from schemadiff.core.statements import AFTER, BEFORE, INSIDE, Statement
 
 UP = (Statement("ALTER TABLE t ADD COLUMN b int"),)
 DOWN = (Statement("ALTER TABLE t DROP COLUMN b"),)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from schemadiff.errors import SpecError
-from schemadiff.spec.schema import parse_spec
 from schemadiff.spec.fragments import FragmentError, check_expression, check_type_name
+from schemadiff.spec.schema import parse_spec
 
 HEAD = "version: 1\ntenants: {pattern: '^user_[0-9]+$'}\ntables:\n  t:\n    columns:\n"
 INJECTION = "a > 0; COMMIT; DROP TABLE public.victim"
