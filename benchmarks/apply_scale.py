@@ -42,9 +42,9 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from schemadiff import demo  # noqa: E402
+from schemadiff.workflow import demo  # noqa: E402
 from schemadiff.core.sqltext import quote_ident  # noqa: E402
-from schemadiff.pg import connection
+from schemadiff.pg import connection  # noqa: E402
 from schemadiff.pg.normalize import create_table_sql  # noqa: E402
 from schemadiff.runtime import record  # noqa: E402
 from schemadiff.spec.schema import load_spec  # noqa: E402

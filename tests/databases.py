@@ -30,6 +30,7 @@ def drop_database(server_url: str, name: str) -> None:
 def leftover_databases(server_url: str, prefix: str = SESSION_PREFIX) -> list[str]:
     """The databases on the server whose names start with ``prefix`` (this session's, by default)."""
     with connection.connect(server_url) as conn:
-        rows = conn.execute("SELECT datname FROM pg_database WHERE starts_with(datname, %s) ORDER BY 1",
-                            (prefix,)).fetchall()
+        rows = conn.execute(
+            "SELECT datname FROM pg_database WHERE starts_with(datname, %s) ORDER BY 1", (prefix,)
+        ).fetchall()
     return [r[0] for r in rows]

@@ -53,20 +53,36 @@ class SchemadiffGroup(TyperGroup):
             return super().invoke(ctx)
 
 
-app = typer.Typer(cls=SchemadiffGroup, add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Declarative, reversible migrations for schema-per-tenant PostgreSQL.")
-
+app = typer.Typer(
+    cls=SchemadiffGroup,
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Declarative, reversible migrations for schema-per-tenant PostgreSQL.",
+)
 
 
 SpecOpt = Annotated[Path, typer.Option("--spec", help="Path of the spec file.")]
-UrlOpt = Annotated[Optional[str], typer.Option(
-    "--database-url", help="Target database; else SCHEMADIFF_DATABASE_URL, DATABASE_URL, or the embedded server.",
-    show_default=False)]
-DevUrlOpt = Annotated[Optional[str], typer.Option(
-    "--dev-url", help="Scratch database for normalizing the spec when the target is read-only (embedded by default).",
-    show_default=False)]
-AllowOpt = Annotated[Optional[list[str]], typer.Option(
-    "--allow", help=f"Allow hazards by name, comma-separated: {', '.join(HAZARDS)}.", show_default=False)]
+UrlOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--database-url",
+        help="Target database; else SCHEMADIFF_DATABASE_URL, DATABASE_URL, or the embedded server.",
+        show_default=False,
+    ),
+]
+DevUrlOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--dev-url",
+        help="Scratch database for normalizing the spec when the target is read-only (embedded by default).",
+        show_default=False,
+    ),
+]
+AllowOpt = Annotated[
+    Optional[list[str]],
+    typer.Option("--allow", help=f"Allow hazards by name, comma-separated: {', '.join(HAZARDS)}.", show_default=False),
+]
 
 
 class Format(str, Enum):
@@ -100,6 +116,10 @@ def _allowed(flags: list[str] | None, loaded: LoadedSpec) -> set[str]:
     return set(hazard_names(flags)) | set(loaded.spec.policy.allow)
 
 
-MessageOpt = Annotated[Optional[str], typer.Option(
-    "--message", "-m", help="Write a revision with this message when there are changes.", show_default=False)]
+MessageOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--message", "-m", help="Write a revision with this message when there are changes.", show_default=False
+    ),
+]
 ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="The Alembic configuration file.")]

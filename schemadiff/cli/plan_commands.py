@@ -49,7 +49,6 @@ def spec_schema() -> None:
     typer.echo(json.dumps(spec_json_schema(), indent=2))
 
 
-
 @app.command()
 def plan(
     spec: SpecOpt = Path("schema.yaml"),
@@ -58,8 +57,10 @@ def plan(
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
     allow: AllowOpt = None,
     message: MessageOpt = None,
-    why: Annotated[Optional[str], typer.Option("--why", help="Why the change is made (goes into the revision).",
-                                               show_default=False)] = None,
+    why: Annotated[
+        Optional[str],
+        typer.Option("--why", help="Why the change is made (goes into the revision).", show_default=False),
+    ] = None,
     config: ConfigOpt = Path("alembic.ini"),
     no_validate: Annotated[bool, typer.Option("--no-validate", help="Skip proving the revision with migra.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Treat squawk lint findings as errors.")] = False,
@@ -84,11 +85,14 @@ def plan(
         check_policy(result, allowed)
         if strict and result.lint:
             rules = ", ".join(dict.fromkeys(f.rule for f in result.lint))
-            raise SchemadiffError(f"--strict: {len(result.lint)} lint finding(s) ({rules}); fix them, or exclude "
-                                  "rules under lint.exclude in the spec")
+            raise SchemadiffError(
+                f"--strict: {len(result.lint)} lint finding(s) ({rules}); fix them, or exclude "
+                "rules under lint.exclude in the spec"
+            )
         if result.changes and message and not dry_run:
-            path = write_checked_revision(result, loaded, config, message, why, None if no_validate else dev_url or "",
-                                          url)
+            path = write_checked_revision(
+                result, loaded, config, message, why, None if no_validate else dev_url or "", url
+            )
             _err(f"wrote {path}")
         elif result.changes and not message and not dry_run:
             _err("note: no revision written; pass -m MESSAGE to write one")
@@ -97,8 +101,15 @@ def plan(
     raise typer.Exit(EXIT_CHANGES if result.changes else EXIT_OK)
 
 
-def write_checked_revision(result: "Plan", loaded: LoadedSpec, config: Path, message: str,
-                           why: str | None, dev_url: str | None, url: str | None = None) -> Path:
+def write_checked_revision(
+    result: Plan,
+    loaded: LoadedSpec,
+    config: Path,
+    message: str,
+    why: str | None,
+    dev_url: str | None,
+    url: str | None = None,
+) -> Path:
     """Refuse when the database ``url`` is behind the newest revision; render, prove with migra
     on the dev database (unless dev_url is None), then write."""
     from schemadiff.render.revision_file import RevisionInfo, render_revision
@@ -123,20 +134,23 @@ def write_checked_revision(result: "Plan", loaded: LoadedSpec, config: Path, mes
             _err(f"{'error' if finding.fatal else 'note'}: validation {finding}")
         if any(f.fatal for f in findings):
             raise SchemadiffError("the revision did not prove out on scratch copies; nothing written")
-        _err(f"validated {len(result.groups)} group(s) with migra: upgrade reaches the spec, downgrade restores each start")
+        _err(
+            f"validated {len(result.groups)} group(s) with migra: upgrade reaches the spec, downgrade restores each start"
+        )
     return write_revision(result, cfg, message, why, loaded.spec.migrations.directory)
 
 
-def _plan(loaded: LoadedSpec, target: connection.Target, dev_url: str | None, allowed: set[str] | None = None) -> "Plan":
+def _plan(loaded: LoadedSpec, target: connection.Target, dev_url: str | None, allowed: set[str] | None = None) -> Plan:
     from schemadiff.workflow.planning import make_plan
 
     dev = connection.to_libpq(dev_url) if dev_url else None
-    result, _tenants = make_plan(loaded, target.url, dev, notice=lambda m: _err(f"note: {m}"),
-                                 allowed=tuple(sorted(allowed or ())))
+    result, _tenants = make_plan(
+        loaded, target.url, dev, notice=lambda m: _err(f"note: {m}"), allowed=tuple(sorted(allowed or ()))
+    )
     return result
 
 
-def _render(result: "Plan", format: Format, database: str) -> str:
+def _render(result: Plan, format: Format, database: str) -> str:
     from schemadiff.render.json_report import render_json
     from schemadiff.render.markdown_report import render_markdown
     from schemadiff.render.sql_script import render_sql

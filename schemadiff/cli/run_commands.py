@@ -45,17 +45,25 @@ def pg_duration(value: str) -> str:
     any connection; ``value`` unchanged, or ``typer.BadParameter`` naming the accepted form."""
     match = _DURATION.fullmatch(value.strip())
     if match is None or int(match[1]) * _MILLISECONDS[match[2]] > _INT_MAX:
-        raise typer.BadParameter(f"{value!r} is not a PostgreSQL duration; use an integer with an optional unit "
-                                 "us, ms, s, min, h or d, at most 24 days (e.g. 2s, 500ms, 0 for none)")
+        raise typer.BadParameter(
+            f"{value!r} is not a PostgreSQL duration; use an integer with an optional unit "
+            "us, ms, s, min, h or d, at most 24 days (e.g. 2s, 500ms, 0 for none)"
+        )
     return value
 
 
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 WorkersOpt = Annotated[int, typer.Option("--workers", min=1, max=64, help="Parallel tenant connections (1-64).")]
-LockTimeoutOpt = Annotated[str, typer.Option("--lock-timeout", callback=pg_duration,
-                                             help="SET LOCAL lock_timeout per tenant (e.g. 2s, 500ms).")]
-StatementTimeoutOpt = Annotated[str, typer.Option("--statement-timeout", callback=pg_duration,
-                                                  help="SET LOCAL statement_timeout per tenant (0 = none).")]
+LockTimeoutOpt = Annotated[
+    str,
+    typer.Option("--lock-timeout", callback=pg_duration, help="SET LOCAL lock_timeout per tenant (e.g. 2s, 500ms)."),
+]
+StatementTimeoutOpt = Annotated[
+    str,
+    typer.Option(
+        "--statement-timeout", callback=pg_duration, help="SET LOCAL statement_timeout per tenant (0 = none)."
+    ),
+]
 LockWaitOpt = Annotated[float, typer.Option("--lock-wait", min=0, help="Seconds to wait for another run's lock.")]
 
 
@@ -81,8 +89,14 @@ def _confirm(question: str, yes: bool) -> None:
 
 
 def _progress(label: str) -> tuple[Progress, object]:
-    progress = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                        console=Console(stderr=True), transient=False)
+    progress = Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=False,
+    )
     task = progress.add_task(label, total=None)
 
     def report(schema: str, done: int, total: int) -> None:
@@ -96,8 +110,10 @@ def _summary(outcome: object) -> None:
 
     assert isinstance(outcome, Outcome)
     for r in outcome.reports:
-        typer.echo(f"{r.direction} {r.revision}: {len(r.applied)} applied, {len(r.skipped)} skipped, "
-                   f"{len(r.failed)} failed in {r.seconds:.1f}s")
+        typer.echo(
+            f"{r.direction} {r.revision}: {len(r.applied)} applied, {len(r.skipped)} skipped, "
+            f"{len(r.failed)} failed in {r.seconds:.1f}s"
+        )
 
 
 @app.command()
@@ -130,23 +146,33 @@ def apply(
         outcome = apply_mod.upgrade(cfg, url, loaded, options, report)  # type: ignore[arg-type]
         if not outcome.converged:
             _summary(outcome)
-            raise SchemadiffError(f"{outcome.remaining} schema(s) still differ from the spec after the upgrade; "
-                                  "run `schemadiff plan` to see them")
+            raise SchemadiffError(
+                f"{outcome.remaining} schema(s) still differ from the spec after the upgrade; "
+                "run `schemadiff plan` to see them"
+            )
         return outcome
 
-    if _run_revisions("upgrade", "Apply pending revisions to {}?", run, _at_head, database_url, config, yes,
-                      apply_mod.RunOptions(workers, lock_timeout, statement_timeout, lock_wait)):
+    if _run_revisions(
+        "upgrade",
+        "Apply pending revisions to {}?",
+        run,
+        _at_head,
+        database_url,
+        config,
+        yes,
+        apply_mod.RunOptions(workers, lock_timeout, statement_timeout, lock_wait),
+    ):
         typer.echo("every schema matches the spec")
 
 
 def _at_head(cfg: object, url: str) -> str | None:
-    """"nothing to do" when the database's revision is already the script head, else None."""
+    """ "nothing to do" when the database's revision is already the script head, else None."""
     from schemadiff.workflow.alembic_env import current_head, script_directory
     from schemadiff.workflow.apply import current_revision
 
     try:
         head = current_head(script_directory(cfg))  # type: ignore[arg-type]
-    except Exception:  # noqa: BLE001 - a broken versions directory: the run itself reports it as one line
+    except Exception:
         return None
     if head is not None and current_revision(url) == head:
         return f"nothing to do: the database is at head {head}"
@@ -154,15 +180,22 @@ def _at_head(cfg: object, url: str) -> str | None:
 
 
 def _none_applied(_cfg: object, url: str) -> str | None:
-    """"nothing to roll back" when the database has no alembic_version row, else None."""
+    """ "nothing to roll back" when the database has no alembic_version row, else None."""
     from schemadiff.workflow.apply import current_revision
 
     return "nothing to roll back: no revision applied" if current_revision(url) is None else None
 
 
-def _run_revisions(label: str, question: str, run: Callable[[object, str, object, object], object],
-                   idle: Callable[[object, str], str | None], database_url: str | None, config: Path, yes: bool,
-                   options: object) -> bool:
+def _run_revisions(
+    label: str,
+    question: str,
+    run: Callable[[object, str, object, object], object],
+    idle: Callable[[object, str], str | None],
+    database_url: str | None,
+    config: Path,
+    yes: bool,
+    options: object,
+) -> bool:
     """Shared by apply and rollback: resolve; when ``idle`` says there is nothing to do, say so and
     return False without asking; else confirm, run with a progress bar, summarize, return True."""
     from schemadiff.workflow.alembic_env import alembic_config
@@ -202,10 +235,17 @@ def rollback(
     statement_timeout: StatementTimeoutOpt = "0",
     lock_wait: LockWaitOpt = 30.0,
     allow: AllowOpt = None,
-    assume_from: Annotated[str, typer.Option(
-        "--assume-from", help="The starting state (fingerprint) of tenants at the target whose ledger row is lost.",
-        show_default=False)] = "",
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the downgrade and its hazards; change nothing.")] = False,
+    assume_from: Annotated[
+        str,
+        typer.Option(
+            "--assume-from",
+            help="The starting state (fingerprint) of tenants at the target whose ledger row is lost.",
+            show_default=False,
+        ),
+    ] = "",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the downgrade and its hazards; change nothing.")
+    ] = False,
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format of --dry-run.")] = Format.text,
 ) -> None:
     """Reverse the last revision(s) (alembic downgrade -N): each tenant back to the state it started from.
@@ -227,8 +267,9 @@ def rollback(
     def run(cfg: object, url: str, options: object, report: object) -> object:
         return apply_mod.downgrade(cfg, url, steps, options, report)  # type: ignore[arg-type]
 
-    _run_revisions("downgrade", f"Roll back {steps} revision(s) on {{}}?", run, _none_applied, database_url, config,
-                   yes, options)
+    _run_revisions(
+        "downgrade", f"Roll back {steps} revision(s) on {{}}?", run, _none_applied, database_url, config, yes, options
+    )
 
 
 def _preview(database_url: str | None, config: Path, options: object, format: Format, steps: int) -> None:
@@ -254,8 +295,10 @@ def _preview(database_url: str | None, config: Path, options: object, format: Fo
         if steps > 1:
             _err(f"note: --dry-run shows the first of {steps} steps; each later one depends on the one before")
         if result.refused:
-            raise SchemadiffError("rollback refused: it would delete data (deletes_data); "
-                                  "re-run with --allow deletes_data if that is intended")
+            raise SchemadiffError(
+                "rollback refused: it would delete data (deletes_data); "
+                "re-run with --allow deletes_data if that is intended"
+            )
     except (SchemadiffError, ValueError) as exc:
         raise _fail(exc if isinstance(exc, SchemadiffError) else SchemadiffError(str(exc)), url) from None
 
@@ -290,7 +333,9 @@ def status(
 def demo(
     spec: SpecOpt = Path("schema.yaml"),
     database_url: UrlOpt = None,
-    directory: Annotated[Path, typer.Option("--dir", help="Where the demo's Alembic environment goes.")] = Path(".schemadiff/demo"),
+    directory: Annotated[Path, typer.Option("--dir", help="Where the demo's Alembic environment goes.")] = Path(
+        ".schemadiff/demo"
+    ),
     validate: Annotated[bool, typer.Option(help="Prove the revision with migra before writing it.")] = True,
 ) -> None:
     """The whole job on seeded tenants: seed, plan + write the revision, apply, status, rollback, status."""
@@ -304,14 +349,27 @@ def demo(
         typer.echo(f"== 1. seed: database {demo_mod.DEMO_DATABASE} on {server.shown}")
         demo_url = demo_mod.recreate_database(server.url, demo_mod.DEMO_DATABASE)
         demo_mod.seed_previous_state(demo_url, loaded)
-        typer.echo(f"   public + user_1..user_{demo_mod.TENANTS} with rows in the previous state; "
-                   f"user_7 hand-fixed with step_order; ignored: {', '.join(demo_mod.IGNORED)}")
+        typer.echo(
+            f"   public + user_1..user_{demo_mod.TENANTS} with rows in the previous state; "
+            f"user_7 hand-fixed with step_order; ignored: {', '.join(demo_mod.IGNORED)}"
+        )
         ini = demo_mod.fresh_environment(directory)
         args = ["--spec", str(spec), "--database-url", demo_url, "--config", str(ini)]
-        _step(2, "plan", args + ["-m", "add task orchestration columns", "--why",
-                                 "Enables granular task tracking with 1-commit-per-task architecture"]
-              + ([] if validate else ["--no-validate"]) + (["--dev-url", server.url]), ok=(2,))
-        _step(3, "apply", args + ["--yes"])
+        _step(
+            2,
+            "plan",
+            args
+            + [
+                "-m",
+                "add task orchestration columns",
+                "--why",
+                "Enables granular task tracking with 1-commit-per-task architecture",
+            ]
+            + ([] if validate else ["--no-validate"])
+            + (["--dev-url", server.url]),
+            ok=(2,),
+        )
+        _step(3, "apply", [*args, "--yes"])
         _step(4, "status", args)
         _step(5, "rollback", ["--database-url", demo_url, "--config", str(ini), "--yes"])
         _step(6, "status", args)
@@ -331,4 +389,3 @@ def _step(n: int, command: str, args: list[str], ok: tuple[int, ...] = (0,)) -> 
         code = exit_.exit_code
     if code not in ok:
         raise SchemadiffError(f"demo step {n} ({command}) exited {code}")
-

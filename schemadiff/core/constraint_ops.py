@@ -48,9 +48,12 @@ class AddConstraint(_ConstraintOp):
         add = add_constraint_sql(schema, self.table, self.constraint)
         if not self.online:
             return [Statement(add)]
-        return [Statement(f"{add} NOT VALID"),
-                Statement(f"{head} VALIDATE CONSTRAINT {quote_ident(self.constraint.name)}", AFTER,
-                          validates=self.constraint.name)]
+        return [
+            Statement(f"{add} NOT VALID"),
+            Statement(
+                f"{head} VALIDATE CONSTRAINT {quote_ident(self.constraint.name)}", AFTER, validates=self.constraint.name
+            ),
+        ]
 
     def reverse(self) -> Op:
         return DropConstraint(self.table, self.constraint, self.online)
@@ -107,7 +110,9 @@ class InvalidateConstraint(_ConstraintOp):
     kind: ClassVar[str] = "invalidate_constraint"
 
     def sql(self, schema: str | None) -> list[str]:
-        return DropConstraint(self.table, self.constraint).sql(schema) + AddConstraint(self.table, self.constraint).sql(schema)
+        return DropConstraint(self.table, self.constraint).sql(schema) + AddConstraint(self.table, self.constraint).sql(
+            schema
+        )
 
     def reverse(self) -> Op:
         return ValidateConstraint(self.table, self.constraint)

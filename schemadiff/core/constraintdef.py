@@ -64,14 +64,21 @@ class _KeepArrayCoercions(visitors.Visitor):  # type: ignore[misc]
         array, target = node.arg, node.typeName
         if not isinstance(array, ast.A_ArrayExpr) or target is None or not target.arrayBounds or not array.elements:
             return None
-        casts = [e for e in array.elements if isinstance(e, ast.TypeCast) and e.typeName is not None
-                 and not e.typeName.arrayBounds]
+        casts = [
+            e
+            for e in array.elements
+            if isinstance(e, ast.TypeCast) and e.typeName is not None and not e.typeName.arrayBounds
+        ]
         kinds = {_type_key(e.typeName) for e in casts}
         if len(casts) != len(array.elements) or len(kinds) != 1 or kinds == {_type_key(target)}:
             return None
         element = casts[0].typeName
         assert element is not None
-        inner = ast.TypeCast(arg=array, typeName=ast.TypeName(
-            names=element.names, typmods=element.typmods, typemod=-1, arrayBounds=(ast.Integer(-1),)))
+        inner = ast.TypeCast(
+            arg=array,
+            typeName=ast.TypeName(
+                names=element.names, typmods=element.typmods, typemod=-1, arrayBounds=(ast.Integer(-1),)
+            ),
+        )
         self.changed = True
         return ast.TypeCast(arg=inner, typeName=target)

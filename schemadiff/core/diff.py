@@ -62,8 +62,11 @@ def diff_table(current: Table | None, target: Table, renames: Mapping[str, str])
         return [CreateTable(target.name, target)]
     name = target.name
     ops: list[Op] = []
-    ops += [DropConstraint(name, c) for c in current.constraints
-            if target.constraint(c.name) not in (c, c.validated()) and not unmanaged(c, target)]
+    ops += [
+        DropConstraint(name, c)
+        for c in current.constraints
+        if target.constraint(c.name) not in (c, c.validated()) and not unmanaged(c, target)
+    ]
     ops += [DropIndex(name, i) for i in current.indexes if target.index(i.name) != i and not _replaced(i, target)]
     renamed, columns = _renames(current, target, renames)
     ops += renamed
@@ -71,14 +74,23 @@ def diff_table(current: Table | None, target: Table, renames: Mapping[str, str])
     for col in target.columns:
         if col.name in columns and _shape(columns[col.name]) != _shape(col):
             ops += _alter_column(name, columns[col.name], col)
-    ops += [ReplaceIndex(name, i, wanted) for i in current.indexes
-            if _replaced(i, target) and (wanted := target.index(i.name)) is not None]
+    ops += [
+        ReplaceIndex(name, i, wanted)
+        for i in current.indexes
+        if _replaced(i, target) and (wanted := target.index(i.name)) is not None
+    ]
     ops += [DropColumn(name, c) for c in columns.values() if target.column(c.name) is None]
     ops += [AddConstraint(name, c) for c in target.constraints if not _kept(current.constraint(c.name), c)]
-    ops += [ValidateConstraint(name, _readable(c, target)) for c in current.constraints
-            if not c.valid and target.constraint(c.name) == c.validated()]
-    ops += [CreateIndex(name, i) for i in target.indexes
-            if (live := current.index(i.name)) != i and not (live and _replaced(live, target))]
+    ops += [
+        ValidateConstraint(name, _readable(c, target))
+        for c in current.constraints
+        if not c.valid and target.constraint(c.name) == c.validated()
+    ]
+    ops += [
+        CreateIndex(name, i)
+        for i in target.indexes
+        if (live := current.index(i.name)) != i and not (live and _replaced(live, target))
+    ]
     ops += _comments(current, target, columns)
     return ops
 
@@ -94,8 +106,10 @@ def _renames(current: Table, target: Table, renames: Mapping[str, str]) -> tuple
     start, so it would swap again on every run; here it is left alone.
     """
     columns = {c.name: c for c in current.columns}
-    pending = _unblocked({new: old for new, old in renames.items()
-                          if old in columns and old != new and target.column(new) is not None}, columns)
+    pending = _unblocked(
+        {new: old for new, old in renames.items() if old in columns and old != new and target.column(new) is not None},
+        columns,
+    )
     ops: list[Op] = []
     while ready := [new for new in pending if new not in columns]:
         for new in ready:
@@ -143,7 +157,7 @@ def _alter_column(table: str, old: Column, new: Column) -> list[Op]:
         return [AlterColumn(table, old, new)]
     middle = replace(old, type=new.type, nullable=new.nullable)
     ops: list[Op] = [AlterColumn(table, old, middle)] if _shape(middle) != _shape(old) else []
-    return ops + [SerialToIdentity(table, new, sequence)]
+    return [*ops, SerialToIdentity(table, new, sequence)]
 
 
 def unmanaged_constraints(current: SchemaModel, target: SchemaModel) -> list[tuple[str, Constraint]]:

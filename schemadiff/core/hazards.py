@@ -27,8 +27,16 @@ FAILS_ON_EXISTING_ROWS = "fails_on_existing_rows"
 IRREVERSIBLE = "irreversible"
 DROPS_INDEX = "drops_index"
 
-ALL = (DELETES_DATA, REWRITES_TABLE, BLOCKS_WRITES, ACCESS_EXCLUSIVE, SCANS_TABLE,
-       FAILS_ON_EXISTING_ROWS, IRREVERSIBLE, DROPS_INDEX)
+ALL = (
+    DELETES_DATA,
+    REWRITES_TABLE,
+    BLOCKS_WRITES,
+    ACCESS_EXCLUSIVE,
+    SCANS_TABLE,
+    FAILS_ON_EXISTING_ROWS,
+    IRREVERSIBLE,
+    DROPS_INDEX,
+)
 ALWAYS_REFUSED = (DELETES_DATA,)
 REFUSED_ON_LARGE_TABLES = (REWRITES_TABLE, BLOCKS_WRITES, ACCESS_EXCLUSIVE, SCANS_TABLE)
 
@@ -95,8 +103,9 @@ TYPE_CHANGES: tuple[TypeChange, ...] = (
     # Each value is read as a wall-clock time in the session's TimeZone (which the tenant runs
     # do not pin): instants shift, and times in a DST gap or overlap collapse. Refused as lossy;
     # PostgreSQL 12+ skips the rewrite only when TimeZone is UTC.
-    TypeChange(r"timestamp without time zone", r"timestamp with time zone", loses_data=True, rewrites=True,
-               safe_side=True),
+    TypeChange(
+        r"timestamp without time zone", r"timestamp with time zone", loses_data=True, rewrites=True, safe_side=True
+    ),
 )
 _UNKNOWN = TypeChange("", "", loses_data=True, rewrites=True)
 

@@ -20,7 +20,7 @@ REPLACEMENT_SUFFIX = "_sdnew"
 
 def replacement_index_name(name: str) -> str:
     """Where ReplaceIndex builds the new definition before renaming it (within 63 bytes)."""
-    return name.encode("utf-8")[:63 - len(REPLACEMENT_SUFFIX)].decode("utf-8", "ignore") + REPLACEMENT_SUFFIX
+    return name.encode("utf-8")[: 63 - len(REPLACEMENT_SUFFIX)].decode("utf-8", "ignore") + REPLACEMENT_SUFFIX
 
 
 @dataclass(frozen=True)
@@ -44,14 +44,18 @@ class ReplaceIndex(Op):
 
     def sql(self, schema: str | None) -> list[str]:
         temporary = replacement_index_name(self.new.name)
-        return [index_sql(schema, self.table, replace(self.new, name=temporary)),
-                f"DROP INDEX {qualify(schema, self.old.name)}",
-                f"ALTER INDEX {qualify(schema, temporary)} RENAME TO {quote_ident(self.new.name)}"]
+        return [
+            index_sql(schema, self.table, replace(self.new, name=temporary)),
+            f"DROP INDEX {qualify(schema, self.old.name)}",
+            f"ALTER INDEX {qualify(schema, temporary)} RENAME TO {quote_ident(self.new.name)}",
+        ]
 
     def reverse(self) -> Op:
         return ReplaceIndex(self.table, self.new, self.old, self.online)
 
     def describe(self) -> str:
         invalid = " (INVALID)" if not self.old.valid else ""
-        return (f"replace index {self.new.name}{invalid} on {self.table}: {self.old.tail} → "
-                f"{'unique ' if self.new.unique else ''}{self.new.tail} (built beside it, then swapped)")
+        return (
+            f"replace index {self.new.name}{invalid} on {self.table}: {self.old.tail} → "
+            f"{'unique ' if self.new.unique else ''}{self.new.tail} (built beside it, then swapped)"
+        )

@@ -101,8 +101,12 @@ def managed_state(model: SchemaModel) -> SchemaModel:
     """``model`` without the constraints the spec cannot express (what fingerprints compare)."""
     if not any(c.kind in UNMANAGED_KINDS for t in model.tables for c in t.constraints):
         return model
-    return SchemaModel(tuple(replace(t, constraints=tuple(c for c in t.constraints if c.kind not in UNMANAGED_KINDS))
-                             for t in model.tables))
+    return SchemaModel(
+        tuple(
+            replace(t, constraints=tuple(c for c in t.constraints if c.kind not in UNMANAGED_KINDS))
+            for t in model.tables
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -128,11 +132,13 @@ def model_to_dict(model: SchemaModel) -> list[dict[str, Any]]:
 def model_from_dict(data: list[dict[str, Any]]) -> SchemaModel:
     tables = []
     for t in data:
-        tables.append(Table(
-            name=t["name"],
-            columns=tuple(Column(**c) for c in t["columns"]),
-            indexes=tuple(Index(**i) for i in t["indexes"]),
-            constraints=tuple(Constraint(**c) for c in t["constraints"]),
-            comment=t.get("comment"),
-        ))
+        tables.append(
+            Table(
+                name=t["name"],
+                columns=tuple(Column(**c) for c in t["columns"]),
+                indexes=tuple(Index(**i) for i in t["indexes"]),
+                constraints=tuple(Constraint(**c) for c in t["constraints"]),
+                comment=t.get("comment"),
+            )
+        )
     return SchemaModel(tuple(tables))

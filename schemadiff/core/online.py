@@ -28,29 +28,43 @@ from schemadiff.core.ops import (
 def make_online(ops: list[Op], large_tables: set[str], concurrent_indexes: set[str]) -> list[Op]:
     out: list[Op] = []
     for op in ops:
-        if isinstance(op, (CreateIndex, DropIndex)) and (op.table in large_tables or op.index.name in concurrent_indexes):
-            op = replace(op, online=True)
-        elif isinstance(op, AddConstraint) and op.constraint.kind in ("c", "f") and op.table in large_tables:
-            op = replace(op, online=True)
-        elif (isinstance(op, AlterColumn) and op.table in large_tables and op.old.nullable
-              and not op.new.nullable and op.old.identity == op.new.identity):
+        if (
+            (
+                isinstance(op, (CreateIndex, DropIndex))
+                and (op.table in large_tables or op.index.name in concurrent_indexes)
+            )
+            or (isinstance(op, AddConstraint) and op.constraint.kind in ("c", "f") and op.table in large_tables)
+            or (
+                isinstance(op, AlterColumn)
+                and op.table in large_tables
+                and op.old.nullable
+                and not op.new.nullable
+                and op.old.identity == op.new.identity
+            )
+        ):
             op = replace(op, online=True)
         out.append(op)
     return out
 
 
-def without_online_parts(model: SchemaModel, online_indexes: frozenset[str] | set[str],
-                         online_constraints: frozenset[str] | set[str],
-                         online_not_null: frozenset[tuple[str, str]] | set[tuple[str, str]]) -> SchemaModel:
+def without_online_parts(
+    model: SchemaModel,
+    online_indexes: frozenset[str] | set[str],
+    online_constraints: frozenset[str] | set[str],
+    online_not_null: frozenset[tuple[str, str]] | set[tuple[str, str]],
+) -> SchemaModel:
     """The model with the revision's online indexes removed and its NOT VALID marks dropped: what a
     tenant between the phases of an online change equals once compared like this."""
     tables = []
     for table in model.tables:
         indexes = tuple(i for i in table.indexes if i.name not in online_indexes)
-        constraints = tuple(replace(c, definition=c.definition.removesuffix(" NOT VALID"))
-                            if c.name in online_constraints else c for c in table.constraints
-                            if not (online_not_null and c.name.startswith(NOT_NULL_CHECK_PREFIX)))
-        columns = tuple(replace(c, nullable=False) if (table.name, c.name) in online_not_null else c
-                        for c in table.columns)
+        constraints = tuple(
+            replace(c, definition=c.definition.removesuffix(" NOT VALID")) if c.name in online_constraints else c
+            for c in table.constraints
+            if not (online_not_null and c.name.startswith(NOT_NULL_CHECK_PREFIX))
+        )
+        columns = tuple(
+            replace(c, nullable=False) if (table.name, c.name) in online_not_null else c for c in table.columns
+        )
         tables.append(replace(table, indexes=indexes, constraints=constraints, columns=columns))
     return SchemaModel(tuple(tables))

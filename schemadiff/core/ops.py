@@ -63,8 +63,17 @@ class Op:
 NOT_NULL_CHECK_PREFIX = "sd_nn_"
 
 
-_ROUND_TRIP_FAMILY = ("character varying", "character", "text", "numeric", "smallint", "integer", "bigint",
-                      "real", "double precision")
+_ROUND_TRIP_FAMILY = (
+    "character varying",
+    "character",
+    "text",
+    "numeric",
+    "smallint",
+    "integer",
+    "bigint",
+    "real",
+    "double precision",
+)
 
 
 def _base(type_: str) -> str:
@@ -98,13 +107,17 @@ def column_sql(col: Column) -> str:
 def index_sql(schema: str | None, table: str, index: Index, concurrently: bool = False) -> str:
     unique = "UNIQUE " if index.unique else ""
     how = "CONCURRENTLY " if concurrently else ""
-    return f"CREATE {unique}INDEX {how}{quote_ident(index.name)} ON {qualify(schema, table)} {index.source or index.tail}"
+    return (
+        f"CREATE {unique}INDEX {how}{quote_ident(index.name)} ON {qualify(schema, table)} {index.source or index.tail}"
+    )
 
 
 def add_constraint_sql(schema: str | None, table: str, constraint: Constraint) -> str:
     """``ALTER TABLE … ADD CONSTRAINT`` as the spec wrote it (or as PostgreSQL printed it)."""
-    return (f"ALTER TABLE {qualify(schema, table)} ADD CONSTRAINT {quote_ident(constraint.name)} "
-            f"{constraint.source or constraint.definition}")
+    return (
+        f"ALTER TABLE {qualify(schema, table)} ADD CONSTRAINT {quote_ident(constraint.name)} "
+        f"{constraint.source or constraint.definition}"
+    )
 
 
 def _comment_sql(schema: str | None, table: str, column: str | None, text: str | None) -> str:
@@ -143,8 +156,9 @@ class CreateTable(Op):
 
     def sql(self, schema: str | None) -> list[str]:
         parts = [column_sql(c) for c in self.model.columns]
-        parts += [f"CONSTRAINT {quote_ident(c.name)} {c.source or c.definition}" for c in self.model.constraints
-                  if c.valid]
+        parts += [
+            f"CONSTRAINT {quote_ident(c.name)} {c.source or c.definition}" for c in self.model.constraints if c.valid
+        ]
         out = [f"CREATE TABLE {qualify(schema, self.table)} (\n    " + ",\n    ".join(parts) + "\n)"]
         # CREATE TABLE marks every CHECK valid: a NOT VALID one is added afterwards, as it was live
         out += [add_constraint_sql(schema, self.table, c) for c in self.model.constraints if not c.valid]
@@ -237,8 +251,10 @@ class RenameColumn(Op):
         return self.new
 
     def sql(self, schema: str | None) -> list[str]:
-        return [f"ALTER TABLE {qualify(schema, self.table)} RENAME COLUMN "
-                f"{quote_ident(self.old)} TO {quote_ident(self.new)}"]
+        return [
+            f"ALTER TABLE {qualify(schema, self.table)} RENAME COLUMN "
+            f"{quote_ident(self.old)} TO {quote_ident(self.new)}"
+        ]
 
     def reverse(self) -> Op:
         return RenameColumn(self.table, self.new, self.old)
@@ -300,27 +316,35 @@ class AlterColumn(Op):
         the tenant fails with that count instead of losing them. A value the cast rejects
         (an integer out of range) fails the tenant with PostgreSQL's own error."""
         column = quote_ident(self.new.name)
-        sql = (f"SELECT count(*) FROM {qualify(schema, self.table)} "
-               f"WHERE {column}::text IS DISTINCT FROM (({column}::{self.new.type})::{self.old.type})::text")
+        sql = (
+            f"SELECT count(*) FROM {qualify(schema, self.table)} "
+            f"WHERE {column}::text IS DISTINCT FROM (({column}::{self.new.type})::{self.old.type})::text"
+        )
         return Statement(sql, guard=f"row(s) of {self.table}.{self.new.name} do not fit {self.new.type}")
 
     def _online_not_null(self, schema: str | None, head: str) -> list[Statement]:
         """PostgreSQL 12+ skips the SET NOT NULL scan when a validated CHECK proves it."""
         name = not_null_check_name(self.table, self.new.name)
         table, check = qualify(schema, self.table), quote_ident(name)
-        return [Statement(f"ALTER TABLE {table} ADD CONSTRAINT {check} CHECK ({quote_ident(self.new.name)} IS NOT NULL) NOT VALID"),
-                Statement(f"ALTER TABLE {table} VALIDATE CONSTRAINT {check}", AFTER, validates=name),
-                Statement(f"{head} SET NOT NULL", AFTER, not_null=(self.table, self.new.name)),
-                Statement(f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {check}", AFTER)]
+        return [
+            Statement(
+                f"ALTER TABLE {table} ADD CONSTRAINT {check} CHECK ({quote_ident(self.new.name)} IS NOT NULL) NOT VALID"
+            ),
+            Statement(f"ALTER TABLE {table} VALIDATE CONSTRAINT {check}", AFTER, validates=name),
+            Statement(f"{head} SET NOT NULL", AFTER, not_null=(self.table, self.new.name)),
+            Statement(f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {check}", AFTER),
+        ]
 
     def _add_identity(self, schema: str | None, head: str) -> list[str]:
         kind = "ALWAYS" if self.new.identity == "a" else "BY DEFAULT"
         table, column = qualify(schema, self.table), quote_ident(self.new.name)
         # a new identity sequence starts at 1: move it past the rows that already exist
-        return [f"{head} ADD GENERATED {kind} AS IDENTITY",
-                f"SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence("
-                f"{quote_literal(table)}, {quote_literal(self.new.name)}), "
-                f"coalesce(max({column}), 0) + 1, false) FROM {table}"]
+        return [
+            f"{head} ADD GENERATED {kind} AS IDENTITY",
+            f"SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence("
+            f"{quote_literal(table)}, {quote_literal(self.new.name)}), "
+            f"coalesce(max({column}), 0) + 1, false) FROM {table}",
+        ]
 
     def reverse(self) -> Op:
         return AlterColumn(self.table, self.new, self.old, self.online)
@@ -369,8 +393,13 @@ class DropIndex(_IndexOp):
 
     def statements(self, schema: str | None) -> list[Statement]:
         if self.online:
-            return [Statement(f"DROP INDEX CONCURRENTLY IF EXISTS {qualify(schema, self.index.name)}", BEFORE,
-                              index=self.index.name)]
+            return [
+                Statement(
+                    f"DROP INDEX CONCURRENTLY IF EXISTS {qualify(schema, self.index.name)}",
+                    BEFORE,
+                    index=self.index.name,
+                )
+            ]
         return [Statement(f"DROP INDEX {qualify(schema, self.index.name)}")]
 
     def reverse(self) -> Op:

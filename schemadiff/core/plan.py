@@ -85,11 +85,21 @@ class Plan:
         return tuple(sorted({h for g in self.groups for h in g.hazards}))
 
 
-def build_plan(groups: list[Group], target: SchemaModel, *, template: str, pattern: str,
-               renames: Renames | None = None, spec_path: str = "", spec_sha256: str = "",
-               stats: Mapping[tuple[str, str], TableStats] | None = None,
-               large_table_rows: int = 100_000, allowed: tuple[str, ...] = (),
-               concurrent_indexes: frozenset[str] = frozenset(), unmanaged: tuple[str, ...] = ()) -> Plan:
+def build_plan(
+    groups: list[Group],
+    target: SchemaModel,
+    *,
+    template: str,
+    pattern: str,
+    renames: Renames | None = None,
+    spec_path: str = "",
+    spec_sha256: str = "",
+    stats: Mapping[tuple[str, str], TableStats] | None = None,
+    large_table_rows: int = 100_000,
+    allowed: tuple[str, ...] = (),
+    concurrent_indexes: frozenset[str] = frozenset(),
+    unmanaged: tuple[str, ...] = (),
+) -> Plan:
     target_fp = fingerprint(target)
     changed: list[GroupPlan] = []
     unchanged: list[str] = []
@@ -101,9 +111,20 @@ def build_plan(groups: list[Group], target: SchemaModel, *, template: str, patte
             changed.append(GroupPlan(group.fingerprint, group.schemas, tuple(ops), group.model, large))
         else:
             unchanged.extend(group.schemas)
-    return Plan(template, pattern, tuple(t.name for t in target.tables), target, target_fp,
-                tuple(changed), tuple(unchanged), spec_path, spec_sha256,
-                large_table_rows=large_table_rows, allowed=tuple(sorted(allowed)), unmanaged=unmanaged)
+    return Plan(
+        template,
+        pattern,
+        tuple(t.name for t in target.tables),
+        target,
+        target_fp,
+        tuple(changed),
+        tuple(unchanged),
+        spec_path,
+        spec_sha256,
+        large_table_rows=large_table_rows,
+        allowed=tuple(sorted(allowed)),
+        unmanaged=unmanaged,
+    )
 
 
 def unmanaged_report(models: Mapping[str, SchemaModel], target: SchemaModel, shown: int = 5) -> tuple[str, ...]:
@@ -120,13 +141,16 @@ def unmanaged_report(models: Mapping[str, SchemaModel], target: SchemaModel, sho
     for (table, name, kind), schemas in sorted(where.items()):
         schemas.sort(key=order.__getitem__)
         more = f" … and {len(schemas) - shown} more" if len(schemas) > shown else ""
-        lines.append(f"{table}.{name} ({CONSTRAINT_KINDS.get(kind, kind)}) in {len(schemas)} schema(s): "
-                     f"{', '.join(schemas[:shown])}{more}")
+        lines.append(
+            f"{table}.{name} ({CONSTRAINT_KINDS.get(kind, kind)}) in {len(schemas)} schema(s): "
+            f"{', '.join(schemas[:shown])}{more}"
+        )
     return tuple(lines)
 
 
-def _large_tables(group: Group, target: SchemaModel, stats: Mapping[tuple[str, str], TableStats],
-                  threshold: int) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def _large_tables(
+    group: Group, target: SchemaModel, stats: Mapping[tuple[str, str], TableStats], threshold: int
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """Per managed table, the schemas of the group whose table's row estimate reaches the threshold."""
     out = []
     for table in target.tables:

@@ -23,8 +23,10 @@ class HazardFinding:
 
     def where(self, threshold: int) -> str:
         if self.large:
-            return (f"{len(self.schemas)} schema(s) whose {self.table} holds at least "
-                    f"{threshold:,} rows: {few(self.schemas)}")
+            return (
+                f"{len(self.schemas)} schema(s) whose {self.table} holds at least "
+                f"{threshold:,} rows: {few(self.schemas)}"
+            )
         return f"{len(self.schemas)} schema(s): {few(self.schemas)}"
 
 
@@ -38,8 +40,9 @@ def assess(plan: Plan, allowed: set[str]) -> list[HazardFinding]:
                 bites_large = hazard in REFUSED_ON_LARGE_TABLES and bool(large)
                 refused = hazard not in allowed and (hazard in ALWAYS_REFUSED or bites_large)
                 schemas = large if bites_large else group.schemas
-                findings.append(HazardFinding(hazard, n, op.table, op.name, op.describe(), schemas,
-                                              bites_large, refused))
+                findings.append(
+                    HazardFinding(hazard, n, op.table, op.name, op.describe(), schemas, bites_large, refused)
+                )
     return findings
 
 
@@ -54,9 +57,9 @@ def check_policy(plan: Plan, allowed: set[str]) -> list[HazardFinding]:
     culprits = ", ".join(dict.fromkeys(f.table if f.name == f.table else f"{f.table}.{f.name}" for f in refused))
     raise PolicyRefused(
         f"plan refused: {culprits} ({', '.join(names)}) on {first.where(plan.large_table_rows)}; "
-        f"re-run with --allow {','.join(names)} if that is intended", names)
-
-
+        f"re-run with --allow {','.join(names)} if that is intended",
+        names,
+    )
 
 
 def summarize(plan: Plan) -> list[HazardFinding]:
@@ -66,6 +69,8 @@ def summarize(plan: Plan) -> list[HazardFinding]:
         key = (f.hazard, f.table, f.name, f.op, f.large)
         schemas, refused = merged.get(key, ([], False))
         merged[key] = (schemas + list(f.schemas), refused or f.refused)
-    out = [HazardFinding(h, 0, table, name, op, tuple(s), large, refused)
-           for (h, table, name, op, large), (s, refused) in merged.items()]
+    out = [
+        HazardFinding(h, 0, table, name, op, tuple(s), large, refused)
+        for (h, table, name, op, large), (s, refused) in merged.items()
+    ]
     return sorted(out, key=lambda x: (not x.refused, x.hazard, x.op))

@@ -51,7 +51,7 @@ def serial_default(sequence: str) -> str:
 
 def temporary_name(name: str, suffix: str) -> str:
     """``name`` + ``suffix`` within PostgreSQL's 63 bytes (the name is cut, never the suffix)."""
-    cut = name.encode("utf-8")[:63 - len(suffix.encode("utf-8"))].decode("utf-8", "ignore")
+    cut = name.encode("utf-8")[: 63 - len(suffix.encode("utf-8"))].decode("utf-8", "ignore")
     return cut + suffix
 
 
@@ -71,13 +71,17 @@ class _SequenceOp(Op):
     def _move_past_rows(self, schema: str | None, sequence: str, previous: str) -> str:
         """``setval(sequence)`` to after max(column) and after ``previous``'s last value (SQL expressions)."""
         col = quote_ident(self.column.name)
-        return (f"SELECT pg_catalog.setval({sequence}, greatest(coalesce(max({col}), 0), "
-                f"coalesce(pg_catalog.pg_sequence_last_value({previous}), 0)) + 1, false) "
-                f"FROM {qualify(schema, self.table)}")
+        return (
+            f"SELECT pg_catalog.setval({sequence}, greatest(coalesce(max({col}), 0), "
+            f"coalesce(pg_catalog.pg_sequence_last_value({previous}), 0)) + 1, false) "
+            f"FROM {qualify(schema, self.table)}"
+        )
 
     def _identity_sequence(self) -> str:
-        return (f"pg_catalog.pg_get_serial_sequence({quote_literal(quote_ident(self.table))}, "
-                f"{quote_literal(self.column.name)})")
+        return (
+            f"pg_catalog.pg_get_serial_sequence({quote_literal(quote_ident(self.table))}, "
+            f"{quote_literal(self.column.name)})"
+        )
 
 
 @dataclass(frozen=True)
@@ -88,20 +92,23 @@ class SerialToIdentity(_SequenceOp):
         old = temporary_name(self.sequence, "_sdold")
         how = "ALWAYS" if self.column.identity == "a" else "BY DEFAULT"
         seq = qualify(schema, self.sequence)
-        return [f"{self._head(schema)} DROP DEFAULT",
-                f"ALTER SEQUENCE {seq} OWNED BY NONE",
-                f"ALTER SEQUENCE {seq} RENAME TO {quote_ident(old)}",
-                f"{self._head(schema)} ADD GENERATED {how} AS IDENTITY",
-                self._move_past_rows(schema, self._identity_sequence(),
-                                     f"{quote_literal(quote_ident(old))}::regclass"),
-                f"DROP SEQUENCE {qualify(schema, old)}"]
+        return [
+            f"{self._head(schema)} DROP DEFAULT",
+            f"ALTER SEQUENCE {seq} OWNED BY NONE",
+            f"ALTER SEQUENCE {seq} RENAME TO {quote_ident(old)}",
+            f"{self._head(schema)} ADD GENERATED {how} AS IDENTITY",
+            self._move_past_rows(schema, self._identity_sequence(), f"{quote_literal(quote_ident(old))}::regclass"),
+            f"DROP SEQUENCE {qualify(schema, old)}",
+        ]
 
     def reverse(self) -> Op:
         return IdentityToSerial(self.table, self.column, self.sequence)
 
     def describe(self) -> str:
-        return (f"convert {self.table}.{self.column.name} from serial (sequence {self.sequence}) to identity, "
-                "continuing after the existing rows")
+        return (
+            f"convert {self.table}.{self.column.name} from serial (sequence {self.sequence}) to identity, "
+            "continuing after the existing rows"
+        )
 
 
 @dataclass(frozen=True)
@@ -113,17 +120,22 @@ class IdentityToSerial(_SequenceOp):
         as_type = f" AS {self.column.type}" if self.column.type in _SEQUENCE_TYPES else ""
         seq = qualify(schema, self.sequence)
         column = f"{qualify(schema, self.table)}.{quote_ident(self.column.name)}"
-        return [f"CREATE SEQUENCE {qualify(schema, new)}{as_type}",
-                self._move_past_rows(schema, f"{quote_literal(quote_ident(new))}::regclass",
-                                     f"{self._identity_sequence()}::regclass"),
-                f"{self._head(schema)} DROP IDENTITY",
-                f"ALTER SEQUENCE {qualify(schema, new)} RENAME TO {quote_ident(self.sequence)}",
-                f"ALTER SEQUENCE {seq} OWNED BY {column}",
-                f"{self._head(schema)} SET DEFAULT {serial_default(self.sequence)}"]
+        return [
+            f"CREATE SEQUENCE {qualify(schema, new)}{as_type}",
+            self._move_past_rows(
+                schema, f"{quote_literal(quote_ident(new))}::regclass", f"{self._identity_sequence()}::regclass"
+            ),
+            f"{self._head(schema)} DROP IDENTITY",
+            f"ALTER SEQUENCE {qualify(schema, new)} RENAME TO {quote_ident(self.sequence)}",
+            f"ALTER SEQUENCE {seq} OWNED BY {column}",
+            f"{self._head(schema)} SET DEFAULT {serial_default(self.sequence)}",
+        ]
 
     def reverse(self) -> Op:
         return SerialToIdentity(self.table, self.column, self.sequence)
 
     def describe(self) -> str:
-        return (f"convert {self.table}.{self.column.name} from identity back to serial (sequence "
-                f"{self.sequence}), continuing after the existing rows")
+        return (
+            f"convert {self.table}.{self.column.name} from identity back to serial (sequence "
+            f"{self.sequence}), continuing after the existing rows"
+        )

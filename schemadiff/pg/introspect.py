@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
@@ -40,8 +41,9 @@ def select_tenants(all_schemas: Iterable[str], template: str, pattern: str) -> l
     """The template first, then every schema whose whole name matches, in natural order."""
     rx = re.compile(pattern)
     schemas = set(all_schemas)
-    tenants = sorted((s for s in schemas if s != template and not _SYSTEM.match(s) and rx.fullmatch(s)),
-                     key=natural_key)
+    tenants = sorted(
+        (s for s in schemas if s != template and not _SYSTEM.match(s) and rx.fullmatch(s)), key=natural_key
+    )
     return ([template] if template in schemas else []) + tenants
 
 
@@ -93,9 +95,13 @@ def _stripper(schema_q: str) -> Any:
     return strip
 
 
-def _table(row: dict[str, Any], columns: dict[int, list[dict[str, Any]]],
-           constraints: dict[int, list[dict[str, Any]]], indexes: dict[int, list[dict[str, Any]]],
-           strip: Any) -> Table:
+def _table(
+    row: dict[str, Any],
+    columns: dict[int, list[dict[str, Any]]],
+    constraints: dict[int, list[dict[str, Any]]],
+    indexes: dict[int, list[dict[str, Any]]],
+    strip: Any,
+) -> Table:
     oid = row["oid"]
     prefix_tail = f" ON {row['schema_q']}.{row['name_q']} "
     return Table(
@@ -116,8 +122,14 @@ def _column(row: dict[str, Any], strip: Any) -> Column:
     default = row["default"]
     if row["generated"]:
         default = f"GENERATED ALWAYS AS ({default}) STORED"
-    return Column(name=row["name"], type=strip(row["type"]), nullable=not row["not_null"],
-                  default=strip(default), identity=row["identity"] or "", comment=row["comment"])
+    return Column(
+        name=row["name"],
+        type=strip(row["type"]),
+        nullable=not row["not_null"],
+        default=strip(default),
+        identity=row["identity"] or "",
+        comment=row["comment"],
+    )
 
 
 def _index(row: dict[str, Any], prefix_tail: str, strip: Any) -> Index:
@@ -126,5 +138,5 @@ def _index(row: dict[str, Any], prefix_tail: str, strip: Any) -> Index:
     if at < 0:
         only = prefix_tail.replace(" ON ", " ON ONLY ", 1)
         at, prefix_tail = definition.find(only), only
-    tail = definition[at + len(prefix_tail):] if at >= 0 else definition
+    tail = definition[at + len(prefix_tail) :] if at >= 0 else definition
     return Index(name=row["name"], unique=row["is_unique"], tail=strip(tail) or "", valid=row["valid"])

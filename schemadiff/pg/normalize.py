@@ -44,14 +44,16 @@ def create_table_sql(schema: str, name: str, table: TableSpec) -> list[str]:
     body = ",\n    ".join(parts)
     statements = [f"CREATE TABLE {qualify(schema, name)} (\n    {body}\n)"]
     for iname, (unique, tail) in index_tails(table).items():
-        statements.append(f"CREATE {'UNIQUE ' if unique else ''}INDEX {quote_ident(iname)} "
-                          f"ON {qualify(schema, name)} {tail}")
+        statements.append(
+            f"CREATE {'UNIQUE ' if unique else ''}INDEX {quote_ident(iname)} ON {qualify(schema, name)} {tail}"
+        )
     if table.comment is not None:
         statements.append(f"COMMENT ON TABLE {qualify(schema, name)} IS {quote_literal(table.comment)}")
     for cname, col in table.columns.items():
         if col.comment is not None:
-            statements.append(f"COMMENT ON COLUMN {qualify(schema, name)}.{quote_ident(cname)} "
-                              f"IS {quote_literal(col.comment)}")
+            statements.append(
+                f"COMMENT ON COLUMN {qualify(schema, name)}.{quote_ident(cname)} IS {quote_literal(col.comment)}"
+            )
     return statements
 
 
@@ -125,8 +127,7 @@ def normalize_in(conn: psycopg.Connection, loaded: LoadedSpec) -> SchemaModel:
             conn.rollback()
 
 
-def _create_or_explain(conn: psycopg.Connection, loaded: LoadedSpec, scratch: str,
-                       name: str, table: TableSpec) -> None:
+def _create_or_explain(conn: psycopg.Connection, loaded: LoadedSpec, scratch: str, name: str, table: TableSpec) -> None:
     for statement in create_table_sql(scratch, name, table):
         try:
             with conn.transaction():
@@ -134,17 +135,24 @@ def _create_or_explain(conn: psycopg.Connection, loaded: LoadedSpec, scratch: st
         except REFUSALS:
             raise
         except psycopg.errors.QueryCanceled:
-            raise SchemadiffError(f"{loaded.where(('tables', name))}: PostgreSQL took longer than {NORMALIZE_TIMEOUT} "
-                                  f"to create table '{name}' (an expression it evaluates while creating an index "
-                                  "or a default?); simplify the spec's expressions") from None
+            raise SchemadiffError(
+                f"{loaded.where(('tables', name))}: PostgreSQL took longer than {NORMALIZE_TIMEOUT} "
+                f"to create table '{name}' (an expression it evaluates while creating an index "
+                "or a default?); simplify the spec's expressions"
+            ) from None
         except psycopg.Error as exc:
             message = first_line(exc).replace(scratch + ".", "")
-            raise SchemadiffError(f"{loaded.where(('tables', name))}: PostgreSQL rejects table "
-                                  f"'{name}': {message}") from None
+            raise SchemadiffError(
+                f"{loaded.where(('tables', name))}: PostgreSQL rejects table '{name}': {message}"
+            ) from None
 
 
-def target_model(conn: psycopg.Connection, loaded: LoadedSpec,
-                 dev_connect: Callable[[], psycopg.Connection], notice: Callable[[str], None]) -> SchemaModel:
+def target_model(
+    conn: psycopg.Connection,
+    loaded: LoadedSpec,
+    dev_connect: Callable[[], psycopg.Connection],
+    notice: Callable[[str], None],
+) -> SchemaModel:
     """Normalize in the target database, or in the dev database when the target refuses."""
     try:
         return normalize_in(conn, loaded)

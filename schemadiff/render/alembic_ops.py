@@ -12,8 +12,9 @@ data the runtime reads, never guessed from the SQL.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Any
 
 from schemadiff.core.constraint_ops import AddConstraint, DropConstraint
 from schemadiff.core.model import Column, Constraint
@@ -32,14 +33,23 @@ from schemadiff.core.ops import (
 from schemadiff.core.statements import AFTER, BEFORE, INSIDE, Statement
 
 _SIMPLE_TYPES = {
-    "integer": "sa.Integer()", "bigint": "sa.BigInteger()", "smallint": "sa.SmallInteger()",
-    "boolean": "sa.Boolean()", "text": "sa.Text()", "jsonb": "postgresql.JSONB()", "json": "postgresql.JSON()",
-    "timestamp with time zone": "sa.DateTime(timezone=True)", "timestamp without time zone": "sa.DateTime()",
-    "date": "sa.Date()", "uuid": "sa.Uuid()", "double precision": "sa.Double()", "bytea": "sa.LargeBinary()",
+    "integer": "sa.Integer()",
+    "bigint": "sa.BigInteger()",
+    "smallint": "sa.SmallInteger()",
+    "boolean": "sa.Boolean()",
+    "text": "sa.Text()",
+    "jsonb": "postgresql.JSONB()",
+    "json": "postgresql.JSON()",
+    "timestamp with time zone": "sa.DateTime(timezone=True)",
+    "timestamp without time zone": "sa.DateTime()",
+    "date": "sa.Date()",
+    "uuid": "sa.Uuid()",
+    "double precision": "sa.Double()",
+    "bytea": "sa.LargeBinary()",
 }
 _VARCHAR = re.compile(r"^character varying\((\d+)\)$")
 _NUMERIC = re.compile(r"^numeric\((\d+),(\d+)\)$")
-_PLAIN_KEYS = re.compile(r'^USING (\w+) \(((?:[a-z_][a-z0-9_$]*)(?:, [a-z_][a-z0-9_$]*)*)\)(?: WHERE (.*))?$')
+_PLAIN_KEYS = re.compile(r"^USING (\w+) \(((?:[a-z_][a-z0-9_$]*)(?:, [a-z_][a-z0-9_$]*)*)\)(?: WHERE (.*))?$")
 _KEYS = re.compile(r"^(?:PRIMARY KEY|UNIQUE) \(((?:[a-z_][a-z0-9_$]*)(?:, [a-z_][a-z0-9_$]*)*)\)$")
 _CONSTRAINT_TYPES = {"p": "primary", "u": "unique", "c": "check", "f": "foreignkey", "x": None}
 _BLOCKS = {BEFORE: "before_transaction", AFTER: "after_commit"}
@@ -60,8 +70,15 @@ def _verbatim(expr: str | None) -> str:
 
 
 def _block(statement: Statement) -> str:
-    marks = [f"{name}={value!r}" for name, value in (("index", statement.index), ("validates", statement.validates),
-                                                     ("not_null", statement.not_null)) if value is not None]
+    marks = [
+        f"{name}={value!r}"
+        for name, value in (
+            ("index", statement.index),
+            ("validates", statement.validates),
+            ("not_null", statement.not_null),
+        )
+        if value is not None
+    ]
     return f"with runtime.{_BLOCKS[statement.phase]}({', '.join(marks)}) as online:"
 
 
@@ -144,16 +161,20 @@ def _create_index(op: CreateIndex) -> list[str]:
         args.append(f"postgresql_where={_verbatim(m.group(3))}")
     if not op.online:
         return [f"op.create_index({', '.join(args)})"]
-    return [f"with runtime.after_commit(index={op.index.name!r}) as online:",
-            f"    op.create_index({', '.join(args + ['postgresql_concurrently=online'])})"]
+    return [
+        f"with runtime.after_commit(index={op.index.name!r}) as online:",
+        f"    op.create_index({', '.join([*args, 'postgresql_concurrently=online'])})",
+    ]
 
 
 def _drop_index(op: DropIndex) -> list[str]:
     if not op.online:
         return [f"op.drop_index({op.index.name!r}, table_name={op.table!r})"]
-    return [f"with runtime.before_transaction(index={op.index.name!r}) as online:",
-            f"    op.drop_index({op.index.name!r}, table_name={op.table!r}, postgresql_concurrently=online, "
-            "if_exists=True)"]
+    return [
+        f"with runtime.before_transaction(index={op.index.name!r}) as online:",
+        f"    op.drop_index({op.index.name!r}, table_name={op.table!r}, postgresql_concurrently=online, "
+        "if_exists=True)",
+    ]
 
 
 def _add_constraint(op: AddConstraint) -> list[str]:
@@ -190,8 +211,15 @@ def _set_comment(op: SetComment) -> list[str]:
 
 
 _RENDERERS: dict[type, Callable[[Any], list[str]]] = {
-    AddColumn: _add_column, DropColumn: _drop_column, RenameColumn: _rename_column,
-    AlterColumn: _alter_column, CreateIndex: _create_index, DropIndex: _drop_index,
-    AddConstraint: _add_constraint, DropConstraint: _drop_constraint, DropTable: _drop_table,
-    SetComment: _set_comment, CreateTable: _execute,
+    AddColumn: _add_column,
+    DropColumn: _drop_column,
+    RenameColumn: _rename_column,
+    AlterColumn: _alter_column,
+    CreateIndex: _create_index,
+    DropIndex: _drop_index,
+    AddConstraint: _add_constraint,
+    DropConstraint: _drop_constraint,
+    DropTable: _drop_table,
+    SetComment: _set_comment,
+    CreateTable: _execute,
 }

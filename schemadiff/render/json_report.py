@@ -21,15 +21,30 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
         "large_table_rows": plan.large_table_rows,
         "allowed": list(plan.allowed),
         "hazard_findings": [
-            {"hazard": f.hazard, "table": f.table, "name": f.name, "op": f.op, "refused": f.refused,
-             "large_tables_only": f.large, "schema_count": len(f.schemas), "schemas": list(f.schemas[:50])}
+            {
+                "hazard": f.hazard,
+                "table": f.table,
+                "name": f.name,
+                "op": f.op,
+                "refused": f.refused,
+                "large_tables_only": f.large,
+                "schema_count": len(f.schemas),
+                "schemas": list(f.schemas[:50]),
+            }
             for f in summarize(plan)
         ],
         "unchanged_schemas": list(plan.unchanged),
         "unmanaged": list(plan.unmanaged),
         "lint": [
-            {"rule": f.rule, "level": f.level, "message": f.message, "help": f.help, "link": f.link,
-             "statement": f.statement, "groups": list(f.groups)}
+            {
+                "rule": f.rule,
+                "level": f.level,
+                "message": f.message,
+                "help": f.help,
+                "link": f.link,
+                "statement": f.statement,
+                "groups": list(f.groups),
+            }
             for f in plan.lint
         ],
         "groups": [
@@ -38,9 +53,15 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
                 "schemas": list(g.schemas),
                 "hazards": list(g.hazards),
                 "ops": [
-                    {"kind": op.kind, "table": op.table, "name": op.name, "description": op.describe(),
-                     "sql": ";\n".join(op.sql(g.schemas[0])) + ";", "sql_schema": g.schemas[0],
-                     "hazards": list(op.hazards)}
+                    {
+                        "kind": op.kind,
+                        "table": op.table,
+                        "name": op.name,
+                        "description": op.describe(),
+                        "sql": ";\n".join(op.sql(g.schemas[0])) + ";",
+                        "sql_schema": g.schemas[0],
+                        "hazards": list(op.hazards),
+                    }
                     for op in g.ops
                 ],
             }

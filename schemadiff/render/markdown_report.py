@@ -12,14 +12,18 @@ _BUDGET = 60_000  # leaves room for whatever a CI job wraps around the report
 
 def render_markdown(plan: Plan) -> str:
     head = [f"## schemadiff plan: `{plan.spec_path or 'spec'}`", ""]
-    head.append(f"**{plan.tenant_count}** schemas · **{len(plan.groups)}** group(s) with changes · "
-                f"**{len(plan.unchanged)}** already at the spec · target state `{plan.target_fingerprint}`")
+    head.append(
+        f"**{plan.tenant_count}** schemas · **{len(plan.groups)}** group(s) with changes · "
+        f"**{len(plan.unchanged)}** already at the spec · target state `{plan.target_fingerprint}`"
+    )
     if not plan.changes:
-        return "\n".join(head + ["", "No changes: every schema is at the spec."] + _unmanaged(plan)) + "\n"
+        return "\n".join([*head, "", "No changes: every schema is at the spec.", *_unmanaged(plan)]) + "\n"
     head += ["", "| group | schemas | examples | ops | hazards |", "|---|---:|---|---:|---|"]
     for n, g in enumerate(plan.groups, 1):
         hazards = ", ".join(f"`{h}`" for h in g.hazards) or "none"
-        head.append(f"| {n} `{g.fingerprint[:8]}` | {len(g.schemas)} | {few(g.schemas, 3)} | {len(g.ops)} | {hazards} |")
+        head.append(
+            f"| {n} `{g.fingerprint[:8]}` | {len(g.schemas)} | {few(g.schemas, 3)} | {len(g.ops)} | {hazards} |"
+        )
     head += _hazard_table(plan)
     head += _lint_table(plan)
     head += _unmanaged(plan)
@@ -35,12 +39,15 @@ def render_markdown(plan: Plan) -> str:
 
 
 def _group_section(n: int, g: GroupPlan) -> str:
-    ops = "\n".join(f"{i}. {op.describe()}" + (f" — {', '.join(op.hazards)}" if op.hazards else "")
-                    for i, op in enumerate(g.ops, 1))
+    ops = "\n".join(
+        f"{i}. {op.describe()}" + (f" — {', '.join(op.hazards)}" if op.hazards else "") for i, op in enumerate(g.ops, 1)
+    )
     sql = "\n".join(f"{s};" for s in group_sql(g, g.schemas[0]))
-    return (f"\n### Group {n}: {len(g.schemas)} schema(s) — {few(g.schemas, 8)}\n\n{ops}\n\n"
-            f"<details><summary>SQL (shown for <code>{g.schemas[0]}</code>; one transaction per schema)</summary>\n\n"
-            f"```sql\n{sql}\n```\n\n</details>\n")
+    return (
+        f"\n### Group {n}: {len(g.schemas)} schema(s) — {few(g.schemas, 8)}\n\n{ops}\n\n"
+        f"<details><summary>SQL (shown for <code>{g.schemas[0]}</code>; one transaction per schema)</summary>\n\n"
+        f"```sql\n{sql}\n```\n\n</details>\n"
+    )
 
 
 def _hazard_table(plan: Plan, limit: int = 40) -> list[str]:
@@ -53,8 +60,10 @@ def _hazard_table(plan: Plan, limit: int = 40) -> list[str]:
     rows = ["", "### Hazards", "", "| | hazard | change | where | why it matters |", "|---|---|---|---|---|"]
     for f in findings[:limit]:
         status = f"⛔ refused — `--allow {f.hazard}`" if f.refused else "⚠️ warning"
-        rows.append(f"| {status} | `{f.hazard}` | {_cell(f.op)} | {_cell(f.where(plan.large_table_rows))} | "
-                    f"{EXPLAIN[f.hazard]} |")
+        rows.append(
+            f"| {status} | `{f.hazard}` | {_cell(f.op)} | {_cell(f.where(plan.large_table_rows))} | "
+            f"{EXPLAIN[f.hazard]} |"
+        )
     if len(findings) > limit:
         rows.append(f"\n_{len(findings) - limit} more hazard line(s) in `schemadiff plan --format json`._")
     return rows
@@ -80,8 +89,10 @@ def _lint_table(plan: Plan, limit: int = 30) -> list[str]:
     rows = ["", "### Lint (squawk)", "", "| level | rule | groups | statement | advice |", "|---|---|---|---|---|"]
     for f in plan.lint[:limit]:
         statement = f.statement.splitlines()[0] + (" …" if "\n" in f.statement else "")
-        rows.append(f"| {f.level} | [`{f.rule}`]({f.link}) | {', '.join(map(str, f.groups))} | "
-                    f"`{_cell(statement)}` | {_cell(f.message)} {_cell(f.help or '')} |")
+        rows.append(
+            f"| {f.level} | [`{f.rule}`]({f.link}) | {', '.join(map(str, f.groups))} | "
+            f"`{_cell(statement)}` | {_cell(f.message)} {_cell(f.help or '')} |"
+        )
     if len(plan.lint) > limit:
         rows.append(f"\n_{len(plan.lint) - limit} more lint finding(s) in `schemadiff plan --format json`._")
     return rows

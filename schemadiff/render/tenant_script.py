@@ -24,8 +24,10 @@ def script_line(statement: Statement) -> str:
     while tag in statement.sql or tag in statement.guard:
         tag = tag[:-1] + "x$"
     message = quote_literal("% " + statement.guard.replace("%", "%%"))  # RAISE reads % as a placeholder
-    return (f"DO {tag} DECLARE n bigint; BEGIN {statement.sql} INTO n; "
-            f"IF n > 0 THEN RAISE EXCEPTION {message}, n; END IF; END {tag};")
+    return (
+        f"DO {tag} DECLARE n bigint; BEGIN {statement.sql} INTO n; "
+        f"IF n > 0 THEN RAISE EXCEPTION {message}, n; END IF; END {tag};"
+    )
 
 
 def tenant_transaction(group: GroupPlan, schema: str) -> str:

@@ -21,10 +21,14 @@ AFTER_MARK = "/* schemadiff: after the transaction */ "
 _CONCURRENT = re.compile(r"^\s*(CREATE (UNIQUE )?INDEX|DROP INDEX) CONCURRENTLY\b", re.IGNORECASE)
 _CONCURRENTLY = re.compile(r"\b(CREATE (?:UNIQUE )?INDEX|DROP INDEX) CONCURRENTLY\b", re.IGNORECASE)
 _VALIDATE = re.compile(r"^\s*ALTER TABLE .+ VALIDATE CONSTRAINT ", re.IGNORECASE | re.DOTALL)
-_INDEX_NAME = re.compile(r'INDEX CONCURRENTLY (?:IF EXISTS )?(?:(?:"(?:[^"]|"")+"|[^\s.]+)\.)?("(?:[^"]|"")+"|[^\s.]+)',
-                         re.IGNORECASE)
-_SET_NOT_NULL = re.compile(r'ALTER TABLE (?:"(?:[^"]|"")+"|[^\s.]+)\.("(?:[^"]|"")+"|\S+) ALTER COLUMN '
-                           r'("(?:[^"]|"")+"|\S+) SET NOT NULL', re.IGNORECASE)
+_INDEX_NAME = re.compile(
+    r'INDEX CONCURRENTLY (?:IF EXISTS )?(?:(?:"(?:[^"]|"")+"|[^\s.]+)\.)?("(?:[^"]|"")+"|[^\s.]+)', re.IGNORECASE
+)
+_SET_NOT_NULL = re.compile(
+    r'ALTER TABLE (?:"(?:[^"]|"")+"|[^\s.]+)\.("(?:[^"]|"")+"|\S+) ALTER COLUMN '
+    r'("(?:[^"]|"")+"|\S+) SET NOT NULL',
+    re.IGNORECASE,
+)
 _VALIDATED_NAME = re.compile(r'VALIDATE CONSTRAINT ("(?:[^"]|"")+"|\S+)', re.IGNORECASE)
 
 

@@ -54,8 +54,9 @@ _current: contextvars.ContextVar[_Recording | None] = contextvars.ContextVar("sc
 
 
 @contextmanager
-def phase(name: str, index: str | None = None, validates: str | None = None,
-          not_null: tuple[str, str] | None = None) -> Iterator[bool]:
+def phase(
+    name: str, index: str | None = None, validates: str | None = None, not_null: tuple[str, str] | None = None
+) -> Iterator[bool]:
     """Statements emitted in the block run in phase ``name``; yields whether to run them online
     (``CONCURRENTLY``). Outside a recording it yields True and marks nothing."""
     recording = _current.get()
@@ -63,8 +64,9 @@ def phase(name: str, index: str | None = None, validates: str | None = None,
         yield True
         return
     saved = recording.mark
-    recording.mark = (Statement("", name, index=index, validates=validates, not_null=not_null)
-                      if recording.online else Statement(""))  # inline: plainly inside the transaction
+    recording.mark = (
+        Statement("", name, index=index, validates=validates, not_null=not_null) if recording.online else Statement("")
+    )  # inline: plainly inside the transaction
     try:
         yield recording.online
     finally:
@@ -89,8 +91,9 @@ def record(fn: Callable[..., None], *args: Any, online: bool = True) -> tuple[St
 
     dialect = PGDialect_psycopg(paramstyle="named")
     dialect._backslash_escapes = False  # the runtime runs with standard_conforming_strings = on
-    ctx = MigrationContext.configure(dialect=dialect, opts={"as_sql": True, "output_buffer": StringIO(),
-                                                           "literal_binds": True})
+    ctx = MigrationContext.configure(
+        dialect=dialect, opts={"as_sql": True, "output_buffer": StringIO(), "literal_binds": True}
+    )
     recording = _Recording(online)
 
     def exec_(construct: Any, *_args: Any, **_kw: Any) -> None:

@@ -24,8 +24,13 @@ from pglast import ast, enums, parser
 
 _SEMICOLON, _COMMENTS = "ASCII_59", ("SQL_COMMENT", "C_COMMENT")
 _OPEN, _CLOSE = {"ASCII_40": "(", "ASCII_91": "["}, {"ASCII_41": "(", "ASCII_93": "["}
-_SELECT_DEFAULTS = {"targetList": None, "groupDistinct": False, "all": False,
-                    "limitOption": enums.LimitOption.LIMIT_OPTION_DEFAULT, "op": enums.SetOperation.SETOP_NONE}
+_SELECT_DEFAULTS = {
+    "targetList": None,
+    "groupDistinct": False,
+    "all": False,
+    "limitOption": enums.LimitOption.LIMIT_OPTION_DEFAULT,
+    "op": enums.SetOperation.SETOP_NONE,
+}
 
 
 class FragmentError(ValueError):
@@ -47,9 +52,14 @@ def check_type_name(text: str) -> None:
     """Raise FragmentError unless ``text`` is exactly one SQL type name (``varchar(50)``, ``text[]``)."""
     _check_tokens(text, "type name")
     target = _one_target(f"SELECT NULL::{text}\n", text, "type name")
-    if not (isinstance(target, ast.TypeCast) and isinstance(target.arg, ast.A_Const) and target.arg.isnull
-            and isinstance(target.typeName, ast.TypeName) and not target.typeName.setof
-            and not target.typeName.pct_type):
+    if not (
+        isinstance(target, ast.TypeCast)
+        and isinstance(target.arg, ast.A_Const)
+        and target.arg.isnull
+        and isinstance(target.typeName, ast.TypeName)
+        and not target.typeName.setof
+        and not target.typeName.pct_type
+    ):
         raise FragmentError("type name", "more than a type name")
     _check_nodes(target, "type name")
 
@@ -69,7 +79,7 @@ def _check_tokens(text: str, kind: str) -> None:
     if any(t.name in _COMMENTS for t in tokens):
         raise FragmentError(kind, "a comment")
     for token in tokens:
-        _check_literal(raw[token.start:token.end + 1].decode("utf-8"), token.name, kind)
+        _check_literal(raw[token.start : token.end + 1].decode("utf-8"), token.name, kind)
     _check_brackets(tokens, kind)
 
 

@@ -39,26 +39,39 @@ def derived_names(tname: str, table: TableSpec) -> list[DerivedName]:
         out.append(DerivedName(f"{tname}_pkey", at, "the table name"))
     for cname, col in table.columns.items():
         if col is not None and col.unique:
-            out.append(DerivedName(f"{tname}_{cname}_key", base + ("columns", cname, "unique"), "the table or column name"))
+            out.append(
+                DerivedName(f"{tname}_{cname}_key", (*base, "columns", cname, "unique"), "the table or column name")
+            )
         if col is not None and col.enum:
-            out.append(DerivedName(f"ck_{tname}_{cname}", base + ("columns", cname, "enum"), "the table or column name"))
+            out.append(
+                DerivedName(f"ck_{tname}_{cname}", (*base, "columns", cname, "enum"), "the table or column name")
+            )
     return out
 
 
 def table_name_problems(tname: str, table: TableSpec, located: Located) -> list[SpecProblem]:
     """System prefixes, over-long derived names and constraint names used twice within one table."""
     base: Path = ("tables", tname)
-    problems = [located.problem(base, _system_message("table", tname), at_key=True)] \
-        if tname.startswith(SYSTEM_PREFIX) else []
-    problems += [located.problem(base + ("indexes", i), _system_message("index", i), at_key=True)
-                 for i in table.indexes if i.startswith(SYSTEM_PREFIX)]
+    problems = (
+        [located.problem(base, _system_message("table", tname), at_key=True)] if tname.startswith(SYSTEM_PREFIX) else []
+    )
+    problems += [
+        located.problem((*base, "indexes", i), _system_message("index", i), at_key=True)
+        for i in table.indexes
+        if i.startswith(SYSTEM_PREFIX)
+    ]
     derived = derived_names(tname, table)
     for item in derived:
         size = len(item.name.encode("utf-8"))
         if size > MAX_NAME_BYTES:
-            problems.append(located.problem(item.path, f"the derived constraint name '{item.name}' is {size} bytes; "
-                                            f"PostgreSQL allows {MAX_NAME_BYTES}: shorten {item.shorten}"))
-    names = [(d.name, d.path) for d in derived] + [(c, base + ("checks", c)) for c in table.checks]
+            problems.append(
+                located.problem(
+                    item.path,
+                    f"the derived constraint name '{item.name}' is {size} bytes; "
+                    f"PostgreSQL allows {MAX_NAME_BYTES}: shorten {item.shorten}",
+                )
+            )
+    names = [(d.name, d.path) for d in derived] + [(c, (*base, "checks", c)) for c in table.checks]
     return problems + _twice(names, located, f"in table '{tname}'")
 
 
@@ -83,5 +96,7 @@ def _twice(names: list[tuple[str, Path]], located: Located, where: str) -> list[
 
 
 def _system_message(kind: str, name: str) -> str:
-    return (f"{kind} name '{name}' starts with {SYSTEM_PREFIX}, which PostgreSQL keeps for system objects "
-            f"(pg_catalog is searched first); rename it")
+    return (
+        f"{kind} name '{name}' starts with {SYSTEM_PREFIX}, which PostgreSQL keeps for system objects "
+        f"(pg_catalog is searched first); rename it"
+    )

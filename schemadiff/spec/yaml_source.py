@@ -71,23 +71,25 @@ class _Builder:
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
+            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
         return self.constructor.construct_object(node)
 
     def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
-                self.loc.values[path + ("<<",)] = _mark(key_node)
-                self.loc.problems.append(self.loc.problem(path + ("<<",), "only plain keys are allowed (no merge keys or complex keys)"))
+                self.loc.values[(*path, "<<")] = _mark(key_node)
+                self.loc.problems.append(
+                    self.loc.problem((*path, "<<"), "only plain keys are allowed (no merge keys or complex keys)")
+                )
                 continue
             key = str(key_node.value)
             if key in out:
-                self.loc.keys[path + (key,)] = _mark(key_node)
-                self.loc.problems.append(self.loc.problem(path + (key,), f"duplicate key '{key}'", at_key=True))
+                self.loc.keys[(*path, key)] = _mark(key_node)
+                self.loc.problems.append(self.loc.problem((*path, key), f"duplicate key '{key}'", at_key=True))
                 continue
-            self.loc.keys[path + (key,)] = _mark(key_node)
-            out[key] = self.build(value_node, path + (key,))
+            self.loc.keys[(*path, key)] = _mark(key_node)
+            out[key] = self.build(value_node, (*path, key))
         return out
 
 
@@ -118,12 +120,15 @@ def _compose(text: str, file: str) -> yaml.Node | None:
         return loader.get_single_node()  # type: ignore[no-any-return]
     except _TooDeep as exc:
         line, col = exc.mark.line + 1, exc.mark.column + 1
-        raise SpecError([SpecProblem(file, line, col, "", f"YAML nesting is deeper than {MAX_DEPTH} levels; "
-                                     "flatten it")]) from None
+        raise SpecError(
+            [SpecProblem(file, line, col, "", f"YAML nesting is deeper than {MAX_DEPTH} levels; flatten it")]
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise SpecError([SpecProblem(file, line, col, "", f"YAML syntax error: {exc.problem or exc.context}")]) from None
+        raise SpecError(
+            [SpecProblem(file, line, col, "", f"YAML syntax error: {exc.problem or exc.context}")]
+        ) from None
     except yaml.YAMLError as exc:
         raise SpecError([SpecProblem(file, 1, 1, "", f"YAML error: {exc}")]) from None
     finally:
@@ -131,8 +136,9 @@ def _compose(text: str, file: str) -> yaml.Node | None:
 
 
 def too_large(file: str) -> SpecError:
-    return SpecError([SpecProblem(file, 1, 1, "", f"spec is larger than {MAX_SPEC_BYTES // 1024 // 1024} MiB; "
-                                  "split it or trim it")])
+    return SpecError(
+        [SpecProblem(file, 1, 1, "", f"spec is larger than {MAX_SPEC_BYTES // 1024 // 1024} MiB; split it or trim it")]
+    )
 
 
 def load_yaml(text: str, file: str) -> Located:

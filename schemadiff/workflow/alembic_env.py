@@ -67,13 +67,21 @@ def versions_directory(cfg: Config, override: str | None) -> Path:
 def current_head(script: ScriptDirectory) -> str | None:
     heads = script.get_heads()
     if len(heads) > 1:
-        raise SchemadiffError(f"the versions directory has {len(heads)} heads ({', '.join(heads)}); "
-                              "merge them with `alembic merge heads` first")
+        raise SchemadiffError(
+            f"the versions directory has {len(heads)} heads ({', '.join(heads)}); "
+            "merge them with `alembic merge heads` first"
+        )
     return heads[0] if heads else None
 
 
-def write_revision(plan: Plan, cfg: Config, message: str, why: str | None,
-                   versions_override: str | None = None, now: datetime | None = None) -> Path:
+def write_revision(
+    plan: Plan,
+    cfg: Config,
+    message: str,
+    why: str | None,
+    versions_override: str | None = None,
+    now: datetime | None = None,
+) -> Path:
     """Render the plan as a revision chained onto the current head; the path written."""
     versions = versions_directory(cfg, versions_override)
     versions.mkdir(parents=True, exist_ok=True)
@@ -108,9 +116,11 @@ def pending_revisions(cfg: Config, url: str, versions_override: str | None = Non
     try:
         pending = list(script.iterate_revisions("heads", current or "base"))
     except CommandError as exc:
-        raise SchemadiffError(f"the database is at revision {', '.join(current)}, which the versions directory "
-                              f"{versions} does not have ({first_line(exc)}); plan against the database this "
-                              "project migrates") from None
+        raise SchemadiffError(
+            f"the database is at revision {', '.join(current)}, which the versions directory "
+            f"{versions} does not have ({first_line(exc)}); plan against the database this "
+            "project migrates"
+        ) from None
     return [f"{s.revision} ({s.doc})" for s in pending]
 
 
@@ -119,6 +129,8 @@ def require_up_to_date(cfg: Config, url: str, versions_override: str | None = No
     pending = pending_revisions(cfg, url, versions_override)
     if pending:
         current = ", ".join(database_revisions(url)) or "(none)"
-        raise SchemadiffError(f"the database is at revision {current} but the versions directory has pending "
-                              f"revision(s) {', '.join(pending)}; apply them first (schemadiff apply) or plan "
-                              "against an up-to-date database")
+        raise SchemadiffError(
+            f"the database is at revision {current} but the versions directory has pending "
+            f"revision(s) {', '.join(pending)}; apply them first (schemadiff apply) or plan "
+            "against an up-to-date database"
+        )

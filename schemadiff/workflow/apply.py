@@ -29,8 +29,12 @@ class RunOptions:
     assume_from: str = ""  # a downgrade: the start of tenants whose ledger row is lost
 
     def x_args(self) -> list[str]:
-        args = [f"workers={self.workers}", f"lock_timeout={self.lock_timeout}",
-                f"statement_timeout={self.statement_timeout}", f"lock_wait={self.lock_wait:g}"]
+        args = [
+            f"workers={self.workers}",
+            f"lock_timeout={self.lock_timeout}",
+            f"statement_timeout={self.statement_timeout}",
+            f"lock_wait={self.lock_wait:g}",
+        ]
         args += [f"allow={','.join(self.allow)}"] if self.allow else []
         return args + ([f"assume_from={self.assume_from}"] if self.assume_from else [])
 
@@ -59,8 +63,7 @@ def _pointed_at(url: str, cfg: Config, options: RunOptions, reporter: Reporter |
             os.environ["SCHEMADIFF_DATABASE_URL"] = saved
 
 
-def _alembic(action: str, cfg: Config, url: str, target: str, options: RunOptions,
-             reporter: Reporter | None) -> None:
+def _alembic(action: str, cfg: Config, url: str, target: str, options: RunOptions, reporter: Reporter | None) -> None:
     with _pointed_at(url, cfg, options, reporter):
         try:
             getattr(command, action)(cfg, target)
@@ -71,8 +74,9 @@ def _alembic(action: str, cfg: Config, url: str, target: str, options: RunOption
             raise SchemadiffError(connection.redact(f"{action} failed: {first_line(cause)}", url)) from None
 
 
-def upgrade(cfg: Config, url: str, loaded: LoadedSpec, options: RunOptions,
-            reporter: Reporter | None = None) -> Outcome:
+def upgrade(
+    cfg: Config, url: str, loaded: LoadedSpec, options: RunOptions, reporter: Reporter | None = None
+) -> Outcome:
     _alembic("upgrade", cfg, url, "head", options, reporter)
     outcome = Outcome([r for r in [runtime.last_report()] if r is not None])
     plan, _ = make_plan(loaded, url, lint=False)
@@ -89,8 +93,7 @@ def check_hazards(loaded: LoadedSpec, url: str, allowed: set[str]) -> None:
     check_policy(plan, allowed)
 
 
-def downgrade(cfg: Config, url: str, steps: int, options: RunOptions,
-              reporter: Reporter | None = None) -> Outcome:
+def downgrade(cfg: Config, url: str, steps: int, options: RunOptions, reporter: Reporter | None = None) -> Outcome:
     _alembic("downgrade", cfg, url, f"-{steps}", options, reporter)
     return Outcome([r for r in [runtime.last_report()] if r is not None])
 

@@ -29,8 +29,14 @@ def recreate_database(admin_url: str, name: str) -> str:
     return connection.database_url(admin_url, name)
 
 
-def seed_previous_state(url: str, loaded: LoadedSpec, tenants: int = TENANTS, rows: int = 20,
-                        ignored: tuple[str, ...] = IGNORED, hand_fixed: str | None = "user_7") -> None:
+def seed_previous_state(
+    url: str,
+    loaded: LoadedSpec,
+    tenants: int = TENANTS,
+    rows: int = 20,
+    ignored: tuple[str, ...] = IGNORED,
+    hand_fixed: str | None = "user_7",
+) -> None:
     """public + user_1..user_N in the previous state, an unmanaged table everywhere, drift."""
     previous = previous_table(loaded)
     schemas = ["public"] + [f"user_{i}" for i in range(1, tenants + 1)] + list(ignored)
@@ -42,8 +48,10 @@ def seed_previous_state(url: str, loaded: LoadedSpec, tenants: int = TENANTS, ro
                 conn.execute(statement)
             _seed_rows(conn, schema, rows)
         if hand_fixed in schemas:
-            conn.execute(f"ALTER TABLE {qualify(hand_fixed, 'marketplace_tasks')} "
-                         "ADD COLUMN step_order integer NOT NULL DEFAULT 1")
+            conn.execute(
+                f"ALTER TABLE {qualify(hand_fixed, 'marketplace_tasks')} "
+                "ADD COLUMN step_order integer NOT NULL DEFAULT 1"
+            )
         conn.commit()
 
 
@@ -54,9 +62,12 @@ def _seed_rows(conn: object, schema: str, rows: int) -> None:
     tasks, jobs = qualify(schema, "marketplace_tasks"), qualify(schema, "jobs")
     conn.execute(f"CREATE TABLE {jobs} (id integer PRIMARY KEY, title text NOT NULL)")
     conn.execute(f"INSERT INTO {jobs} SELECT g, 'job ' || g FROM generate_series(1, 5) g")
-    conn.execute(f"INSERT INTO {tasks} (job_id, status, payload, retry_count) "
-                 "SELECT 1 + mod(g, 5), CASE WHEN mod(g, 3) = 0 THEN 'done' ELSE 'pending' END, "
-                 "jsonb_build_object('n', g), mod(g, 2) FROM generate_series(1, %s) g", (rows,))
+    conn.execute(
+        f"INSERT INTO {tasks} (job_id, status, payload, retry_count) "
+        "SELECT 1 + mod(g, 5), CASE WHEN mod(g, 3) = 0 THEN 'done' ELSE 'pending' END, "
+        "jsonb_build_object('n', g), mod(g, 2) FROM generate_series(1, %s) g",
+        (rows,),
+    )
 
 
 def fresh_environment(directory: Path) -> Path:

@@ -43,7 +43,7 @@ def lint_plan(plan: Plan, exclude: set[str]) -> list[LintFinding]:
             key = (finding.rule, finding.statement)
             if key in merged:
                 old = merged[key]
-                finding = LintFinding(old.rule, old.level, old.message, old.help, old.statement, old.groups + (n,))
+                finding = LintFinding(old.rule, old.level, old.message, old.help, old.statement, (*old.groups, n))
             merged[key] = finding
     return sorted(merged.values(), key=lambda f: (f.groups[0], f.rule, f.statement))
 
@@ -72,7 +72,7 @@ def _lint_group(binary: str, n: int, group: GroupPlan, exclude: set[str]) -> lis
         path = handle.name
     try:
         args = [binary, "--reporter", "json"] + ([f"--exclude={','.join(sorted(exclude))}"] if exclude else [])
-        proc = subprocess.run(args + [path], capture_output=True, text=True, timeout=60)
+        proc = subprocess.run([*args, path], capture_output=True, text=True, timeout=60)
     finally:
         Path(path).unlink(missing_ok=True)
     raw = json.loads(proc.stdout or "[]")
@@ -81,6 +81,14 @@ def _lint_group(binary: str, n: int, group: GroupPlan, exclude: set[str]) -> lis
     for item in raw:
         index = owner.get(int(item.get("line", 0)))
         text = pattern.sub("<schema>.", statements[index]) if index is not None else ""
-        out.append(LintFinding(item["rule_name"], str(item.get("level", "Warning")).lower(),
-                               item.get("message", ""), item.get("help"), text, (n,)))
+        out.append(
+            LintFinding(
+                item["rule_name"],
+                str(item.get("level", "Warning")).lower(),
+                item.get("message", ""),
+                item.get("help"),
+                text,
+                (n,),
+            )
+        )
     return out

@@ -18,8 +18,10 @@ from schemadiff.spec.schema import LoadedSpec
 
 
 def spec_renames(loaded: LoadedSpec) -> dict[str, dict[str, str]]:
-    return {t: {c: col.renamed_from for c, col in table.columns.items() if col.renamed_from}
-            for t, table in loaded.spec.tables.items()}
+    return {
+        t: {c: col.renamed_from for c, col in table.columns.items() if col.renamed_from}
+        for t, table in loaded.spec.tables.items()
+    }
 
 
 def read_tenants(conn: psycopg.Connection, loaded: LoadedSpec) -> tuple[list[str], Tenants]:
@@ -30,18 +32,25 @@ def read_tenants(conn: psycopg.Connection, loaded: LoadedSpec) -> tuple[list[str
         return schemas, introspect(conn, schemas, list(spec.tables))
 
 
-def make_plan(loaded: LoadedSpec, url: str, dev_url: str | None = None,
-              notice: Callable[[str], None] = lambda _m: None,
-              allowed: tuple[str, ...] = (), lint: bool = True) -> tuple[Plan, Tenants]:
+def make_plan(
+    loaded: LoadedSpec,
+    url: str,
+    dev_url: str | None = None,
+    notice: Callable[[str], None] = lambda _m: None,
+    allowed: tuple[str, ...] = (),
+    lint: bool = True,
+) -> tuple[Plan, Tenants]:
     """The whole read side: one catalog pass, the target normalized by PostgreSQL, the plan
     (linted with squawk when ``lint``: only what a person reads needs it)."""
     try:
         with connection.connect(url) as conn:
             schemas, tenants = read_tenants(conn, loaded)
             if not [s for s in schemas if s != loaded.spec.tenants.template]:
-                raise SchemadiffError(f"{loaded.where(('tenants', 'pattern'))}: '{loaded.spec.tenants.pattern}' "
-                                      "matches no schema in the database; fix the pattern (it must match "
-                                      "whole names) or point --database-url at the right database")
+                raise SchemadiffError(
+                    f"{loaded.where(('tenants', 'pattern'))}: '{loaded.spec.tenants.pattern}' "
+                    "matches no schema in the database; fix the pattern (it must match "
+                    "whole names) or point --database-url at the right database"
+                )
             target = target_model(conn, loaded, lambda: connection.connect(dev_url or _embedded_dev_url()), notice)
     except psycopg.Error as exc:
         raise DatabaseError(connection.redact(f"database error: {first_line(exc)}", url)) from None
@@ -64,13 +73,22 @@ def with_lint(plan: Plan, loaded: LoadedSpec, notice: Callable[[str], None]) -> 
 def plan_from(loaded: LoadedSpec, tenants: Tenants, target: SchemaModel, allowed: tuple[str, ...] = ()) -> Plan:
     spec = loaded.spec
     groups = group_schemas(tenants.models, first=spec.tenants.template)
-    return build_plan(groups, target, template=spec.tenants.template, pattern=spec.tenants.pattern,
-                      renames=spec_renames(loaded), spec_path=loaded.path, spec_sha256=loaded.sha256,
-                      stats=tenants.stats, large_table_rows=spec.policy.large_table_rows,
-                      allowed=tuple(sorted(set(allowed) | set(spec.policy.allow))),
-                      concurrent_indexes=frozenset(i for t in spec.tables.values()
-                                                   for i, index in t.indexes.items() if index.concurrently),
-                      unmanaged=unmanaged_report(tenants.models, target))
+    return build_plan(
+        groups,
+        target,
+        template=spec.tenants.template,
+        pattern=spec.tenants.pattern,
+        renames=spec_renames(loaded),
+        spec_path=loaded.path,
+        spec_sha256=loaded.sha256,
+        stats=tenants.stats,
+        large_table_rows=spec.policy.large_table_rows,
+        allowed=tuple(sorted(set(allowed) | set(spec.policy.allow))),
+        concurrent_indexes=frozenset(
+            i for t in spec.tables.values() for i, index in t.indexes.items() if index.concurrently
+        ),
+        unmanaged=unmanaged_report(tenants.models, target),
+    )
 
 
 def _embedded_dev_url() -> str:

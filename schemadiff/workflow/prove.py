@@ -53,20 +53,28 @@ def load_revision(text: str) -> types.ModuleType:
 def validate(plan: Plan, revision_text: str, dev_url: str) -> list[Finding]:
     module = load_revision(revision_text)
     findings: list[Finding] = []
-    for n, (group, declared) in enumerate(zip(plan.groups, module.GROUPS), 1):
+    for n, (group, declared) in enumerate(zip(plan.groups, module.GROUPS, strict=True), 1):
         version = getattr(module, "REVISION_FORMAT", 1)
         up, down = record(declared.upgrade, version).online, record(declared.downgrade, version).online
         findings += _validate_group(n, group.model, plan.target, up, down, dev_url)
     return findings
 
 
-def _validate_group(n: int, start: SchemaModel, target: SchemaModel, up: tuple[Statement, ...],
-                    down: tuple[Statement, ...], dev_url: str) -> list[Finding]:
+def _validate_group(
+    n: int,
+    start: SchemaModel,
+    target: SchemaModel,
+    up: tuple[Statement, ...],
+    down: tuple[Statement, ...],
+    dev_url: str,
+) -> list[Finding]:
     with scratch_databases(dev_url) as (work, oracle):
         try:
             build(work, start)
         except psycopg.Error as exc:
-            return [Finding(n, "setup", f"starting state could not be rebuilt ({first_line(exc)}); not validated", False)]
+            return [
+                Finding(n, "setup", f"starting state could not be rebuilt ({first_line(exc)}); not validated", False)
+            ]
         for stage, statements, expected in (("upgrade", up, target), ("downgrade", down, start)):
             problem = _run_and_compare(work, oracle, statements, expected)
             if problem:
@@ -105,8 +113,10 @@ def build(url: str, model: SchemaModel) -> None:
                 conn.execute(statement)
             for column in table.columns:  # a serial column owns its sequence
                 if (sequence := serial_sequence(column)) is not None:
-                    conn.execute(f"ALTER SEQUENCE {qualify(SCHEMA, sequence)} OWNED BY "
-                                 f"{qualify(SCHEMA, table.name)}.{quote_ident(column.name)}")
+                    conn.execute(
+                        f"ALTER SEQUENCE {qualify(SCHEMA, sequence)} OWNED BY "
+                        f"{qualify(SCHEMA, table.name)}.{quote_ident(column.name)}"
+                    )
 
 
 def _create_sequence(conn: psycopg.Connection, name: str) -> None:

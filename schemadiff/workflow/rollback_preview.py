@@ -61,16 +61,28 @@ def preview(cfg: Config, url: str, revision: str, options: Options) -> Preview:
     if script is None or script.module is None:
         raise ValueError(f"revision {revision} is not in the versions directory")
     module = script.module
-    job = make_job(revision, "downgrade", module.TENANTS, module.GROUPS, module.TARGET,
-                   getattr(module, "TARGET_MODEL", ""), getattr(module, "REVISION_FORMAT", 1))
+    job = make_job(
+        revision,
+        "downgrade",
+        module.TENANTS,
+        module.GROUPS,
+        module.TARGET,
+        getattr(module, "TARGET_MODEL", ""),
+        getattr(module, "REVISION_FORMAT", 1),
+    )
     job = replace(job, large_table_rows=getattr(module, "LARGE_TABLE_ROWS", None))
     with connection.connect(url, autocommit=True) as conn:
         states, rows = read_states(conn, job)
         report = Report("downgrade", revision)
         work = preflight(conn, job, report, states, rows, replace(options, allow=options.allow | {DELETES_DATA}))
         losing = data_losses(conn, work)
-    return Preview(revision, (script.doc or "").strip(), _groups(job, work, losing), tuple(report.skipped),
-                   DELETES_DATA in options.allow)
+    return Preview(
+        revision,
+        (script.doc or "").strip(),
+        _groups(job, work, losing),
+        tuple(report.skipped),
+        DELETES_DATA in options.allow,
+    )
 
 
 def _groups(job: Job, work: list[Work], losing: dict[str, list[str]]) -> tuple[PreviewGroup, ...]:
@@ -83,8 +95,16 @@ def _groups(job: Job, work: list[Work], losing: dict[str, list[str]]) -> tuple[P
         statements = job.way(start).forms.online if start in job.groups else ()
         deletes = job.way(start).deletes if start in job.groups else ()
         lose = tuple((str(loss), tuple(s for s in losing.get(str(loss), []) if s in schemas)) for loss in deletes)
-        out.append(PreviewGroup(start, schemas, statements, deletes, tuple(x for x in lose if x[1]),
-                                tuple(s.guard for s in statements if s.guard)))
+        out.append(
+            PreviewGroup(
+                start,
+                schemas,
+                statements,
+                deletes,
+                tuple(x for x in lose if x[1]),
+                tuple(s.guard for s in statements if s.guard),
+            )
+        )
     return tuple(out)
 
 
@@ -94,16 +114,21 @@ def render(p: Preview, format: str, database: str) -> str:
 
 def render_text(p: Preview, database: str) -> str:
     count = sum(len(g.schemas) for g in p.groups)
-    out = [f"rollback of {p.revision} ({p.message}) on {database}: {count} schema(s) would change, "
-           f"{len(p.unchanged)} need nothing"]
+    out = [
+        f"rollback of {p.revision} ({p.message}) on {database}: {count} schema(s) would change, "
+        f"{len(p.unchanged)} need nothing"
+    ]
     for n, g in enumerate(p.groups, 1):
         out += ["", f"Group {n}: {len(g.schemas)} schema(s) back to state {g.start}: {few(g.schemas)}"]
         out += [f"  {_phase_note(s.phase)}{s.sql}" for s in g.statements if not s.guard]
         out += [f"  guard: fails the schema if {guard}" for guard in g.guarded]
         for what, schemas in g.losing:
             out.append(f"  deletes_data: {what} holds data in {len(schemas)} schema(s): {few(schemas)}")
-        out += [f"  deletes nothing: {loss} is NULL or its default everywhere" for loss in g.deletes
-                if str(loss) not in dict(g.losing)]
+        out += [
+            f"  deletes nothing: {loss} is NULL or its default everywhere"
+            for loss in g.deletes
+            if str(loss) not in dict(g.losing)
+        ]
     out += ["", _verdict(p)]
     return "\n".join(out) + "\n"
 
@@ -114,20 +139,34 @@ def _phase_note(phase: str) -> str:
 
 def _verdict(p: Preview) -> str:
     if p.refused:
-        return ("refused: the rollback would delete data (deletes_data); re-run with --allow deletes_data "
-                "if that is intended")
+        return (
+            "refused: the rollback would delete data (deletes_data); re-run with --allow deletes_data "
+            "if that is intended"
+        )
     if p.hazards:
         return f"hazards: {', '.join(p.hazards)}" + (" (deletes_data allowed)" if p.allowed else "")
     return "hazards: none"
 
 
 def render_json(p: Preview, database: str) -> str:
-    data = {"revision": p.revision, "message": p.message, "database": database, "hazards": list(p.hazards),
-            "refused": p.refused, "unchanged": list(p.unchanged),
-            "groups": [{"start": g.start, "schemas": list(g.schemas),
-                        "statements": [{"sql": s.sql, "phase": s.phase, "guard": s.guard} for s in g.statements],
-                        "deletes": [str(loss) for loss in g.deletes],
-                        "holds_data": {what: list(schemas) for what, schemas in g.losing}} for g in p.groups]}
+    data = {
+        "revision": p.revision,
+        "message": p.message,
+        "database": database,
+        "hazards": list(p.hazards),
+        "refused": p.refused,
+        "unchanged": list(p.unchanged),
+        "groups": [
+            {
+                "start": g.start,
+                "schemas": list(g.schemas),
+                "statements": [{"sql": s.sql, "phase": s.phase, "guard": s.guard} for s in g.statements],
+                "deletes": [str(loss) for loss in g.deletes],
+                "holds_data": {what: list(schemas) for what, schemas in g.losing},
+            }
+            for g in p.groups
+        ],
+    }
     return json.dumps(data, indent=2) + "\n"
 
 
@@ -137,7 +176,9 @@ def render_markdown(p: Preview, database: str) -> str:
         out += [f"**Group {n}**: {len(g.schemas)} schema(s) back to `{g.start}` ({few(g.schemas)})", "", "```sql"]
         out += [script_line(s) for s in g.statements]
         out += ["```", ""]
-        out += [f"- :warning: `deletes_data`: {what} holds data in {len(s)} schema(s): {few(s)}" for what, s in g.losing]
+        out += [
+            f"- :warning: `deletes_data`: {what} holds data in {len(s)} schema(s): {few(s)}" for what, s in g.losing
+        ]
     out.append(f"**{_verdict(p)}**")
     return "\n".join(out) + "\n"
 

@@ -43,11 +43,17 @@ def query(url: str, statement: str, params: Any = None) -> list[tuple[Any, ...]]
         return conn.execute(statement, params).fetchall()
 
 
-def alembic(project: Path, url: str, *args: str, timeout: float = 300) -> "subprocess.CompletedProcess[str]":
+def alembic(project: Path, url: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """Run the real `alembic` command line in ``project`` against ``url``."""
     env = {**os.environ, "SCHEMADIFF_DATABASE_URL": url}
-    return subprocess.run([sys.executable, "-m", "alembic", "-c", str(project / "alembic.ini"), *args],
-                          cwd=project, env=env, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "alembic", "-c", str(project / "alembic.ini"), *args],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 ONE_PATIENT_WORKER = ("-x", "workers=1", "-x", "lock_timeout=60s")  # tenants in order, waiting out locks
@@ -64,10 +70,16 @@ def table_locked(url: str, schema: str) -> Iterator[None]:
         blocker.close()
 
 
-def alembic_popen(project: Path, url: str, *args: str) -> "subprocess.Popen[str]":
+def alembic_popen(project: Path, url: str, *args: str) -> subprocess.Popen[str]:
     env = {**os.environ, "SCHEMADIFF_DATABASE_URL": url}
-    return subprocess.Popen([sys.executable, "-m", "alembic", "-c", str(project / "alembic.ini"), *args],
-                            cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "alembic", "-c", str(project / "alembic.ini"), *args],
+        cwd=project,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def make_project(tmp: Path) -> Path:
@@ -77,10 +89,23 @@ def make_project(tmp: Path) -> Path:
     return tmp
 
 
-def write_revision(project: Path, spec: Path, url: str, dev_url: str, message: str = "add task orchestration columns",
-                   *extra: str) -> Path:
-    result = run_cli("plan", "--spec", spec, "--database-url", url, "--config", project / "alembic.ini",
-                     "--dev-url", dev_url, "-m", message, *extra)
+def write_revision(
+    project: Path, spec: Path, url: str, dev_url: str, message: str = "add task orchestration columns", *extra: str
+) -> Path:
+    result = run_cli(
+        "plan",
+        "--spec",
+        spec,
+        "--database-url",
+        url,
+        "--config",
+        project / "alembic.ini",
+        "--dev-url",
+        dev_url,
+        "-m",
+        message,
+        *extra,
+    )
     assert result.exit_code == 2, result.stdout + result.stderr
     [path] = sorted((project / "migrations" / "versions").glob("*.py"))[-1:]
     return path
@@ -102,8 +127,10 @@ def rows_digest(url: str, schemas: list[str]) -> dict[str, str]:
     out = {}
     with psycopg.connect(url) as conn:
         for schema in schemas:
-            row = conn.execute(f'SELECT md5(coalesce(string_agg(({cols})::text, \',\' ORDER BY id), \'\')) '
-                               f'FROM "{schema}".marketplace_tasks').fetchone()
+            row = conn.execute(
+                f"SELECT md5(coalesce(string_agg(({cols})::text, ',' ORDER BY id), '')) "
+                f'FROM "{schema}".marketplace_tasks'
+            ).fetchone()
             out[schema] = row[0] if row else ""
     return out
 

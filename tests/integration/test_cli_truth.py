@@ -35,10 +35,18 @@ USAGE_ERRORS: list[tuple[str, ...]] = [
     *[(command, "--spec") for command in ("plan", "apply", "status", "validate")],  # an option without its value
     ("rollback", "--config"),
     ("plan", "--format", "banana"),
-    ("apply", "--workers", "abc"), ("apply", "--workers", "0"), ("apply", "--workers", "65"),
-    ("rollback", "--workers", "abc"), ("rollback", "--workers", "0"), ("rollback", "--steps", "0"),
-    ("apply", "--lock-wait", "-1"), ("rollback", "--lock-wait", "soon"),
-    ("nosuch",), ("db", "--bogus"), ("db", "url", "--bogus"), ("db", "nosuch"),
+    ("apply", "--workers", "abc"),
+    ("apply", "--workers", "0"),
+    ("apply", "--workers", "65"),
+    ("rollback", "--workers", "abc"),
+    ("rollback", "--workers", "0"),
+    ("rollback", "--steps", "0"),
+    ("apply", "--lock-wait", "-1"),
+    ("rollback", "--lock-wait", "soon"),
+    ("nosuch",),
+    ("db", "--bogus"),
+    ("db", "url", "--bogus"),
+    ("db", "nosuch"),
 ]
 
 
@@ -51,8 +59,15 @@ def test_a_usage_error_exits_1_not_2(args: tuple[str, ...], monkeypatch: pytest.
     assert "Error" in result.stderr and "cannot connect" not in result.stderr
 
 
-@pytest.mark.parametrize("args", [("--help",), ("db", "--help"), *[(c, "--help") for c in (
-    "plan", "apply", "rollback", "status", "validate", "init", "demo", "spec-schema")]], ids=" ".join)
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--help",),
+        ("db", "--help"),
+        *[(c, "--help") for c in ("plan", "apply", "rollback", "status", "validate", "init", "demo", "spec-schema")],
+    ],
+    ids=" ".join,
+)
 def test_help_exits_0(args: tuple[str, ...]) -> None:
     result = run_cli(*args)
     assert result.exit_code == 0 and "Usage:" in result.stdout
@@ -60,8 +75,14 @@ def test_help_exits_0(args: tuple[str, ...]) -> None:
 
 def test_the_installed_entry_point_maps_usage_errors_too() -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-m", "schemadiff.cli", "apply", "--workers", "0"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "schemadiff.cli", "apply", "--workers", "0"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 1, done.stderr
     assert "Invalid value for '--workers'" in flat(done.stderr)
 
@@ -70,18 +91,28 @@ def _no_server(*_args: object, **_kwargs: object) -> str:
     raise AssertionError("the embedded server was started")
 
 
-@pytest.mark.parametrize("option,value", [("--lock-timeout", "banana"), ("--statement-timeout", "5 parsecs"),
-                                          ("--lock-timeout", "-1s"), ("--lock-timeout", "1.5s"),
-                                          ("--statement-timeout", "25d")])
+@pytest.mark.parametrize(
+    "option,value",
+    [
+        ("--lock-timeout", "banana"),
+        ("--statement-timeout", "5 parsecs"),
+        ("--lock-timeout", "-1s"),
+        ("--lock-timeout", "1.5s"),
+        ("--statement-timeout", "25d"),
+    ],
+)
 @pytest.mark.parametrize("command", ["apply", "rollback"])
-def test_a_bad_duration_fails_at_once_without_connecting(command: str, option: str, value: str,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_bad_duration_fails_at_once_without_connecting(
+    command: str, option: str, value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(embedded, "server_url", _no_server)
     result = run_cli(command, "--database-url", NOWHERE, option, value, "--yes")
     assert result.exit_code == 1
     shown = flat(result.stderr)
-    assert f"Invalid value for '{option}': '{value}' is not a PostgreSQL duration; use an integer with an " \
-           "optional unit us, ms, s, min, h or d" in shown
+    assert (
+        f"Invalid value for '{option}': '{value}' is not a PostgreSQL duration; use an integer with an "
+        "optional unit us, ms, s, min, h or d" in shown
+    )
     assert "cannot connect" not in shown
 
 
@@ -89,8 +120,9 @@ def test_a_bad_duration_fails_at_once_without_connecting(command: str, option: s
 def test_every_accepted_duration_is_one_postgresql_accepts(value: str, server_url: str) -> None:
     assert pg_duration(value) == value
     with psycopg.connect(server_url) as conn:
-        conn.execute("SELECT set_config('lock_timeout', %s, true), set_config('statement_timeout', %s, true)",
-                     (value, value))
+        conn.execute(
+            "SELECT set_config('lock_timeout', %s, true), set_config('statement_timeout', %s, true)", (value, value)
+        )
 
 
 def test_a_plan_with_changes_still_exits_2(fresh_db: str, spec_path: Path) -> None:
@@ -106,8 +138,9 @@ def _project_with_revision(fresh_db: str, spec: Path, server_url: str, tmp_path:
     return project / "alembic.ini", text.split("revision = '")[1].split("'")[0]
 
 
-def test_apply_and_rollback_with_nothing_to_do_exit_0_without_a_terminal(fresh_db: str, spec_path: Path,
-                                                                          server_url: str, tmp_path: Path) -> None:
+def test_apply_and_rollback_with_nothing_to_do_exit_0_without_a_terminal(
+    fresh_db: str, spec_path: Path, server_url: str, tmp_path: Path
+) -> None:
     ini, revision = _project_with_revision(fresh_db, spec_path, server_url, tmp_path)
     common = ("--database-url", fresh_db, "--config", ini)
     never = run_cli("rollback", *common)  # no alembic_version table yet
@@ -123,8 +156,9 @@ def test_apply_and_rollback_with_nothing_to_do_exit_0_without_a_terminal(fresh_d
     assert (again.exit_code, again.stdout) == (0, "nothing to roll back: no revision applied\n"), again.stderr
 
 
-def test_apply_at_head_by_plain_alembic_is_nothing_to_do(fresh_db: str, spec_path: Path, server_url: str,
-                                                          tmp_path: Path) -> None:
+def test_apply_at_head_by_plain_alembic_is_nothing_to_do(
+    fresh_db: str, spec_path: Path, server_url: str, tmp_path: Path
+) -> None:
     ini, revision = _project_with_revision(fresh_db, spec_path, server_url, tmp_path)
     assert alembic(ini.parent, fresh_db, "upgrade", "head").returncode == 0
     idle = run_cli("apply", "--spec", spec_path, "--database-url", fresh_db, "--config", ini)

@@ -20,7 +20,9 @@ def test_lint_findings_are_in_every_format_and_deduplicated(fresh_db: str, spec_
     assert not rules & {"require-timeout-settings", "prefer-robust-stmts", "transaction-nesting"}
     index = [f for f in data["lint"] if f["rule"] == "require-concurrent-index-creation"]
     assert [f["groups"] for f in index] == [[1, 2], [1, 2]]  # one finding per statement, not per group
-    assert index[0]["statement"].startswith("CREATE INDEX idx_marketplace_tasks_job_order ON <schema>.marketplace_tasks")
+    assert index[0]["statement"].startswith(
+        "CREATE INDEX idx_marketplace_tasks_job_order ON <schema>.marketplace_tasks"
+    )
     assert index[0]["link"] == "https://squawkhq.com/docs/require-concurrent-index-creation"
     text = run_cli("plan", "--spec", spec_path, "--database-url", fresh_db).stdout
     assert "Lint (squawk):" in text and "https://squawkhq.com/docs/require-concurrent-index-creation" in text
@@ -31,7 +33,9 @@ def test_lint_findings_are_in_every_format_and_deduplicated(fresh_db: str, spec_
 def test_excluded_rules_and_strict(fresh_db: str, spec_path: Path, tmp_path: Path) -> None:
     demo.seed_previous_state(fresh_db, load_spec(spec_path), tenants=2, rows=2)
     spec = tmp_path / "schema.yaml"
-    spec.write_text(spec_path.read_text() + "lint:\n  exclude: [require-concurrent-index-creation, prefer-text-field]\n")
+    spec.write_text(
+        spec_path.read_text() + "lint:\n  exclude: [require-concurrent-index-creation, prefer-text-field]\n"
+    )
     data = json.loads(run_cli("plan", "--spec", spec, "--database-url", fresh_db, "--format", "json").stdout)
     rules = {f["rule"] for f in data["lint"]}
     assert rules and not rules & {"require-concurrent-index-creation", "prefer-text-field"}

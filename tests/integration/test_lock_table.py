@@ -20,8 +20,10 @@ from .helpers import alembic, fingerprints, make_project, query, write_revision
 TENANTS = 2000
 
 
-pytestmark = pytest.mark.skipif(bool(os.environ.get("SCHEMADIFF_TEST_DATABASE_URL")),
-                                reason="needs its own embedded server with a small lock table; runs in the embedded pass")
+pytestmark = pytest.mark.skipif(
+    bool(os.environ.get("SCHEMADIFF_TEST_DATABASE_URL")),
+    reason="needs its own embedded server with a small lock table; runs in the embedded pass",
+)
 
 
 @pytest.fixture(scope="module")

@@ -35,7 +35,7 @@ def test_demo_database_plans_as_exactly_two_groups(fresh_db: str, spec_path: Pat
     kinds = [op["kind"] for op in data["groups"][1]["ops"]]
     assert "add_column" in kinds and all(op["name"] != "step_order" for op in data["groups"][1]["ops"])
     assert all_schemas(fresh_db) == before  # the scratch schema was rolled back
-    assert not any("jobs" == op["table"] for g in data["groups"] for op in g["ops"])
+    assert not any(op["table"] == "jobs" for g in data["groups"] for op in g["ops"])
 
 
 def test_plan_text_names_groups_and_sql(fresh_db: str, spec_path: Path) -> None:
@@ -50,8 +50,11 @@ def test_plan_text_names_groups_and_sql(fresh_db: str, spec_path: Path) -> None:
 
 def test_no_change_plan_exits_zero(fresh_db: str, spec_path: Path) -> None:
     loaded = load_spec(spec_path)
-    statements = [s for schema in ("public", "user_1") for s in
-                  create_table_sql(schema, "marketplace_tasks", loaded.spec.tables["marketplace_tasks"])]
+    statements = [
+        s
+        for schema in ("public", "user_1")
+        for s in create_table_sql(schema, "marketplace_tasks", loaded.spec.tables["marketplace_tasks"])
+    ]
     execute(fresh_db, "CREATE SCHEMA user_1", *statements)
     result = run_cli("plan", "--spec", spec_path, "--database-url", fresh_db)
     assert result.exit_code == 0, result.stdout + result.stderr
@@ -78,8 +81,11 @@ def test_destructive_change_is_refused_unless_allowed(fresh_db: str, spec_path: 
     assert refused.exit_code == 1
     assert refused.stderr.strip().splitlines()[-1] == (
         "error: plan refused: marketplace_tasks.note (deletes_data) on 1 schema(s): user_2; "
-        "re-run with --allow deletes_data if that is intended")
-    assert "REFUSED (allow with --allow deletes_data): deletes_data — drop column marketplace_tasks.note" in refused.stdout
+        "re-run with --allow deletes_data if that is intended"
+    )
+    assert (
+        "REFUSED (allow with --allow deletes_data): deletes_data — drop column marketplace_tasks.note" in refused.stdout
+    )
     allowed = run_cli("plan", "--spec", spec_path, "--database-url", fresh_db, "--allow", "deletes_data")
     assert allowed.exit_code == 2
     assert "drop column marketplace_tasks.note" in allowed.stdout
@@ -87,20 +93,27 @@ def test_destructive_change_is_refused_unless_allowed(fresh_db: str, spec_path: 
 
 def test_unmanaged_tables_and_schemas_are_not_reported(fresh_db: str, spec_path: Path) -> None:
     seed_demo(fresh_db, spec_path, tenants=2)
-    execute(fresh_db, "CREATE SCHEMA billing", "CREATE TABLE billing.marketplace_tasks (x int)",
-            "CREATE TABLE user_1.audit (id int)")
+    execute(
+        fresh_db,
+        "CREATE SCHEMA billing",
+        "CREATE TABLE billing.marketplace_tasks (x int)",
+        "CREATE TABLE user_1.audit (id int)",
+    )
     result = run_cli("plan", "--spec", spec_path, "--database-url", fresh_db, "--format", "json")
     text = result.stdout
     assert "billing" not in text and "audit" not in text and '"jobs"' not in text
 
 
 def test_like_clone_with_public_sequence_is_its_own_group(fresh_db: str, spec_path: Path) -> None:
-    execute(fresh_db,
-            "CREATE TABLE public.marketplace_tasks (id bigserial PRIMARY KEY, job_id integer NOT NULL)",
-            "INSERT INTO public.marketplace_tasks (job_id) SELECT g FROM generate_series(1, 3) g",
-            "CREATE SCHEMA user_1", "CREATE SCHEMA user_2",
-            "CREATE TABLE user_1.marketplace_tasks (LIKE public.marketplace_tasks INCLUDING ALL)",
-            "CREATE TABLE user_2.marketplace_tasks (id bigserial PRIMARY KEY, job_id integer NOT NULL)")
+    execute(
+        fresh_db,
+        "CREATE TABLE public.marketplace_tasks (id bigserial PRIMARY KEY, job_id integer NOT NULL)",
+        "INSERT INTO public.marketplace_tasks (job_id) SELECT g FROM generate_series(1, 3) g",
+        "CREATE SCHEMA user_1",
+        "CREATE SCHEMA user_2",
+        "CREATE TABLE user_1.marketplace_tasks (LIKE public.marketplace_tasks INCLUDING ALL)",
+        "CREATE TABLE user_2.marketplace_tasks (id bigserial PRIMARY KEY, job_id integer NOT NULL)",
+    )
     result = run_cli("plan", "--spec", spec_path, "--database-url", fresh_db, "--format", "json")
     assert result.exit_code == 2, result.stderr
     groups = [g["schemas"] for g in json.loads(result.stdout)["groups"]]
@@ -111,15 +124,21 @@ def test_like_clone_with_public_sequence_is_its_own_group(fresh_db: str, spec_pa
 def test_read_only_role_normalizes_in_the_dev_database(fresh_db: str, spec_path: Path, server_url: str) -> None:
     seed_demo(fresh_db, spec_path, tenants=2)
     name = query(fresh_db, "SELECT current_database()")[0][0]
-    execute(fresh_db, "DROP ROLE IF EXISTS sd_reader", "CREATE ROLE sd_reader LOGIN",
-            f'REVOKE CREATE ON DATABASE "{name}" FROM PUBLIC',
-            "GRANT USAGE ON SCHEMA public, user_1, user_2 TO sd_reader")
+    execute(
+        fresh_db,
+        "DROP ROLE IF EXISTS sd_reader",
+        "CREATE ROLE sd_reader LOGIN",
+        f'REVOKE CREATE ON DATABASE "{name}" FROM PUBLIC',
+        "GRANT USAGE ON SCHEMA public, user_1, user_2 TO sd_reader",
+    )
     reader = fresh_db.replace("postgresql://postgres:@", "postgresql://sd_reader:@").replace(
-        "postgresql://postgres@", "postgresql://sd_reader@")
+        "postgresql://postgres@", "postgresql://sd_reader@"
+    )
     assert "sd_reader" in reader
     try:
-        result = run_cli("plan", "--spec", spec_path, "--database-url", reader, "--dev-url", server_url,
-                         "--format", "json")
+        result = run_cli(
+            "plan", "--spec", spec_path, "--database-url", reader, "--dev-url", server_url, "--format", "json"
+        )
         assert result.exit_code == 2, result.stderr
         assert "normalizing the spec in the dev database" in result.stderr
         assert [len(g["schemas"]) for g in json.loads(result.stdout)["groups"]] == [3]
@@ -134,7 +153,8 @@ def test_bad_spec_touches_no_database(tmp_path: Path) -> None:
     result = run_cli("plan", "--spec", bad, "--database-url", "postgresql://nobody:secret@127.0.0.1:1/none")
     assert result.exit_code == 1
     assert result.stderr.splitlines()[0] == (
-        f"{bad}:6:17: tables.t.columns.a.type: unknown column type 'integr'; did you mean 'integer'?")
+        f"{bad}:6:17: tables.t.columns.a.type: unknown column type 'integr'; did you mean 'integer'?"
+    )
     assert "connect" not in result.stderr
 
 
@@ -157,31 +177,40 @@ def test_validate_and_spec_schema_commands(spec_path: Path) -> None:
 
 def test_spec_sql_rejected_by_postgresql_points_at_the_table(fresh_db: str, tmp_path: Path) -> None:
     spec = tmp_path / "schema.yaml"
-    spec.write_text("version: 1\ntenants: {pattern: '^user_[0-9]+$'}\ntables:\n  t:\n"
-                    "    columns:\n      a: {type: integer, default_sql: nwo()}\n")
+    spec.write_text(
+        "version: 1\ntenants: {pattern: '^user_[0-9]+$'}\ntables:\n  t:\n"
+        "    columns:\n      a: {type: integer, default_sql: nwo()}\n"
+    )
     execute(fresh_db, "CREATE SCHEMA user_1")
     result = run_cli("plan", "--spec", spec, "--database-url", fresh_db)
     assert result.exit_code == 1
-    assert result.stderr.startswith(f"error: {spec}:5:5: tables.t: PostgreSQL rejects table 't': function nwo() does not exist")
+    assert result.stderr.startswith(
+        f"error: {spec}:5:5: tables.t: PostgreSQL rejects table 't': function nwo() does not exist"
+    )
 
 
 def test_a_pattern_that_matches_nothing_is_one_clear_line(fresh_db: str, tmp_path: Path) -> None:
     spec = tmp_path / "schema.yaml"
-    spec.write_text("version: 1\ntenants: {pattern: '^customer_[0-9]+$'}\ntables:\n  t:\n"
-                    "    columns:\n      a: {type: integer}\n")
+    spec.write_text(
+        "version: 1\ntenants: {pattern: '^customer_[0-9]+$'}\ntables:\n  t:\n    columns:\n      a: {type: integer}\n"
+    )
     result = run_cli("plan", "--spec", spec, "--database-url", fresh_db)
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines() == [
         f"error: {spec}:2:20: tenants.pattern: '^customer_[0-9]+$' matches no schema in the database; fix the "
-        "pattern (it must match whole names) or point --database-url at the right database"]
+        "pattern (it must match whole names) or point --database-url at the right database"
+    ]
 
 
 def test_a_pattern_matching_system_schemas_is_a_spec_error(tmp_path: Path) -> None:
     spec = tmp_path / "schema.yaml"
-    spec.write_text("version: 1\ntenants: {pattern: '^(pg_.*|user_[0-9]+)$'}\ntables:\n  t:\n"
-                    "    columns:\n      a: {type: integer}\n")
+    spec.write_text(
+        "version: 1\ntenants: {pattern: '^(pg_.*|user_[0-9]+)$'}\ntables:\n  t:\n"
+        "    columns:\n      a: {type: integer}\n"
+    )
     result = run_cli("validate", "--spec", spec)
     assert result.exit_code == 1
     assert result.stderr.splitlines()[0] == (
         f"{spec}:2:20: tenants.pattern: pattern matches the system schema pg_catalog; system schemas are "
-        "never tenants: narrow the pattern")
+        "never tenants: narrow the pattern"
+    )

@@ -32,8 +32,9 @@ def next_spec(spec: Path, tmp: Path) -> Path:
     return path
 
 
-def test_the_next_revision_of_a_table_with_an_enum_check_validates(fresh_db: str, spec_path: Path,
-                                                                   server_url: str, tmp_path: Path) -> None:
+def test_the_next_revision_of_a_table_with_an_enum_check_validates(
+    fresh_db: str, spec_path: Path, server_url: str, tmp_path: Path
+) -> None:
     seed_at_spec(fresh_db, spec_path, ["public", "user_1", "user_2"])
     spec = next_spec(spec_path, tmp_path)
     project = make_project(tmp_path / "project")
@@ -44,12 +45,15 @@ def test_the_next_revision_of_a_table_with_an_enum_check_validates(fresh_db: str
 def test_a_check_is_recreated_from_its_stored_text_to_the_same_stored_text(fresh_db: str) -> None:
     from schemadiff.workflow.prove import build
 
-    execute(fresh_db, "CREATE SCHEMA tenant",
-            "CREATE TABLE tenant.t (id int, s varchar(20), c char(3), "
-            "CONSTRAINT s_in CHECK (s IN ('a', 'b')), "
-            "CONSTRAINT s_not_in CHECK (s NOT IN ('x', 'y') AND c IN ('abc', 'xyz')), "
-            "CONSTRAINT s_any CHECK (s = ANY (ARRAY['a', 'b']::varchar[])), "
-            "CONSTRAINT plain CHECK (id > 0 AND s <> ''))")
+    execute(
+        fresh_db,
+        "CREATE SCHEMA tenant",
+        "CREATE TABLE tenant.t (id int, s varchar(20), c char(3), "
+        "CONSTRAINT s_in CHECK (s IN ('a', 'b')), "
+        "CONSTRAINT s_not_in CHECK (s NOT IN ('x', 'y') AND c IN ('abc', 'xyz')), "
+        "CONSTRAINT s_any CHECK (s = ANY (ARRAY['a', 'b']::varchar[])), "
+        "CONSTRAINT plain CHECK (id > 0 AND s <> ''))",
+    )
     with connection.connect(fresh_db) as conn:
         stored = introspect(conn, ["tenant"], ["t"]).models["tenant"]
     copy = connection.database_url(fresh_db, query(fresh_db, "SELECT current_database()")[0][0])
@@ -61,19 +65,29 @@ def test_a_check_is_recreated_from_its_stored_text_to_the_same_stored_text(fresh
 
 
 def convalidated(url: str, schema: str) -> bool:
-    return bool(query(url, "SELECT convalidated FROM pg_constraint WHERE conname = 'ck_marketplace_tasks_step_type' "
-                           "AND connamespace = %s::regnamespace", (schema,))[0][0])
+    return bool(
+        query(
+            url,
+            "SELECT convalidated FROM pg_constraint WHERE conname = 'ck_marketplace_tasks_step_type' "
+            "AND connamespace = %s::regnamespace",
+            (schema,),
+        )[0][0]
+    )
 
 
-def test_a_not_valid_check_is_its_own_group_validated_and_restored(fresh_db: str, spec_path: Path,
-                                                                  server_url: str, tmp_path: Path) -> None:
+def test_a_not_valid_check_is_its_own_group_validated_and_restored(
+    fresh_db: str, spec_path: Path, server_url: str, tmp_path: Path
+) -> None:
     from .helpers import alembic
 
     seed_at_spec(fresh_db, spec_path, ["public", "user_1", "user_2"])
     clause = constraint_clauses("marketplace_tasks", load_spec(spec_path).spec.tables["marketplace_tasks"])
-    execute(fresh_db, "ALTER TABLE user_2.marketplace_tasks DROP CONSTRAINT ck_marketplace_tasks_step_type",
-            "ALTER TABLE user_2.marketplace_tasks ADD CONSTRAINT ck_marketplace_tasks_step_type "
-            f"{clause['ck_marketplace_tasks_step_type']} NOT VALID")
+    execute(
+        fresh_db,
+        "ALTER TABLE user_2.marketplace_tasks DROP CONSTRAINT ck_marketplace_tasks_step_type",
+        "ALTER TABLE user_2.marketplace_tasks ADD CONSTRAINT ck_marketplace_tasks_step_type "
+        f"{clause['ck_marketplace_tasks_step_type']} NOT VALID",
+    )
     start = fingerprints(fresh_db, spec_path)
     assert start["public"] == start["user_1"] != start["user_2"] and not convalidated(fresh_db, "user_2")
     project = make_project(tmp_path)

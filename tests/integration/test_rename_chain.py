@@ -30,9 +30,12 @@ def test_chained_renames_keep_every_value(fresh_db: str, server_url: str, tmp_pa
     spec = tmp_path / "schema.yaml"
     spec.write_text(SPEC.format(columns=columns))
     for schema in ("public", "user_1"):
-        execute(fresh_db, f"CREATE SCHEMA IF NOT EXISTS {schema}",
-                f"CREATE TABLE {schema}.people (id integer PRIMARY KEY, name_v1 text, name_v2 text)",
-                f"INSERT INTO {schema}.people VALUES (1, 'first', 'second'), (2, 'uno', 'dos')")
+        execute(
+            fresh_db,
+            f"CREATE SCHEMA IF NOT EXISTS {schema}",
+            f"CREATE TABLE {schema}.people (id integer PRIMARY KEY, name_v1 text, name_v2 text)",
+            f"INSERT INTO {schema}.people VALUES (1, 'first', 'second'), (2, 'uno', 'dos')",
+        )
     project = make_project(tmp_path / "project")
     text = write_revision(project, spec, fresh_db, server_url, "rename names").read_text()  # proved with migra
     assert text.index("'name_v2', new_column_name='name_v3'") < text.index("'name_v1', new_column_name='name_v2'")

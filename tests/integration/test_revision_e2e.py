@@ -36,8 +36,7 @@ NEW_COLUMNS = {
 
 
 def seed(url: str, spec: Path, tenants: int = TENANTS, hand_fixed: str | None = None) -> list[str]:
-    demo.seed_previous_state(url, load_spec(spec), tenants=tenants, rows=6, ignored=("User_9",),
-                             hand_fixed=hand_fixed)
+    demo.seed_previous_state(url, load_spec(spec), tenants=tenants, rows=6, ignored=("User_9",), hand_fixed=hand_fixed)
     return ["public"] + [f"user_{i}" for i in range(1, tenants + 1)]
 
 
@@ -61,30 +60,45 @@ def snapshot(new_database: Callable[..., str], url: str) -> str:
 
 
 def new_columns(url: str, schema: str) -> dict[str, tuple[object, ...]]:
-    rows = query(url, "SELECT column_name, data_type, character_maximum_length, is_nullable, column_default "
-                      "FROM information_schema.columns WHERE table_schema = %s AND table_name = 'marketplace_tasks' "
-                      "AND column_name = ANY(%s)", (schema, list(NEW_COLUMNS)))
+    rows = query(
+        url,
+        "SELECT column_name, data_type, character_maximum_length, is_nullable, column_default "
+        "FROM information_schema.columns WHERE table_schema = %s AND table_name = 'marketplace_tasks' "
+        "AND column_name = ANY(%s)",
+        (schema, list(NEW_COLUMNS)),
+    )
     return {r[0]: tuple(r[1:]) for r in rows}
 
 
 def index_columns(url: str, schema: str) -> list[str]:
-    rows = query(url, "SELECT a.attname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-                      "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                      "JOIN unnest(i.indkey) WITH ORDINALITY k(attnum, ord) ON true "
-                      "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
-                      "WHERE n.nspname = %s AND c.relname = 'idx_marketplace_tasks_job_order' ORDER BY k.ord",
-                 (schema,))
+    rows = query(
+        url,
+        "SELECT a.attname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "JOIN unnest(i.indkey) WITH ORDINALITY k(attnum, ord) ON true "
+        "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
+        "WHERE n.nspname = %s AND c.relname = 'idx_marketplace_tasks_job_order' ORDER BY k.ord",
+        (schema,),
+    )
     return [r[0] for r in rows]
 
 
-def test_the_original_change_end_to_end(fresh_db: str, spec_path: Path, server_url: str, tmp_path: Path,
-                                       new_database: Callable[..., str]) -> None:
+def test_the_original_change_end_to_end(
+    fresh_db: str, spec_path: Path, server_url: str, tmp_path: Path, new_database: Callable[..., str]
+) -> None:
     schemas = seed(fresh_db, spec_path)
     before_rows = rows_digest(fresh_db, schemas)
     before = snapshot(new_database, fresh_db)
     project = make_project(tmp_path)
-    path = write_revision(project, spec_path, fresh_db, server_url, "add task orchestration columns",
-                          "--why", "Enables granular task tracking with 1-commit-per-task architecture")
+    path = write_revision(
+        project,
+        spec_path,
+        fresh_db,
+        server_url,
+        "add task orchestration columns",
+        "--why",
+        "Enables granular task tracking with 1-commit-per-task architecture",
+    )
     assert path.name.endswith("_add_task_orchestration_columns.py")
     text = path.read_text()
     assert "Enables granular task tracking" in text and load_spec(spec_path).sha256 in text
@@ -113,8 +127,9 @@ def test_the_original_change_end_to_end(fresh_db: str, spec_path: Path, server_u
     assert rows_digest(fresh_db, schemas) == before_rows
 
 
-def test_two_groups_each_go_back_to_their_own_start(fresh_db: str, spec_path: Path, server_url: str,
-                                                    tmp_path: Path) -> None:
+def test_two_groups_each_go_back_to_their_own_start(
+    fresh_db: str, spec_path: Path, server_url: str, tmp_path: Path
+) -> None:
     seed(fresh_db, spec_path, tenants=10, hand_fixed="user_7")
     start = fingerprints(fresh_db, spec_path)
     assert len(set(start.values())) == 2
@@ -127,12 +142,19 @@ def test_two_groups_each_go_back_to_their_own_start(fresh_db: str, spec_path: Pa
     assert len(set(fingerprints(fresh_db, spec_path).values())) == 1
     assert alembic(project, fresh_db, "downgrade", "-1").returncode == 0
     assert fingerprints(fresh_db, spec_path) == start
-    assert query(fresh_db, "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'user_7' "
-                           "AND column_name = 'step_order'")[0][0] == 1
+    assert (
+        query(
+            fresh_db,
+            "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'user_7' "
+            "AND column_name = 'step_order'",
+        )[0][0]
+        == 1
+    )
 
 
-def test_interrupted_run_resumes_without_half_changed_tenants(fresh_db: str, spec_path: Path, server_url: str,
-                                                              tmp_path: Path) -> None:
+def test_interrupted_run_resumes_without_half_changed_tenants(
+    fresh_db: str, spec_path: Path, server_url: str, tmp_path: Path
+) -> None:
     schemas = seed(fresh_db, spec_path, tenants=60)
     start = fingerprints(fresh_db, spec_path)
     project = make_project(tmp_path)
@@ -153,11 +175,14 @@ def test_interrupted_run_resumes_without_half_changed_tenants(fresh_db: str, spe
     assert summary and (int(summary[1]), int(summary[2])) == (len(schemas) - done_before, done_before)
     assert len(set(fingerprints(fresh_db, spec_path).values())) == 1
     assert query(fresh_db, "SELECT count(*), count(DISTINCT schema_name) FROM public.schemadiff_ledger")[0] == (
-        len(schemas), len(schemas))
+        len(schemas),
+        len(schemas),
+    )
 
 
-def test_two_runs_at_once_the_second_fails_cleanly(fresh_db: str, spec_path: Path, server_url: str,
-                                                   tmp_path: Path) -> None:
+def test_two_runs_at_once_the_second_fails_cleanly(
+    fresh_db: str, spec_path: Path, server_url: str, tmp_path: Path
+) -> None:
     schemas = seed(fresh_db, spec_path, tenants=20)
     project = make_project(tmp_path)
     write_revision(project, spec_path, fresh_db, server_url)
@@ -168,13 +193,12 @@ def test_two_runs_at_once_the_second_fails_cleanly(fresh_db: str, spec_path: Pat
     assert second.returncode != 0
     assert "another schemadiff run holds the migration lock (pid" in second.stderr
     assert "application 'schemadiff'" in second.stderr
-    out, err = first.communicate(timeout=120)
+    _out, err = first.communicate(timeout=120)
     assert first.returncode == 0, err
     assert query(fresh_db, "SELECT count(*) FROM public.schemadiff_ledger")[0][0] == len(schemas)
 
 
-def test_unknown_state_stops_before_any_change(fresh_db: str, spec_path: Path, server_url: str,
-                                               tmp_path: Path) -> None:
+def test_unknown_state_stops_before_any_change(fresh_db: str, spec_path: Path, server_url: str, tmp_path: Path) -> None:
     seed(fresh_db, spec_path, tenants=6)
     project = make_project(tmp_path)
     write_revision(project, spec_path, fresh_db, server_url)
@@ -185,8 +209,13 @@ def test_unknown_state_stops_before_any_change(fresh_db: str, spec_path: Path, s
     assert "user_3 (state" in result.stderr and "nothing was changed" in result.stderr
     assert "drop column marketplace_tasks.hand_made" in result.stderr
     assert fingerprints(fresh_db, spec_path) == start
-    assert query(fresh_db, "SELECT to_regclass('public.alembic_version') IS NULL OR "
-                           "NOT EXISTS (SELECT 1 FROM public.alembic_version)")[0][0] is True
+    assert (
+        query(
+            fresh_db,
+            "SELECT to_regclass('public.alembic_version') IS NULL OR NOT EXISTS (SELECT 1 FROM public.alembic_version)",
+        )[0][0]
+        is True
+    )
 
 
 def test_apply_status_rollback_commands(fresh_db: str, spec_path: Path, server_url: str, tmp_path: Path) -> None:

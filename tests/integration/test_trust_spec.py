@@ -18,10 +18,16 @@ HEAD = "version: 1\ntenants: {template: public, pattern: '^user_[0-9]+$'}\ntable
 FRAGMENTS = {
     "default_sql": (HEAD + f'      a: {{type: integer, default_sql: "{INJECTION}"}}\n', "6:39", "expression"),
     "checks": (HEAD + f'      a: {{type: integer}}\n    checks:\n      ck_a: "{INJECTION}"\n', "8:13", "expression"),
-    "where": (HEAD + f'      a: {{type: integer}}\n    indexes:\n      t_a: {{columns: [a], where: "{INJECTION}"}}\n',
-              "8:34", "expression"),
-    "expressions": (HEAD + f'      a: {{type: integer}}\n    indexes:\n      t_a: {{expressions: ["{INJECTION}"]}}\n',
-                    "8:27", "expression"),
+    "where": (
+        HEAD + f'      a: {{type: integer}}\n    indexes:\n      t_a: {{columns: [a], where: "{INJECTION}"}}\n',
+        "8:34",
+        "expression",
+    ),
+    "expressions": (
+        HEAD + f'      a: {{type: integer}}\n    indexes:\n      t_a: {{expressions: ["{INJECTION}"]}}\n',
+        "8:27",
+        "expression",
+    ),
     "type": (HEAD + '      a: {type: "integer; COMMIT; DROP TABLE public.victim"}\n', "6:17", "type name"),
 }
 KEYWORD_NAMES = ["concurrently", "lateral", "collation", "tablesample", "order", "user", "name\n"]
@@ -36,8 +42,13 @@ def test_statement_injection_through_a_fragment_never_runs(kind: str, fresh_db: 
     text, position, what = FRAGMENTS[kind]
     spec = tmp_path / "schema.yaml"
     spec.write_text(text)
-    execute(fresh_db, "CREATE TABLE public.victim (id integer)", "CREATE SCHEMA user_1",
-            "CREATE TABLE public.t (a integer)", "CREATE TABLE user_1.t (a integer)")
+    execute(
+        fresh_db,
+        "CREATE TABLE public.victim (id integer)",
+        "CREATE SCHEMA user_1",
+        "CREATE TABLE public.t (a integer)",
+        "CREATE TABLE user_1.t (a integer)",
+    )
     validated = run_cli("validate", "--spec", spec)
     assert validated.exit_code == 1
     [line] = error_lines(validated.stderr)
@@ -64,11 +75,17 @@ def test_an_index_named_like_a_keyword_is_created_and_dropped(name: str, fresh_d
 def test_a_spec_with_keyword_names_plans_on_postgresql(fresh_db: str, tmp_path: Path) -> None:
     indexes = "".join(f"      {n}: {{columns: [collation]}}\n" for n in ("concurrently", "lateral", "tablesample"))
     spec = tmp_path / "schema.yaml"
-    spec.write_text("version: 1\ntenants: {pattern: '^user_[0-9]+$'}\ntables:\n  order:\n    columns:\n"
-                    "      collation: {type: boolean, default_sql: \"now() AT TIME ZONE 'utc' IS NOT NULL\"}\n"
-                    "      user: {type: text, unique: true}\n    indexes:\n" + indexes)
-    execute(fresh_db, 'CREATE TABLE public."order" ("collation" boolean)', "CREATE SCHEMA user_1",
-            'CREATE TABLE user_1."order" ("collation" boolean)')
+    spec.write_text(
+        "version: 1\ntenants: {pattern: '^user_[0-9]+$'}\ntables:\n  order:\n    columns:\n"
+        "      collation: {type: boolean, default_sql: \"now() AT TIME ZONE 'utc' IS NOT NULL\"}\n"
+        "      user: {type: text, unique: true}\n    indexes:\n" + indexes
+    )
+    execute(
+        fresh_db,
+        'CREATE TABLE public."order" ("collation" boolean)',
+        "CREATE SCHEMA user_1",
+        'CREATE TABLE user_1."order" ("collation" boolean)',
+    )
     result = run_cli("plan", "--spec", spec, "--database-url", fresh_db, "--format", "sql")
     assert result.exit_code == 2, result.stderr
     for name in ("concurrently", "lateral", "tablesample"):
@@ -93,12 +110,15 @@ def huge(tmp: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("make,message", [
-    (deep_sequences, ":1:34: YAML nesting is deeper than 32 levels; flatten it"),
-    (deep_mappings, ":1:130: YAML nesting is deeper than 32 levels; flatten it"),
-    (huge, ":1:1: spec is larger than 2 MiB; split it or trim it"),
-    (lambda _tmp: Path("/dev/zero"), ":1:1: spec is larger than 2 MiB; split it or trim it"),
-])
+@pytest.mark.parametrize(
+    "make,message",
+    [
+        (deep_sequences, ":1:34: YAML nesting is deeper than 32 levels; flatten it"),
+        (deep_mappings, ":1:130: YAML nesting is deeper than 32 levels; flatten it"),
+        (huge, ":1:1: spec is larger than 2 MiB; split it or trim it"),
+        (lambda _tmp: Path("/dev/zero"), ":1:1: spec is larger than 2 MiB; split it or trim it"),
+    ],
+)
 def test_bad_yaml_gives_one_located_line_and_no_traceback(make, message: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path = make(tmp_path)
     result = run_cli("validate", "--spec", path)

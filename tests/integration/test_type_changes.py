@@ -73,5 +73,8 @@ def test_a_change_outside_the_table_rewrites_and_is_guarded_or_loses_data() -> N
     tenant (fails_on_existing_rows), they are never cut; other unknown changes delete data."""
     op = AlterColumn("t", Column("v", "character varying(50)"), Column("v", "character varying(20)"))
     assert op.hazards == ("access_exclusive", "fails_on_existing_rows", "rewrites_table")
-    assert AlterColumn("t", Column("v", "numeric(10,2)"), Column("v", "numeric(12,1)")).hazards[1] == "fails_on_existing_rows"
+    assert (
+        AlterColumn("t", Column("v", "numeric(10,2)"), Column("v", "numeric(12,1)")).hazards[1]
+        == "fails_on_existing_rows"
+    )
     assert "deletes_data" in AlterColumn("t", Column("v", "jsonb"), Column("v", "json")).hazards

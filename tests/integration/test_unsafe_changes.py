@@ -38,12 +38,17 @@ def seed_serial(url: str, index_on: str = "job_id") -> None:
     for schema in SCHEMAS:
         if schema != "public":
             execute(url, f"CREATE SCHEMA {schema}")
-        execute(url, f"CREATE TABLE {schema}.marketplace_tasks (id bigserial PRIMARY KEY, job_id integer NOT NULL, "
-                     "note text)",
-                f"CREATE INDEX idx_marketplace_tasks_job ON {schema}.marketplace_tasks ({index_on})",
-                f"INSERT INTO {schema}.marketplace_tasks (job_id) SELECT g FROM generate_series(1, 5) g")
-    execute(url, "INSERT INTO user_2.marketplace_tasks (job_id) SELECT g FROM generate_series(1, 10) g",
-            "DELETE FROM user_2.marketplace_tasks WHERE id > 5")
+        execute(
+            url,
+            f"CREATE TABLE {schema}.marketplace_tasks (id bigserial PRIMARY KEY, job_id integer NOT NULL, note text)",
+            f"CREATE INDEX idx_marketplace_tasks_job ON {schema}.marketplace_tasks ({index_on})",
+            f"INSERT INTO {schema}.marketplace_tasks (job_id) SELECT g FROM generate_series(1, 5) g",
+        )
+    execute(
+        url,
+        "INSERT INTO user_2.marketplace_tasks (job_id) SELECT g FROM generate_series(1, 10) g",
+        "DELETE FROM user_2.marketplace_tasks WHERE id > 5",
+    )
 
 
 def insert_id(url: str, schema: str) -> int:
@@ -53,21 +58,29 @@ def insert_id(url: str, schema: str) -> int:
 
 
 def column_default(url: str, schema: str) -> tuple[str | None, str, str | None]:
-    return query(url, "SELECT column_default, is_identity, pg_get_serial_sequence(%s, 'id') "
-                      "FROM information_schema.columns WHERE table_schema = %s AND table_name = 'marketplace_tasks' "
-                      "AND column_name = 'id'", (f"{schema}.marketplace_tasks", schema))[0]
+    return query(
+        url,
+        "SELECT column_default, is_identity, pg_get_serial_sequence(%s, 'id') "
+        "FROM information_schema.columns WHERE table_schema = %s AND table_name = 'marketplace_tasks' "
+        "AND column_name = 'id'",
+        (f"{schema}.marketplace_tasks", schema),
+    )[0]
 
 
 def index_definition(url: str, schema: str) -> list[str]:
-    rows = query(url, "SELECT indexname || ': ' || indexdef FROM pg_indexes WHERE schemaname = %s "
-                      "AND tablename = 'marketplace_tasks' AND indexname <> 'marketplace_tasks_pkey' ORDER BY 1",
-                 (schema,))
+    rows = query(
+        url,
+        "SELECT indexname || ': ' || indexdef FROM pg_indexes WHERE schemaname = %s "
+        "AND tablename = 'marketplace_tasks' AND indexname <> 'marketplace_tasks_pkey' ORDER BY 1",
+        (schema,),
+    )
     return [r[0].replace(f" {schema}.", " ") for r in rows]
 
 
 def sequences(url: str, schema: str) -> list[str]:
-    return [r[0] for r in query(url, "SELECT sequencename FROM pg_sequences WHERE schemaname = %s ORDER BY 1",
-                                (schema,))]
+    return [
+        r[0] for r in query(url, "SELECT sequencename FROM pg_sequences WHERE schemaname = %s ORDER BY 1", (schema,))
+    ]
 
 
 def test_serial_to_identity_and_a_changed_index_round_trip(fresh_db: str, server_url: str, tmp_path: Path) -> None:
@@ -87,7 +100,8 @@ def test_serial_to_identity_and_a_changed_index_round_trip(fresh_db: str, server
         assert sequences(fresh_db, schema) == ["marketplace_tasks_id_seq"]  # the serial one is gone
         assert index_definition(fresh_db, schema) == [
             "idx_marketplace_tasks_job: CREATE INDEX idx_marketplace_tasks_job ON marketplace_tasks "
-            "USING btree (job_id)"]
+            "USING btree (job_id)"
+        ]
     assert run_cli("plan", "--spec", spec, "--database-url", fresh_db).exit_code == 0
 
     down = alembic(project, fresh_db, "downgrade", "-1")
@@ -100,18 +114,22 @@ def test_serial_to_identity_and_a_changed_index_round_trip(fresh_db: str, server
         assert sequence == f"{schema}.marketplace_tasks_id_seq"  # OWNED BY the column again
         assert sequences(fresh_db, schema) == ["marketplace_tasks_id_seq"]
         assert index_definition(fresh_db, schema) == [
-            "idx_marketplace_tasks_job: CREATE INDEX idx_marketplace_tasks_job ON marketplace_tasks "
-            "USING btree (note)"]
+            "idx_marketplace_tasks_job: CREATE INDEX idx_marketplace_tasks_job ON marketplace_tasks USING btree (note)"
+        ]
 
 
-def test_foreign_keys_are_unmanaged_and_survive_apply_and_rollback(fresh_db: str, server_url: str,
-                                                                   tmp_path: Path) -> None:
+def test_foreign_keys_are_unmanaged_and_survive_apply_and_rollback(
+    fresh_db: str, server_url: str, tmp_path: Path
+) -> None:
     seed_serial(fresh_db)
     for schema in ("user_1", "user_3"):
-        execute(fresh_db, f"CREATE TABLE {schema}.jobs (id integer PRIMARY KEY)",
-                f"INSERT INTO {schema}.jobs SELECT g FROM generate_series(1, 99) g",
-                f"ALTER TABLE {schema}.marketplace_tasks ADD CONSTRAINT fk_job FOREIGN KEY (job_id) "
-                f"REFERENCES {schema}.jobs (id)")
+        execute(
+            fresh_db,
+            f"CREATE TABLE {schema}.jobs (id integer PRIMARY KEY)",
+            f"INSERT INTO {schema}.jobs SELECT g FROM generate_series(1, 99) g",
+            f"ALTER TABLE {schema}.marketplace_tasks ADD CONSTRAINT fk_job FOREIGN KEY (job_id) "
+            f"REFERENCES {schema}.jobs (id)",
+        )
     spec = write_spec(tmp_path, "      step:   {type: integer, nullable: false, default: 1}\n")
     shown = run_cli("plan", "--spec", spec, "--database-url", fresh_db)
     assert shown.exit_code == 2, shown.stderr
@@ -132,26 +150,53 @@ def test_foreign_keys_are_unmanaged_and_survive_apply_and_rollback(fresh_db: str
 
 
 def fk_schemas(url: str) -> list[str]:
-    return [r[0] for r in query(url, "SELECT connamespace::regnamespace::text FROM pg_constraint "
-                                     "WHERE conname = 'fk_job' AND contype = 'f' ORDER BY 1")]
+    return [
+        r[0]
+        for r in query(
+            url,
+            "SELECT connamespace::regnamespace::text FROM pg_constraint "
+            "WHERE conname = 'fk_job' AND contype = 'f' ORDER BY 1",
+        )
+    ]
 
 
-def test_plan_m_refuses_a_database_behind_the_newest_revision(fresh_db: str, server_url: str,
-                                                              tmp_path: Path) -> None:
+def test_plan_m_refuses_a_database_behind_the_newest_revision(fresh_db: str, server_url: str, tmp_path: Path) -> None:
     seed_serial(fresh_db)
     project = make_project(tmp_path / "project")
     first = write_revision(project, write_spec(tmp_path), fresh_db, server_url, "identity ids", "--no-validate")
     revision = first.read_text().split("revision = '")[1].split("'")[0]
     spec = write_spec(tmp_path, "      step:   {type: integer, nullable: false, default: 1}\n")
-    result = run_cli("plan", "--spec", spec, "--database-url", fresh_db, "--config", project / "alembic.ini",
-                     "--no-validate", "-m", "add step")
+    result = run_cli(
+        "plan",
+        "--spec",
+        spec,
+        "--database-url",
+        fresh_db,
+        "--config",
+        project / "alembic.ini",
+        "--no-validate",
+        "-m",
+        "add step",
+    )
     assert result.exit_code == 1
-    assert (f"the database is at revision (none) but the versions directory has pending revision(s) "
-            f"{revision} (identity ids); apply them first (schemadiff apply) or plan against an up-to-date "
-            "database") in result.stderr
+    assert (
+        f"the database is at revision (none) but the versions directory has pending revision(s) "
+        f"{revision} (identity ids); apply them first (schemadiff apply) or plan against an up-to-date "
+        "database"
+    ) in result.stderr
     assert list((project / "migrations" / "versions").glob("*.py")) == [first]
     assert alembic(project, fresh_db, "upgrade", "head").returncode == 0
-    second = run_cli("plan", "--spec", spec, "--database-url", fresh_db, "--config", project / "alembic.ini",
-                     "--no-validate", "-m", "add step")
+    second = run_cli(
+        "plan",
+        "--spec",
+        spec,
+        "--database-url",
+        fresh_db,
+        "--config",
+        project / "alembic.ini",
+        "--no-validate",
+        "-m",
+        "add step",
+    )
     assert second.exit_code == 2, second.stderr
     assert len(list((project / "migrations" / "versions").glob("*.py"))) == 2

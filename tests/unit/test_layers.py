@@ -15,10 +15,14 @@ PACKAGE = Path(__file__).resolve().parents[2] / "schemadiff"
 # rank of each top-level part of the package; a module imports only from strictly lower ranks
 # (or from its own folder)
 RANKS = {
-    "errors": 0, "text": 0, "__init__": 0,
+    "errors": 0,
+    "text": 0,
+    "__init__": 0,
     "core": 1,
     "spec": 2,
-    "pg": 3, "embedded": 4, "render": 3,
+    "pg": 3,
+    "embedded": 4,
+    "render": 3,
     "runtime": 4,
     "workflow": 5,
     "cli": 6,
@@ -65,7 +69,11 @@ def _imports(name: str, path: Path, at_runtime: bool = False) -> list[str]:
         elif isinstance(node, ast.ImportFrom) and node.module:
             base = node.module
             if node.level:
-                pkg = name.split(".")[: -node.level] if not path.name == "__init__.py" else name.split(".")[: len(name.split(".")) - node.level + 1]
+                pkg = (
+                    name.split(".")[: -node.level]
+                    if path.name != "__init__.py"
+                    else name.split(".")[: len(name.split(".")) - node.level + 1]
+                )
                 base = ".".join([*pkg, node.module])
             out.append(base)
             out += [f"{base}.{a.name}" for a in node.names if f"{base}.{a.name}" in MODULES]
@@ -117,7 +125,7 @@ def test_no_import_cycles():
         state[node] = 1
         for nxt in sorted(graph[node]):
             if state.get(nxt) == 1:
-                cycles.append(stack[stack.index(nxt):] + [nxt] if nxt in stack else [node, nxt])
+                cycles.append([*stack[stack.index(nxt) :], nxt] if nxt in stack else [node, nxt])
             elif nxt not in state:
                 visit(nxt, [*stack, nxt])
         state[node] = 2

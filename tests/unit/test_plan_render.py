@@ -45,8 +45,9 @@ def demo_plan(tenants: int = 24) -> Plan:
     models.update({f"user_{i}": PREVIOUS for i in range(1, tenants + 1)})
     models["user_7"] = HAND_FIXED
     groups = group_schemas(models, first="public")
-    return build_plan(groups, TARGET, template="public", pattern="^user_[0-9]+$",
-                      spec_path="schema.yaml", spec_sha256="0" * 64)
+    return build_plan(
+        groups, TARGET, template="public", pattern="^user_[0-9]+$", spec_path="schema.yaml", spec_sha256="0" * 64
+    )
 
 
 def golden(name: str, text: str) -> None:
@@ -96,42 +97,74 @@ def test_policy_refuses_deletes_data_and_names_the_flag() -> None:
     plan = build_plan(group_schemas({"public": drift}), TARGET, template="public", pattern="x")
     with pytest.raises(PolicyRefused) as info:
         check_policy(plan, set())
-    assert str(info.value) == ("plan refused: marketplace_tasks.note (deletes_data) on 1 schema(s): public; "
-                               "re-run with --allow deletes_data if that is intended")
+    assert str(info.value) == (
+        "plan refused: marketplace_tasks.note (deletes_data) on 1 schema(s): public; "
+        "re-run with --allow deletes_data if that is intended"
+    )
     findings = check_policy(plan, {"deletes_data"})
     assert [(f.hazard, f.refused) for f in findings] == [("deletes_data", False), ("irreversible", False)]
 
 
 def test_lock_hazards_are_refused_only_where_tables_are_large() -> None:
     models = {"public": PREVIOUS, "user_1": PREVIOUS, "user_2": PREVIOUS, "user_12": PREVIOUS}
-    stats = {("user_12", "marketplace_tasks"): TableStats(rows=2_000_000), ("user_1", "marketplace_tasks"): TableStats(10)}
+    stats = {
+        ("user_12", "marketplace_tasks"): TableStats(rows=2_000_000),
+        ("user_1", "marketplace_tasks"): TableStats(10),
+    }
     uuid = Column("token", "uuid", False, "gen_random_uuid()")
     target = SchemaModel((Table("marketplace_tasks", (ID, JOB, ORDER, uuid), (IDX,), (PKEY,)),))
-    plan = build_plan(group_schemas(models, first="public"), target, template="public", pattern="x",
-                      stats=stats, large_table_rows=1_000_000)
+    plan = build_plan(
+        group_schemas(models, first="public"),
+        target,
+        template="public",
+        pattern="x",
+        stats=stats,
+        large_table_rows=1_000_000,
+    )
     rewriting = [f for f in assess(plan, set()) if f.hazard == "rewrites_table"]
     assert [(f.name, f.schemas, f.large, f.refused) for f in rewriting] == [("token", ("user_12",), True, True)]
     assert rewriting[0].where(plan.large_table_rows) == (
-        "1 schema(s) whose marketplace_tasks holds at least 1,000,000 rows: user_12")
+        "1 schema(s) whose marketplace_tasks holds at least 1,000,000 rows: user_12"
+    )
     with pytest.raises(PolicyRefused, match="re-run with --allow rewrites_table,access_exclusive if"):
         check_policy(plan, set())
     check_policy(plan, {"rewrites_table", "access_exclusive"})
-    small = build_plan(group_schemas(models, first="public"), target, template="public", pattern="x", stats=stats,
-                       large_table_rows=5_000_000)
+    small = build_plan(
+        group_schemas(models, first="public"),
+        target,
+        template="public",
+        pattern="x",
+        stats=stats,
+        large_table_rows=5_000_000,
+    )
     assert not any(f.refused for f in assess(small, set()))
 
 
 def test_indexes_on_large_tables_are_built_concurrently() -> None:
     stats = {("user_12", "marketplace_tasks"): TableStats(rows=2_000_000)}
-    plan = build_plan(group_schemas({"user_1": PREVIOUS, "user_12": PREVIOUS}), TARGET, template="public",
-                      pattern="x", stats=stats, large_table_rows=1_000_000)
+    plan = build_plan(
+        group_schemas({"user_1": PREVIOUS, "user_12": PREVIOUS}),
+        TARGET,
+        template="public",
+        pattern="x",
+        stats=stats,
+        large_table_rows=1_000_000,
+    )
     [create] = [op for op in plan.groups[0].ops if op.kind == "create_index"]
     assert create.sql("user_12") == [
-        "CREATE INDEX CONCURRENTLY idx_marketplace_tasks_job_order ON user_12.marketplace_tasks USING btree (job_id, step_order)"]
+        "CREATE INDEX CONCURRENTLY idx_marketplace_tasks_job_order ON user_12.marketplace_tasks USING btree (job_id, step_order)"
+    ]
     assert "blocks_writes" not in create.hazards
-    assert create.reverse().sql("user_12") == ["DROP INDEX CONCURRENTLY IF EXISTS user_12.idx_marketplace_tasks_job_order"]
-    plain = build_plan(group_schemas({"user_1": PREVIOUS}), TARGET, template="public", pattern="x",
-                       concurrent_indexes=frozenset({"idx_marketplace_tasks_job_order"}))
+    assert create.reverse().sql("user_12") == [
+        "DROP INDEX CONCURRENTLY IF EXISTS user_12.idx_marketplace_tasks_job_order"
+    ]
+    plain = build_plan(
+        group_schemas({"user_1": PREVIOUS}),
+        TARGET,
+        template="public",
+        pattern="x",
+        concurrent_indexes=frozenset({"idx_marketplace_tasks_job_order"}),
+    )
     assert "CONCURRENTLY" in plain.groups[0].ops[-1].sql("user_1")[0]
 
 
@@ -141,20 +174,28 @@ def test_json_has_the_documented_shape() -> None:
     assert data["target_fingerprint"] == fingerprint(TARGET)
     group = data["groups"][1]
     assert group["schemas"] == ["user_7"]
-    assert group["ops"] == [{
-        "kind": "create_index", "table": "marketplace_tasks", "name": "idx_marketplace_tasks_job_order",
-        "description": "create index idx_marketplace_tasks_job_order on marketplace_tasks USING btree (job_id, step_order)",
-        "sql": "CREATE INDEX idx_marketplace_tasks_job_order ON user_7.marketplace_tasks USING btree (job_id, step_order);",
-        "sql_schema": "user_7", "hazards": ["blocks_writes"],
-    }]
+    assert group["ops"] == [
+        {
+            "kind": "create_index",
+            "table": "marketplace_tasks",
+            "name": "idx_marketplace_tasks_job_order",
+            "description": "create index idx_marketplace_tasks_job_order on marketplace_tasks USING btree (job_id, step_order)",
+            "sql": "CREATE INDEX idx_marketplace_tasks_job_order ON user_7.marketplace_tasks USING btree (job_id, step_order);",
+            "sql_schema": "user_7",
+            "hazards": ["blocks_writes"],
+        }
+    ]
 
 
-@pytest.mark.parametrize("name,render", [
-    ("plan.txt", lambda p: render_text(p, "postgresql://app:***@db/prod")),
-    ("plan.sql", render_sql),
-    ("plan.json", render_json),
-    ("plan.md", render_markdown),
-])
+@pytest.mark.parametrize(
+    "name,render",
+    [
+        ("plan.txt", lambda p: render_text(p, "postgresql://app:***@db/prod")),
+        ("plan.sql", render_sql),
+        ("plan.json", render_json),
+        ("plan.md", render_markdown),
+    ],
+)
 def test_renderers_match_golden_files(name: str, render: object) -> None:
     assert callable(render)
     golden(name, render(demo_plan(3)))
@@ -165,8 +206,10 @@ def test_json_golden_parses() -> None:
 
 
 def test_markdown_stays_under_the_comment_limit_with_ten_thousand_tenants() -> None:
-    models = {f"user_{i}": SchemaModel((Table("marketplace_tasks", (ID, JOB, Column(f"c{i % 400}", "text")),
-                                              (), (PKEY,)),)) for i in range(10_000)}
+    models = {
+        f"user_{i}": SchemaModel((Table("marketplace_tasks", (ID, JOB, Column(f"c{i % 400}", "text")), (), (PKEY,)),))
+        for i in range(10_000)
+    }
     plan = build_plan(group_schemas(models), TARGET, template="public", pattern="x")
     assert len(plan.groups) == 400
     text = render_markdown(plan)
@@ -177,8 +220,14 @@ def test_markdown_stays_under_the_comment_limit_with_ten_thousand_tenants() -> N
 def test_dropping_an_index_warns_even_on_large_tables() -> None:
     stats = {("user_12", "marketplace_tasks"): TableStats(rows=2_000_000)}
     indexed = SchemaModel((Table("marketplace_tasks", (ID, JOB, ORDER), (IDX,), (PKEY,)),))
-    plan = build_plan(group_schemas({"user_12": indexed}), HAND_FIXED, template="public", pattern="x",
-                      stats=stats, large_table_rows=1_000_000)
+    plan = build_plan(
+        group_schemas({"user_12": indexed}),
+        HAND_FIXED,
+        template="public",
+        pattern="x",
+        stats=stats,
+        large_table_rows=1_000_000,
+    )
     [finding] = check_policy(plan, set())
     assert (finding.hazard, finding.refused) == ("drops_index", False)
     assert "warning: drops_index — drop index idx_marketplace_tasks_job_order" in render_text(plan)
@@ -189,16 +238,26 @@ def test_unmanaged_constraints_are_listed_in_every_report() -> None:
     fk = Constraint("fk_job", "f", "FOREIGN KEY (job_id) REFERENCES jobs(id)")
     with_fk = SchemaModel((Table("marketplace_tasks", (ID, JOB), (), (PKEY, fk)),))
     models = {"public": PREVIOUS, "user_1": with_fk, "user_2": PREVIOUS, "user_3": with_fk}
-    plan = build_plan(group_schemas(models, first="public"), TARGET, template="public", pattern="x",
-                      unmanaged=unmanaged_report(models, TARGET))
+    plan = build_plan(
+        group_schemas(models, first="public"),
+        TARGET,
+        template="public",
+        pattern="x",
+        unmanaged=unmanaged_report(models, TARGET),
+    )
     line = "marketplace_tasks.fk_job (foreign key) in 2 schema(s): user_1, user_3"
     assert plan.unmanaged == (line,)
     assert all("drop constraint" not in op.describe() for g in plan.groups for op in g.ops)
     assert f"Unmanaged (the spec cannot declare these constraints; left as they are):\n  {line}\n" in render_text(plan)
     assert "- `marketplace_tasks.fk_job` (foreign key) in 2 schema(s): user_1, user_3" in render_markdown(plan)
     assert plan_dict(plan)["unmanaged"] == [line]
-    done = build_plan(group_schemas({"user_1": with_fk}), TARGET, template="public", pattern="x",
-                      unmanaged=unmanaged_report({"user_1": with_fk}, TARGET))
+    done = build_plan(
+        group_schemas({"user_1": with_fk}),
+        TARGET,
+        template="public",
+        pattern="x",
+        unmanaged=unmanaged_report({"user_1": with_fk}, TARGET),
+    )
     assert "Unmanaged" in render_text(done) and "Unmanaged" in render_markdown(done)
 
 

@@ -46,9 +46,11 @@ def test_downgrade_uses_the_ledger_and_treats_new_tenants_like_the_template() ->
     j = job("downgrade")
     assert classify_downgrade(j, "user_1", st("TARGET", ("upgrade", "START_B", True))) == Work("user_1", "START_B", ())
     assert classify_downgrade(j, "public", st("TARGET", ("upgrade", "START_A", True))) == Work(
-        "public", "START_A", DOWN, deletes=LOSS)
+        "public", "START_A", DOWN, deletes=LOSS
+    )
     assert classify_downgrade(j, "public", st("MID", ("upgrade", "START_A", False), mid=True)) == Work(
-        "public", "START_A", DOWN, deletes=LOSS)
+        "public", "START_A", DOWN, deletes=LOSS
+    )
     assert classify_downgrade(j, "user_2", st("START_A", ("downgrade", "START_A", True))) == SKIP  # already done
     assert classify_downgrade(j, "user_2", st("TARGET", ("downgrade", "START_A", True))) is None  # disagree
     assert classify_downgrade(j, "user_9", st("TARGET")) == Work("user_9", "START_A", DOWN, deletes=LOSS)
@@ -61,17 +63,22 @@ def test_a_lost_ledger_row_is_recovered_only_by_naming_the_start() -> None:
     lost = State("TARGET", False, None, template_from="")
     assert classify_downgrade(j, "user_3", lost) is None
     assert classify_downgrade(j, "user_3", State("TARGET", False, None, "", assume_from="START_B")) == Work(
-        "user_3", "START_B", ())
+        "user_3", "START_B", ()
+    )
 
 
 def test_format_1_statements_get_their_phase_from_that_version_s_rules() -> None:
     assert classify("DROP INDEX CONCURRENTLY IF EXISTS s.old_ix") == Statement(
-        "DROP INDEX CONCURRENTLY IF EXISTS s.old_ix", BEFORE, index="old_ix")
+        "DROP INDEX CONCURRENTLY IF EXISTS s.old_ix", BEFORE, index="old_ix"
+    )
     assert classify("ALTER TABLE s.t ADD COLUMN b int") == Statement("ALTER TABLE s.t ADD COLUMN b int", INSIDE)
     assert classify('CREATE INDEX CONCURRENTLY "Ix" ON s.t (b)') == Statement(
-        'CREATE INDEX CONCURRENTLY "Ix" ON s.t (b)', AFTER, index="Ix")
+        'CREATE INDEX CONCURRENTLY "Ix" ON s.t (b)', AFTER, index="Ix"
+    )
     assert classify("ALTER TABLE s.t VALIDATE CONSTRAINT ck") == Statement(
-        "ALTER TABLE s.t VALIDATE CONSTRAINT ck", AFTER, validates="ck")
+        "ALTER TABLE s.t VALIDATE CONSTRAINT ck", AFTER, validates="ck"
+    )
     assert classify(f"{AFTER_MARK}ALTER TABLE s.t ALTER COLUMN b SET NOT NULL") == Statement(
-        "ALTER TABLE s.t ALTER COLUMN b SET NOT NULL", AFTER, not_null=("t", "b"))
+        "ALTER TABLE s.t ALTER COLUMN b SET NOT NULL", AFTER, not_null=("t", "b")
+    )
     assert inline('CREATE INDEX CONCURRENTLY "Ix" ON s.t (b)') == Statement('CREATE INDEX "Ix" ON s.t (b)')

@@ -65,12 +65,15 @@ def test_unknown_column_type_suggests_the_closest() -> None:
     ]
 
 
-@pytest.mark.parametrize("name,why", [
-    ("''", "must not be empty"),
-    ("'" + "x" * 64 + "'", "is 64 bytes; PostgreSQL allows 63"),
-    ('"a\\0b"', "must not contain a NUL byte"),
-    ("'" + "ü" * 32 + "'", "is 64 bytes; PostgreSQL allows 63"),  # never silently truncated into a collision
-])
+@pytest.mark.parametrize(
+    "name,why",
+    [
+        ("''", "must not be empty"),
+        ("'" + "x" * 64 + "'", "is 64 bytes; PostgreSQL allows 63"),
+        ('"a\\0b"', "must not contain a NUL byte"),
+        ("'" + "ü" * 32 + "'", "is 64 bytes; PostgreSQL allows 63"),  # never silently truncated into a collision
+    ],
+)
 def test_invalid_identifiers(name: str, why: str) -> None:
     text = GOOD_HEAD + f"  t:\n    columns:\n      {name}: {{type: integer}}\n"
     [problem] = problems(text)
@@ -80,8 +83,7 @@ def test_invalid_identifiers(name: str, why: str) -> None:
 
 def test_index_and_enum_columns_must_exist_or_fit() -> None:
     text = GOOD_HEAD + (
-        "  t:\n    columns:\n      a: {type: integer, enum: [x]}\n"
-        "    indexes:\n      ix_t: {columns: [a, b]}\n"
+        "  t:\n    columns:\n      a: {type: integer, enum: [x]}\n    indexes:\n      ix_t: {columns: [a, b]}\n"
     )
     assert problems(text) == [
         "schema.yaml:8:32: tables.t.columns.a.enum: enum needs a text type (text, varchar), not integer",
@@ -103,11 +105,14 @@ def test_bad_regex_in_pattern() -> None:
     assert problem.startswith("schema.yaml:2:20: tenants.pattern: invalid regular expression")
 
 
-@pytest.mark.parametrize("column,message", [
-    ("{type: integer, default: abc}", "default 'abc' is not an integer for type integer"),
-    ("{type: boolean, default: 1}", "default 1 is not true or false for type boolean"),
-    ("{type: varchar(3), default: toolong}", "default 'toolong' is longer than varchar(3) allows"),
-])
+@pytest.mark.parametrize(
+    "column,message",
+    [
+        ("{type: integer, default: abc}", "default 'abc' is not an integer for type integer"),
+        ("{type: boolean, default: 1}", "default 1 is not true or false for type boolean"),
+        ("{type: varchar(3), default: toolong}", "default 'toolong' is longer than varchar(3) allows"),
+    ],
+)
 def test_default_must_fit_the_type(column: str, message: str) -> None:
     text = GOOD_HEAD + f"  t:\n    columns:\n      a: {column}\n"
     [problem] = problems(text)
@@ -126,15 +131,19 @@ def test_every_error_is_reported_at_once() -> None:
 
 
 def test_aliases_are_refused_so_alias_bombs_cannot_expand() -> None:
-    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n" \
-           "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+    bomb = (
+        "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+        "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+    )
     found = problems(bomb)
     assert found and all("YAML aliases are not allowed" in p for p in found)
 
 
 def test_arbitrary_python_objects_are_not_constructed() -> None:
     found = problems("version: !!python/object/apply:os.system ['echo pwned']\n")
-    assert found == ["schema.yaml:1:10: version: YAML tag 'tag:yaml.org,2002:python/object/apply:os.system' is not allowed"]
+    assert found == [
+        "schema.yaml:1:10: version: YAML tag 'tag:yaml.org,2002:python/object/apply:os.system' is not allowed"
+    ]
 
 
 def test_a_huge_spec_is_refused_before_parsing() -> None:
@@ -170,6 +179,8 @@ def test_rename_cycles_and_double_renames_are_located_errors() -> None:
 
 
 def test_a_chain_of_renames_is_not_a_cycle() -> None:
-    text = GOOD_HEAD + ("  t:\n    columns:\n      name_v2: {type: text, renamed_from: name_v1}\n"
-                        "      name_v3: {type: text, renamed_from: name_v2}\n")
+    text = GOOD_HEAD + (
+        "  t:\n    columns:\n      name_v2: {type: text, renamed_from: name_v1}\n"
+        "      name_v3: {type: text, renamed_from: name_v2}\n"
+    )
     assert parse_spec(text, "schema.yaml").tables["t"].columns["name_v3"].renamed_from == "name_v2"
