@@ -117,7 +117,7 @@ class TableStats:
 
 
 @dataclass
-class Tenants:
+class LiveSchemas:
     """Every tenant schema's model plus the per-table statistics, in natural order."""
 
     models: dict[str, SchemaModel] = field(default_factory=dict)

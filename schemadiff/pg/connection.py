@@ -19,7 +19,7 @@ _SCHEME = re.compile(r"^postgres(?:ql)?(?:\+psycopg2?|\+psycopg)?://", re.IGNORE
 
 
 @dataclass(frozen=True)
-class Target:
+class ResolvedUrl:
     """A resolved database URL (psycopg form) and where it came from."""
 
     url: str
@@ -30,14 +30,14 @@ class Target:
         return redact(self.url)
 
 
-def resolve_url(flag: str | None, database: str = "postgres") -> Target:
+def resolve_url(flag: str | None, database: str = "postgres") -> ResolvedUrl:
     """``--database-url``, else SCHEMADIFF_DATABASE_URL, else DATABASE_URL, else embedded."""
     if flag:
-        return Target(to_libpq(flag), "--database-url")
+        return ResolvedUrl(to_libpq(flag), "--database-url")
     for var in URL_ENV_VARS:
         if os.environ.get(var):
-            return Target(to_libpq(os.environ[var]), var)
-    return Target(embedded_server.server_url(database=database), "embedded")
+            return ResolvedUrl(to_libpq(os.environ[var]), var)
+    return ResolvedUrl(embedded_server.server_url(database=database), "embedded")
 
 
 def to_libpq(url: str) -> str:

@@ -22,10 +22,10 @@ from schemadiff.core.model import (
     Column,
     Constraint,
     Index,
+    LiveSchemas,
     SchemaModel,
     Table,
     TableStats,
-    Tenants,
     natural_key,
 )
 
@@ -52,7 +52,7 @@ def list_tenants(conn: psycopg.Connection, template: str, pattern: str) -> list[
     return select_tenants(names, template, pattern)
 
 
-def introspect(conn: psycopg.Connection, schemas: list[str], tables: list[str]) -> Tenants:
+def introspect(conn: psycopg.Connection, schemas: list[str], tables: list[str]) -> LiveSchemas:
     """Read the named tables of every schema in one pass; missing tables are simply absent."""
     with conn.cursor(row_factory=dict_row) as cur:
         cur.execute("SET LOCAL search_path = ''")
@@ -62,7 +62,7 @@ def introspect(conn: psycopg.Connection, schemas: list[str], tables: list[str]) 
         constraints = _by_oid(cur.execute(_sql("constraints"), {"oids": oids}).fetchall())
         indexes = _by_oid(cur.execute(_sql("indexes"), {"oids": oids}).fetchall())
     built: dict[str, list[Table]] = defaultdict(list)
-    result = Tenants()
+    result = LiveSchemas()
     for row in table_rows:
         strip = _stripper(row["schema_q"])
         built[row["schema"]].append(_table(row, columns, constraints, indexes, strip))

@@ -8,7 +8,7 @@ from dataclasses import replace
 import psycopg
 
 from schemadiff.core.fingerprint import group_schemas
-from schemadiff.core.model import SchemaModel, Tenants
+from schemadiff.core.model import LiveSchemas, SchemaModel
 from schemadiff.core.plan import Plan, build_plan, unmanaged_report
 from schemadiff.errors import DatabaseError, SchemadiffError, first_line
 from schemadiff.pg import connection
@@ -24,7 +24,7 @@ def spec_renames(loaded: LoadedSpec) -> dict[str, dict[str, str]]:
     }
 
 
-def read_tenants(conn: psycopg.Connection, loaded: LoadedSpec) -> tuple[list[str], Tenants]:
+def read_tenants(conn: psycopg.Connection, loaded: LoadedSpec) -> tuple[list[str], LiveSchemas]:
     spec = loaded.spec
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
@@ -39,7 +39,7 @@ def make_plan(
     notice: Callable[[str], None] = lambda _m: None,
     allowed: tuple[str, ...] = (),
     lint: bool = True,
-) -> tuple[Plan, Tenants]:
+) -> tuple[Plan, LiveSchemas]:
     """The whole read side: one catalog pass, the target normalized by PostgreSQL, the plan
     (linted with squawk when ``lint``: only what a person reads needs it)."""
     try:
@@ -70,7 +70,7 @@ def with_lint(plan: Plan, loaded: LoadedSpec, notice: Callable[[str], None]) -> 
         return plan
 
 
-def plan_from(loaded: LoadedSpec, tenants: Tenants, target: SchemaModel, allowed: tuple[str, ...] = ()) -> Plan:
+def plan_from(loaded: LoadedSpec, tenants: LiveSchemas, target: SchemaModel, allowed: tuple[str, ...] = ()) -> Plan:
     spec = loaded.spec
     groups = group_schemas(tenants.models, first=spec.tenants.template)
     return build_plan(
