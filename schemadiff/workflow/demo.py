@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from schemadiff.core.model import Table
+from schemadiff.core.ops import AddColumn
 from schemadiff.core.sqltext import qualify, quote_ident
 from schemadiff.pg import connection
 from schemadiff.spec.schema import LoadedSpec
-from schemadiff.spec.to_model import create_statements, table_model
+from schemadiff.spec.to_model import column_model, create_statements, table_model
 
 DEMO_DATABASE = "schemadiff_demo"
 PREVIOUS_COLUMNS = ("id", "job_id", "status", "payload", "error_message", "retry_count", "created_at")
@@ -48,11 +49,10 @@ def seed_previous_state(
             for statement in create_statements(schema, previous):
                 conn.execute(statement)
             _seed_rows(conn, schema, rows)
-        if hand_fixed in schemas:
-            conn.execute(
-                f"ALTER TABLE {qualify(hand_fixed, 'marketplace_tasks')} "
-                "ADD COLUMN step_order integer NOT NULL DEFAULT 1"
-            )
+        if hand_fixed in schemas:  # one tenant already has the spec's step_order, added by hand
+            step_order = column_model("step_order", loaded.spec.tables["marketplace_tasks"].columns["step_order"])
+            for statement in AddColumn("marketplace_tasks", step_order).sql(hand_fixed):
+                conn.execute(statement)
         conn.commit()
 
 

@@ -11,12 +11,12 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from schemadiff.core.ops import CreateTable
+from schemadiff.core.ops import AddColumn, CreateTable
 from schemadiff.pg import connection
 from schemadiff.pg.introspect import introspect
 from schemadiff.pg.normalize import normalize_in
 from schemadiff.spec.schema import LoadedSpec, load_spec
-from schemadiff.spec.to_model import spec_model
+from schemadiff.spec.to_model import column_model, spec_model
 from schemadiff.workflow import demo
 
 from .helpers import execute, query
@@ -124,13 +124,15 @@ def test_a_table_created_from_the_normalized_model_reads_back_as_it(fresh_db: st
     assert created == target
 
 
-def test_the_demo_seeds_its_previous_state_with_create_table(fresh_db: str, spec_path: Path) -> None:
+def test_the_demo_seeds_its_previous_state_and_its_drift_with_the_ops(fresh_db: str, spec_path: Path) -> None:
     loaded = load_spec(spec_path)
     execute(fresh_db, *LOGGER)
-    demo.seed_previous_state(fresh_db, loaded, tenants=2, rows=1, ignored=(), hand_fixed=None)
+    demo.seed_previous_state(fresh_db, loaded, tenants=2, rows=1, ignored=(), hand_fixed="user_2")
     ran = logged(fresh_db)
     previous = demo.previous_table(loaded)
-    for schema in ("public", "user_1", "user_2"):
-        expected = CreateTable("marketplace_tasks", previous).sql(schema)
-        assert any(ran[i : i + len(expected)] == expected for i in range(len(ran))), (schema, ran)
+    step_order = column_model("step_order", loaded.spec.tables["marketplace_tasks"].columns["step_order"])
+    expected = [CreateTable("marketplace_tasks", previous).sql(s) for s in ("public", "user_1", "user_2")]
+    expected.append(AddColumn("marketplace_tasks", step_order).sql("user_2"))
+    for run in expected:
+        assert any(ran[i : i + len(run)] == run for i in range(len(ran))), (run, ran)
     assert [c.name for c in previous.columns] == list(demo.PREVIOUS_COLUMNS)
