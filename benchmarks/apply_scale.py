@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT))
 from schemadiff.workflow import demo  # noqa: E402
 from schemadiff.core.sqltext import quote_ident  # noqa: E402
 from schemadiff.pg import connection  # noqa: E402
-from schemadiff.pg.normalize import create_table_sql  # noqa: E402
+from schemadiff.spec.to_model import create_statements  # noqa: E402
 from schemadiff.runtime import record  # noqa: E402
 from schemadiff.spec.schema import load_spec  # noqa: E402
 from schemadiff.workflow.alembic_env import init_environment  # noqa: E402
@@ -63,7 +63,7 @@ def seed(url: str, tenants: int) -> None:
             for schema in schemas[i:i + 50]:
                 if schema != "public":
                     sql.append(f"CREATE SCHEMA {schema};")
-                sql += [s + ";" for s in create_table_sql(schema, "marketplace_tasks", previous)]
+                sql += [s + ";" for s in create_statements(schema, previous)]
                 sql.append(f"INSERT INTO {schema}.marketplace_tasks (job_id, status) "
                            "SELECT g, 'pending' FROM generate_series(1, 20) g;")
             with conn.transaction():

@@ -32,8 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from schemadiff.pg import connection  # noqa: E402
-from schemadiff.pg.normalize import create_table_sql  # noqa: E402
 from schemadiff.spec.schema import load_spec  # noqa: E402
+from schemadiff.spec.to_model import create_statements  # noqa: E402
 from schemadiff.workflow import demo  # noqa: E402
 
 OTHER_TABLES = 9
@@ -61,7 +61,7 @@ def seed(url: str, tenants: int) -> None:
             for schema in batch:
                 if schema != "public":
                     sql.append(f'CREATE SCHEMA "{schema}";')
-                sql += [s + ";" for s in create_table_sql(schema, "marketplace_tasks", previous)]
+                sql += [s + ";" for s in create_statements(schema, previous)]
                 sql += [other_table_sql(schema, i) for i in range(OTHER_TABLES)]
             with conn.transaction():
                 conn.execute("\n".join(sql))

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from schemadiff.core.model import Table
+from schemadiff.core.ops import AddColumn
 from schemadiff.core.sqltext import qualify, quote_ident
 from schemadiff.pg import connection
-from schemadiff.pg.normalize import create_table_sql
-from schemadiff.spec.schema import LoadedSpec, TableSpec
+from schemadiff.spec.schema import LoadedSpec
+from schemadiff.spec.to_model import column_model, create_statements, table_model
 
 DEMO_DATABASE = "schemadiff_demo"
 PREVIOUS_COLUMNS = ("id", "job_id", "status", "payload", "error_message", "retry_count", "created_at")
@@ -15,11 +17,11 @@ TENANTS = 24
 IGNORED = ("User_9", "user_5_archive")
 
 
-def previous_table(loaded: LoadedSpec) -> TableSpec:
-    """marketplace_tasks before the change: the first seven columns, no indexes."""
+def previous_table(loaded: LoadedSpec) -> Table:
+    """marketplace_tasks before the change: the first seven columns, no indexes, as the spec writes it."""
     table = loaded.spec.tables["marketplace_tasks"]
     columns = {n: c for n, c in table.columns.items() if n in PREVIOUS_COLUMNS}
-    return table.model_copy(update={"columns": columns, "indexes": {}})
+    return table_model("marketplace_tasks", table.model_copy(update={"columns": columns, "indexes": {}}))
 
 
 def recreate_database(admin_url: str, name: str) -> str:
@@ -44,14 +46,13 @@ def seed_previous_state(
         for schema in schemas:
             if schema != "public":
                 conn.execute(f"CREATE SCHEMA {quote_ident(schema)}")
-            for statement in create_table_sql(schema, "marketplace_tasks", previous):
+            for statement in create_statements(schema, previous):
                 conn.execute(statement)
             _seed_rows(conn, schema, rows)
-        if hand_fixed in schemas:
-            conn.execute(
-                f"ALTER TABLE {qualify(hand_fixed, 'marketplace_tasks')} "
-                "ADD COLUMN step_order integer NOT NULL DEFAULT 1"
-            )
+        if hand_fixed in schemas:  # one tenant already has the spec's step_order, added by hand
+            step_order = column_model("step_order", loaded.spec.tables["marketplace_tasks"].columns["step_order"])
+            for statement in AddColumn("marketplace_tasks", step_order).sql(hand_fixed):
+                conn.execute(statement)
         conn.commit()
 
 

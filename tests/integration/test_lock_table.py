@@ -11,8 +11,8 @@ import psycopg
 import pytest
 
 from schemadiff.pg import embedded_server as embedded
-from schemadiff.pg.normalize import create_table_sql
 from schemadiff.spec.schema import load_spec
+from schemadiff.spec.to_model import create_statements
 from schemadiff.workflow import demo
 
 from .helpers import alembic, fingerprints, make_project, query, write_revision
@@ -43,7 +43,7 @@ def seed_many(url: str, spec: Path) -> None:
                 schema = "public" if i == 0 else f"user_{i}"
                 if i:
                     statements.append(f"CREATE SCHEMA {schema}")
-                statements += create_table_sql(schema, "marketplace_tasks", previous)
+                statements += create_statements(schema, previous)
             for statement in statements:  # autocommit: each its own transaction
                 conn.execute(statement)
 

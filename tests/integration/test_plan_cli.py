@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from schemadiff.pg.normalize import create_table_sql
 from schemadiff.spec.schema import load_spec
+from schemadiff.spec.to_model import create_statements, table_model
 from schemadiff.workflow import demo
 
 from .helpers import execute, query, run_cli
@@ -49,12 +49,8 @@ def test_plan_text_names_groups_and_sql(fresh_db: str, spec_path: Path) -> None:
 
 
 def test_no_change_plan_exits_zero(fresh_db: str, spec_path: Path) -> None:
-    loaded = load_spec(spec_path)
-    statements = [
-        s
-        for schema in ("public", "user_1")
-        for s in create_table_sql(schema, "marketplace_tasks", loaded.spec.tables["marketplace_tasks"])
-    ]
+    table = table_model("marketplace_tasks", load_spec(spec_path).spec.tables["marketplace_tasks"])
+    statements = [s for schema in ("public", "user_1") for s in create_statements(schema, table)]
     execute(fresh_db, "CREATE SCHEMA user_1", *statements)
     result = run_cli("plan", "--spec", spec_path, "--database-url", fresh_db)
     assert result.exit_code == 0, result.stdout + result.stderr

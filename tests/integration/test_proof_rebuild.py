@@ -6,8 +6,8 @@ from pathlib import Path
 
 from schemadiff.pg import connection
 from schemadiff.pg.introspect import introspect
-from schemadiff.pg.normalize import constraint_clauses, create_table_sql
 from schemadiff.spec.schema import load_spec
+from schemadiff.spec.to_model import create_statements, table_model
 
 from .helpers import execute, fingerprints, make_project, query, write_revision
 
@@ -16,11 +16,11 @@ NEXT = "      side_effects:  {type: jsonb}\n      note:          {type: text}\n"
 
 def seed_at_spec(url: str, spec: Path, schemas: list[str]) -> None:
     """Tenants already at the spec, the step_type CHECK created from the spec's own text."""
-    table = load_spec(spec).spec.tables["marketplace_tasks"]
+    table = table_model("marketplace_tasks", load_spec(spec).spec.tables["marketplace_tasks"])
     for schema in schemas:
         if schema != "public":
             execute(url, f"CREATE SCHEMA {schema}")
-        execute(url, *create_table_sql(schema, "marketplace_tasks", table))
+        execute(url, *create_statements(schema, table))
         execute(url, f"INSERT INTO {schema}.marketplace_tasks (job_id, step_type) VALUES (1, 'map'), (2, 'save')")
 
 
@@ -81,12 +81,14 @@ def test_a_not_valid_check_is_its_own_group_validated_and_restored(
     from .helpers import alembic
 
     seed_at_spec(fresh_db, spec_path, ["public", "user_1", "user_2"])
-    clause = constraint_clauses("marketplace_tasks", load_spec(spec_path).spec.tables["marketplace_tasks"])
+    check = table_model("marketplace_tasks", load_spec(spec_path).spec.tables["marketplace_tasks"]).constraint(
+        "ck_marketplace_tasks_step_type"
+    )
+    assert check is not None and check.source is not None
     execute(
         fresh_db,
         "ALTER TABLE user_2.marketplace_tasks DROP CONSTRAINT ck_marketplace_tasks_step_type",
-        "ALTER TABLE user_2.marketplace_tasks ADD CONSTRAINT ck_marketplace_tasks_step_type "
-        f"{clause['ck_marketplace_tasks_step_type']} NOT VALID",
+        f"ALTER TABLE user_2.marketplace_tasks ADD CONSTRAINT ck_marketplace_tasks_step_type {check.source} NOT VALID",
     )
     start = fingerprints(fresh_db, spec_path)
     assert start["public"] == start["user_1"] != start["user_2"] and not convalidated(fresh_db, "user_2")

@@ -127,10 +127,10 @@ def test_a_tenant_created_from_the_template_after_the_upgrade_is_downgraded_like
     project = make_project(tmp_path)
     write_revision(project, spec_path, fresh_db, server_url)
     assert alembic(project, fresh_db, "upgrade", "head").returncode == 0
-    from schemadiff.pg.normalize import create_table_sql
+    from schemadiff.spec.to_model import create_statements, table_model
 
-    table = load_spec(spec_path).spec.tables["marketplace_tasks"]  # a new customer, created at the spec
-    execute(fresh_db, "CREATE SCHEMA user_99", *create_table_sql("user_99", "marketplace_tasks", table))
+    table = table_model("marketplace_tasks", load_spec(spec_path).spec.tables["marketplace_tasks"])  # a new customer
+    execute(fresh_db, "CREATE SCHEMA user_99", *create_statements("user_99", table))  # created at the spec
     assert run_cli("plan", "--spec", spec_path, "--database-url", fresh_db).exit_code == 0  # at the target
     down = alembic(project, fresh_db, "downgrade", "-1")
     assert down.returncode == 0, down.stderr

@@ -1,0 +1,83 @@
+"""Spec → model as the spec writes it, and the one way to create a spec table. Pure.
+
+The model built here is not normalized: its types, defaults, checks and index tails are the spec's
+own text (every fragment already parsed by pglast at load, every identifier quoted here). It exists
+to be created by the ops, exactly as a migration creates a table (:class:`CreateTable`): the
+normalizer creates it in a scratch schema and reads back PostgreSQL's normalized model; the demo,
+the benchmarks and the tests seed their tenants with the same statements.
+"""
+
+from __future__ import annotations
+
+from schemadiff.core.model import Column, Constraint, Index, SchemaModel, Table
+from schemadiff.core.ops import CreateTable
+from schemadiff.core.sqltext import parse_type, quote_ident, quote_literal, render_default
+from schemadiff.spec.schema import ColumnSpec, IndexSpec, Spec, TableSpec, primary_key_columns
+
+
+def spec_model(spec: Spec) -> SchemaModel:
+    """Every spec table, as written (see :func:`table_model`)."""
+    return SchemaModel(tuple(table_model(name, table) for name, table in spec.tables.items()))
+
+
+def table_model(name: str, table: TableSpec) -> Table:
+    """One spec table: columns, constraints and indexes in spec order, their SQL as the spec writes
+    it, each constraint and index carrying that text as its ``source`` (what creates it)."""
+    return Table(
+        name=name,
+        columns=tuple(column_model(cname, col) for cname, col in table.columns.items()),
+        indexes=tuple(index_model(iname, index) for iname, index in table.indexes.items()),
+        constraints=constraint_models(name, table),
+        comment=table.comment,
+    )
+
+
+def column_model(name: str, col: ColumnSpec) -> Column:
+    ctype = parse_type(col.type)
+    default = None
+    if col.default is not None:
+        default = render_default(col.default, ctype)
+    elif col.default_sql is not None:
+        default = f"({col.default_sql})"  # one expression (checked at load), whole in any context
+    return Column(
+        name=name,
+        type=ctype.sql,
+        nullable=col.nullable and not col.primary_key,
+        default=default,
+        identity="d" if col.identity else "",
+        comment=col.comment,
+    )
+
+
+def constraint_models(table_name: str, table: TableSpec) -> tuple[Constraint, ...]:
+    """The primary key, ``<table>_<column>_key`` uniques, ``ck_<table>_<column>`` enum checks and the
+    named checks, with the names ``spec.names.derived_names`` checks."""
+    out: list[Constraint] = []
+    pk = primary_key_columns(table)
+    if pk:
+        out.append(_written(f"{table_name}_pkey", "p", f"PRIMARY KEY ({', '.join(quote_ident(c) for c in pk)})"))
+    for cname, col in table.columns.items():
+        if col.unique:
+            out.append(_written(f"{table_name}_{cname}_key", "u", f"UNIQUE ({quote_ident(cname)})"))
+        if col.enum:
+            values = ", ".join(quote_literal(v) for v in col.enum)
+            out.append(_written(f"ck_{table_name}_{cname}", "c", f"CHECK ({quote_ident(cname)} IN ({values}))"))
+    out += [_written(name, "c", f"CHECK ({expression})") for name, expression in table.checks.items()]
+    return tuple(out)
+
+
+def _written(name: str, kind: str, clause: str) -> Constraint:
+    return Constraint(name, kind, clause, source=clause)
+
+
+def index_model(name: str, index: IndexSpec) -> Index:
+    """``USING method (keys) [WHERE …]`` as the spec writes it (the tail PostgreSQL would print)."""
+    keys = [quote_ident(c) for c in index.columns] + [f"({e})" for e in index.expressions]
+    where = f" WHERE {index.where}" if index.where else ""
+    tail = f"USING {index.using} ({', '.join(keys)}){where}"
+    return Index(name, index.unique, tail, source=tail)
+
+
+def create_statements(schema: str, table: Table) -> list[str]:
+    """The statements creating ``table`` in ``schema``: the migration's own (:class:`CreateTable`)."""
+    return CreateTable(table.name, table).sql(schema)
