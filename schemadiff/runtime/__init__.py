@@ -44,8 +44,21 @@ from schemadiff.runtime.execute import Reporter, run
 from schemadiff.runtime.job import Direction, GroupSQL, Job, Loss, Options, Report
 from schemadiff.runtime.recorder import Verbatim, expect_none
 
-__all__ = ["Tenants", "Group", "Loss", "upgrade", "downgrade", "sql", "pg_type", "verbatim", "expect_none",
-           "before_transaction", "after_commit", "set_reporter", "last_report"]
+__all__ = [
+    "Group",
+    "Loss",
+    "Tenants",
+    "after_commit",
+    "before_transaction",
+    "downgrade",
+    "expect_none",
+    "last_report",
+    "pg_type",
+    "set_reporter",
+    "sql",
+    "upgrade",
+    "verbatim",
+]
 
 _reporter: Reporter | None = None
 _last: Report | None = None
@@ -89,8 +102,9 @@ def before_transaction(index: str | None = None) -> Any:
     return recorder.phase(recorder.BEFORE, index=index)
 
 
-def after_commit(index: str | None = None, validates: str | None = None,
-                 not_null: tuple[str, str] | None = None) -> Any:
+def after_commit(
+    index: str | None = None, validates: str | None = None, not_null: tuple[str, str] | None = None
+) -> Any:
     """``with runtime.after_commit(…) as online:`` — the statements run after the tenant's commit,
     on their own (``CREATE INDEX CONCURRENTLY`` of ``index``, ``VALIDATE CONSTRAINT validates``,
     the ``SET NOT NULL`` of ``not_null = (table, column)``)."""
@@ -120,15 +134,31 @@ def last_report() -> Report | None:
     return _last
 
 
-def upgrade(revision: str, tenants: Tenants, groups: list[Group], target: str, target_model: str = "",
-            large_table_rows: int | None = None, *, revision_format: int = 1) -> None:
+def upgrade(
+    revision: str,
+    tenants: Tenants,
+    groups: list[Group],
+    target: str,
+    target_model: str = "",
+    large_table_rows: int | None = None,
+    *,
+    revision_format: int = 1,
+) -> None:
     """``large_table_rows``: tenants whose managed tables are all smaller run the online statements
     (CONCURRENTLY, NOT VALID + VALIDATE) plainly inside their one transaction."""
     _run("upgrade", revision, tenants, groups, target, target_model, large_table_rows, revision_format)
 
 
-def downgrade(revision: str, tenants: Tenants, groups: list[Group], target: str, target_model: str = "",
-              large_table_rows: int | None = None, *, revision_format: int = 1) -> None:
+def downgrade(
+    revision: str,
+    tenants: Tenants,
+    groups: list[Group],
+    target: str,
+    target_model: str = "",
+    large_table_rows: int | None = None,
+    *,
+    revision_format: int = 1,
+) -> None:
     _run("downgrade", revision, tenants, groups, target, target_model, large_table_rows, revision_format)
 
 
@@ -137,17 +167,29 @@ def record(fn: Callable[..., None], revision_format: int = 1) -> recorder.Forms:
     return legacy.record_v1(fn) if revision_format == 1 else recorder.record_forms(fn)
 
 
-def _run(direction: str, revision: str, tenants: Tenants, groups: list[Group], target: str,
-         target_model: str, large_table_rows: int | None, revision_format: int) -> None:
+def _run(
+    direction: str,
+    revision: str,
+    tenants: Tenants,
+    groups: list[Group],
+    target: str,
+    target_model: str,
+    large_table_rows: int | None,
+    revision_format: int,
+) -> None:
     global _last
     from alembic import op
 
     ctx = op.get_context()
     if ctx.as_sql:
-        raise SchemadiffError("schemadiff revisions cannot run in offline (--sql) mode: they read every "
-                              "tenant's state first; use `schemadiff plan --format sql` for a script")
-    job = replace(make_job(revision, direction, tenants, groups, target, target_model, revision_format),
-                  large_table_rows=large_table_rows)
+        raise SchemadiffError(
+            "schemadiff revisions cannot run in offline (--sql) mode: they read every "
+            "tenant's state first; use `schemadiff plan --format sql` for a script"
+        )
+    job = replace(
+        make_job(revision, direction, tenants, groups, target, target_model, revision_format),
+        large_table_rows=large_table_rows,
+    )
     bind = ctx.bind
     assert bind is not None
     url = connection.to_libpq(bind.engine.url.render_as_string(hide_password=False))
@@ -158,25 +200,50 @@ def _run(direction: str, revision: str, tenants: Tenants, groups: list[Group], t
 
 
 def summary_line(report: Report) -> str:
-    return (f"schemadiff: {report.direction} {report.revision}: {len(report.applied)} schema(s) changed, "
-            f"{len(report.skipped)} already done, in {report.seconds:.2f} s")
+    return (
+        f"schemadiff: {report.direction} {report.revision}: {len(report.applied)} schema(s) changed, "
+        f"{len(report.skipped)} already done, in {report.seconds:.2f} s"
+    )
 
 
-def make_job(revision: str, direction: str, tenants: Tenants, groups: list[Group], target: str,
-             target_model: str, revision_format: int = 1) -> Job:
+def make_job(
+    revision: str,
+    direction: str,
+    tenants: Tenants,
+    groups: list[Group],
+    target: str,
+    target_model: str,
+    revision_format: int = 1,
+) -> Job:
     """Record every group's statements once; work out the between-phases state of online changes
     from the statements' marks."""
-    recorded = {g.fingerprint: GroupSQL(Direction(record(g.upgrade, revision_format), g.upgrade_deletes),
-                                        Direction(record(g.downgrade, revision_format), g.downgrade_deletes))
-                for g in groups}
+    recorded = {
+        g.fingerprint: GroupSQL(
+            Direction(record(g.upgrade, revision_format), g.upgrade_deletes),
+            Direction(record(g.downgrade, revision_format), g.downgrade_deletes),
+        )
+        for g in groups
+    }
     statements = [s for g in recorded.values() for s in g.upgrade.forms.online + g.downgrade.forms.online]
     indexes = frozenset(s.index for s in statements if s.index)
     constraints = frozenset(s.validates for s in statements if s.validates)
     not_null = frozenset(s.not_null for s in statements if s.not_null)
     model = _model(target_model)
-    job = Job(revision, direction, tenants.template, tenants.pattern, tenants.tables, target, model, recorded,
-              None, indexes, constraints, not_null,
-              placeholder=legacy.PLACEHOLDER if revision_format == 1 else None)
+    job = Job(
+        revision,
+        direction,
+        tenants.template,
+        tenants.pattern,
+        tenants.tables,
+        target,
+        model,
+        recorded,
+        None,
+        indexes,
+        constraints,
+        not_null,
+        placeholder=legacy.PLACEHOLDER if revision_format == 1 else None,
+    )
     if model is not None and (indexes or constraints or not_null):
         job = replace(job, mid=fingerprint(job.without_online_parts(model)))
     return job
@@ -202,13 +269,16 @@ def options() -> Options:
     base = Options()
     allow = hazard_names([get("allow", "")], "the allow option")
     try:
-        return Options(workers=int(get("workers", str(base.workers))),
-                       lock_timeout=get("lock_timeout", base.lock_timeout),
-                       statement_timeout=get("statement_timeout", base.statement_timeout),
-                       lock_wait=float(get("lock_wait", str(base.lock_wait))),
-                       retries=int(get("retries", str(base.retries))),
-                       synchronous_commit=get("synchronous_commit", base.synchronous_commit),
-                       allow=allow, assume_from=get("assume_from", ""))
+        return Options(
+            workers=int(get("workers", str(base.workers))),
+            lock_timeout=get("lock_timeout", base.lock_timeout),
+            statement_timeout=get("statement_timeout", base.statement_timeout),
+            lock_wait=float(get("lock_wait", str(base.lock_wait))),
+            retries=int(get("retries", str(base.retries))),
+            synchronous_commit=get("synchronous_commit", base.synchronous_commit),
+            allow=allow,
+            assume_from=get("assume_from", ""),
+        )
     except ValueError as exc:
         raise SchemadiffError(f"bad schemadiff option: {exc}") from None
 
