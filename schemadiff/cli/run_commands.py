@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -30,30 +29,28 @@ from schemadiff.cli.common import (
     _load,
     app,
 )
+from schemadiff.core import options as run_options
 from schemadiff.core.hazards import hazard_names
+from schemadiff.core.options import MAX_WORKERS, Options
 from schemadiff.errors import SchemadiffError
 from schemadiff.pg import connection
 
-_DURATION = re.compile(r"(\d+)\s*(us|ms|s|min|h|d)?")
-_MILLISECONDS = {"us": 0.001, "ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000, None: 1}
-_INT_MAX = 2_147_483_647
-
 
 def pg_duration(value: str) -> str:
-    """A PostgreSQL duration for lock_timeout/statement_timeout (an integer with an optional unit
-    us|ms|s|min|h|d; no unit means milliseconds), checked when the command line is parsed, before
-    any connection; ``value`` unchanged, or ``typer.BadParameter`` naming the accepted form."""
-    match = _DURATION.fullmatch(value.strip())
-    if match is None or int(match[1]) * _MILLISECONDS[match[2]] > _INT_MAX:
-        raise typer.BadParameter(
-            f"{value!r} is not a PostgreSQL duration; use an integer with an optional unit "
-            "us, ms, s, min, h or d, at most 24 days (e.g. 2s, 500ms, 0 for none)"
-        )
-    return value
+    """A PostgreSQL duration for lock_timeout/statement_timeout (the check ``-x`` values get too, see
+    ``core.options``), made when the command line is parsed, before any connection; ``value``
+    unchanged, or ``typer.BadParameter`` naming the accepted form."""
+    try:
+        return run_options.pg_duration(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{value!r} is {exc}") from None
 
 
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
-WorkersOpt = Annotated[int, typer.Option("--workers", min=1, max=64, help="Parallel tenant connections (1-64).")]
+WorkersOpt = Annotated[
+    int,
+    typer.Option("--workers", min=1, max=MAX_WORKERS, help=f"Parallel tenant connections (1-{MAX_WORKERS})."),
+]
 LockTimeoutOpt = Annotated[
     str,
     typer.Option("--lock-timeout", callback=pg_duration, help="SET LOCAL lock_timeout per tenant (e.g. 2s, 500ms)."),
@@ -122,10 +119,10 @@ def apply(
     database_url: UrlOpt = None,
     config: ConfigOpt = Path("alembic.ini"),
     yes: YesOpt = False,
-    workers: WorkersOpt = 4,
-    lock_timeout: LockTimeoutOpt = "2s",
-    statement_timeout: StatementTimeoutOpt = "0",
-    lock_wait: LockWaitOpt = 30.0,
+    workers: WorkersOpt = Options.workers,
+    lock_timeout: LockTimeoutOpt = Options.lock_timeout,
+    statement_timeout: StatementTimeoutOpt = Options.statement_timeout,
+    lock_wait: LockWaitOpt = Options.lock_wait,
     allow: AllowOpt = None,
 ) -> None:
     """Run pending revisions (alembic upgrade head) on every tenant, then confirm each matches the spec.
@@ -141,7 +138,7 @@ def apply(
     except SchemadiffError as exc:
         raise _fail(exc) from None
 
-    def run(cfg: object, url: str, options: object, report: object) -> object:
+    def run(cfg: object, url: str, options: Options, report: object) -> object:
         apply_mod.check_hazards(loaded, url, allowed)
         outcome = apply_mod.upgrade(cfg, url, loaded, options, report)  # type: ignore[arg-type]
         if not outcome.converged:
@@ -160,7 +157,7 @@ def apply(
         database_url,
         config,
         yes,
-        apply_mod.RunOptions(workers, lock_timeout, statement_timeout, lock_wait),
+        Options(workers, lock_timeout, statement_timeout, lock_wait, allow=frozenset(allowed)),
     ):
         typer.echo("every schema matches the spec")
 
@@ -189,12 +186,12 @@ def _none_applied(_cfg: object, url: str) -> str | None:
 def _run_revisions(
     label: str,
     question: str,
-    run: Callable[[object, str, object, object], object],
+    run: Callable[[object, str, Options, object], object],
     idle: Callable[[object, str], str | None],
     database_url: str | None,
     config: Path,
     yes: bool,
-    options: object,
+    options: Options,
 ) -> bool:
     """Shared by apply and rollback: resolve; when ``idle`` says there is nothing to do, say so and
     return False without asking; else confirm, run with a progress bar, summarize, return True."""
@@ -230,10 +227,10 @@ def rollback(
     config: ConfigOpt = Path("alembic.ini"),
     steps: Annotated[int, typer.Option("--steps", min=1, help="How many revisions to go back.")] = 1,
     yes: YesOpt = False,
-    workers: WorkersOpt = 4,
-    lock_timeout: LockTimeoutOpt = "2s",
-    statement_timeout: StatementTimeoutOpt = "0",
-    lock_wait: LockWaitOpt = 30.0,
+    workers: WorkersOpt = Options.workers,
+    lock_timeout: LockTimeoutOpt = Options.lock_timeout,
+    statement_timeout: StatementTimeoutOpt = Options.statement_timeout,
+    lock_wait: LockWaitOpt = Options.lock_wait,
     allow: AllowOpt = None,
     assume_from: Annotated[
         str,
@@ -242,7 +239,7 @@ def rollback(
             help="The starting state (fingerprint) of tenants at the target whose ledger row is lost.",
             show_default=False,
         ),
-    ] = "",
+    ] = Options.assume_from,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show the downgrade and its hazards; change nothing.")
     ] = False,
@@ -256,15 +253,15 @@ def rollback(
     from schemadiff.workflow import apply as apply_mod
 
     try:
-        allowed = tuple(sorted(hazard_names(allow)))
+        allowed = hazard_names(allow)
     except SchemadiffError as exc:
         raise _fail(exc) from None
-    options = apply_mod.RunOptions(workers, lock_timeout, statement_timeout, lock_wait, allowed, assume_from)
+    options = Options(workers, lock_timeout, statement_timeout, lock_wait, allow=allowed, assume_from=assume_from)
     if dry_run:
         _preview(database_url, config, options, format, steps)
         return
 
-    def run(cfg: object, url: str, options: object, report: object) -> object:
+    def run(cfg: object, url: str, options: Options, report: object) -> object:
         return apply_mod.downgrade(cfg, url, steps, options, report)  # type: ignore[arg-type]
 
     _run_revisions(
@@ -272,14 +269,12 @@ def rollback(
     )
 
 
-def _preview(database_url: str | None, config: Path, options: object, format: Format, steps: int) -> None:
+def _preview(database_url: str | None, config: Path, options: Options, format: Format, steps: int) -> None:
     """rollback --dry-run: print the downgrade of the applied revision; exit 1 when it would be refused."""
-    from schemadiff.runtime.job import Options
     from schemadiff.workflow import rollback_preview
     from schemadiff.workflow.alembic_env import alembic_config
-    from schemadiff.workflow.apply import RunOptions, current_revision
+    from schemadiff.workflow.apply import current_revision
 
-    assert isinstance(options, RunOptions)
     url: str | None = None
     try:
         cfg = alembic_config(config)
@@ -289,8 +284,7 @@ def _preview(database_url: str | None, config: Path, options: object, format: Fo
         if revision is None:
             typer.echo("nothing to roll back: no revision applied")
             return
-        run = Options(allow=frozenset(options.allow), assume_from=options.assume_from)
-        result = rollback_preview.preview(cfg, url, revision, run)
+        result = rollback_preview.preview(cfg, url, revision, options)
         typer.echo(rollback_preview.render(result, format.value, target.shown), nl=False)
         if steps > 1:
             _err(f"note: --dry-run shows the first of {steps} steps; each later one depends on the one before")

@@ -19,9 +19,12 @@ and raise (so Alembic does not advance ``alembic_version``) when any tenant fail
 Revision formats: format 2 (written now) has group functions without parameters whose statements
 name no schema (each tenant runs them with its ``search_path`` set to it) and pass SQL text through
 :func:`verbatim`; format 1 functions take the schema (see ``legacy``).
-Options come from ``-x key=value`` (``workers``, ``lock_timeout``, ``statement_timeout``,
-``lock_wait``, ``retries``, ``synchronous_commit``, ``allow``, ``assume_from``) or the matching
-``SCHEMADIFF_*`` environment variables.
+The run's settings are one :class:`Options` record. ``schemadiff apply``/``rollback`` hand it over
+in Alembic's ``Config.attributes`` (with a progress callback, and a list that receives each
+revision's :class:`Report`); under plain Alembic it is read from ``-x key=value`` (``workers``,
+``lock_timeout``, ``statement_timeout``, ``lock_wait``, ``retries``, ``backoff``,
+``synchronous_commit``, ``allow``, ``assume_from``) or the matching ``SCHEMADIFF_*`` environment
+variables. Nothing here keeps state between runs.
 """
 
 from __future__ import annotations
@@ -31,24 +34,35 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from schemadiff.core.fingerprint import fingerprint
-from schemadiff.core.hazards import hazard_names
 from schemadiff.core.model import SchemaModel, model_from_dict
+from schemadiff.core.options import Options
 from schemadiff.core.sqltext import quote_ident
 from schemadiff.errors import SchemadiffError
 from schemadiff.pg import connection
 from schemadiff.runtime import legacy, recorder
 from schemadiff.runtime.execute import Reporter, run
-from schemadiff.runtime.job import Direction, GroupSQL, Job, Loss, Options, Report
+from schemadiff.runtime.job import OPTIONS, REPORTER, REPORTS, Direction, GroupSQL, Job, Loss, Report
 from schemadiff.runtime.recorder import Verbatim, expect_none
 
-__all__ = ["Tenants", "Group", "Loss", "upgrade", "downgrade", "sql", "pg_type", "verbatim", "expect_none",
-           "before_transaction", "after_commit", "set_reporter", "last_report"]
+if TYPE_CHECKING:
+    from alembic.config import Config
 
-_reporter: Reporter | None = None
-_last: Report | None = None
+__all__ = [
+    "Group",
+    "Loss",
+    "Tenants",
+    "after_commit",
+    "before_transaction",
+    "downgrade",
+    "expect_none",
+    "pg_type",
+    "sql",
+    "upgrade",
+    "verbatim",
+]
 
 
 @dataclass(frozen=True)
@@ -89,8 +103,9 @@ def before_transaction(index: str | None = None) -> Any:
     return recorder.phase(recorder.BEFORE, index=index)
 
 
-def after_commit(index: str | None = None, validates: str | None = None,
-                 not_null: tuple[str, str] | None = None) -> Any:
+def after_commit(
+    index: str | None = None, validates: str | None = None, not_null: tuple[str, str] | None = None
+) -> Any:
     """``with runtime.after_commit(…) as online:`` — the statements run after the tenant's commit,
     on their own (``CREATE INDEX CONCURRENTLY`` of ``index``, ``VALIDATE CONSTRAINT validates``,
     the ``SET NOT NULL`` of ``not_null = (table, column)``)."""
@@ -110,25 +125,31 @@ def pg_type(name: str) -> Any:
     return _PgType()
 
 
-def set_reporter(reporter: Reporter | None) -> None:
-    """Receive ``(schema, done, total)`` after each tenant (``schemadiff apply`` draws a bar)."""
-    global _reporter
-    _reporter = reporter
-
-
-def last_report() -> Report | None:
-    return _last
-
-
-def upgrade(revision: str, tenants: Tenants, groups: list[Group], target: str, target_model: str = "",
-            large_table_rows: int | None = None, *, revision_format: int = 1) -> None:
+def upgrade(
+    revision: str,
+    tenants: Tenants,
+    groups: list[Group],
+    target: str,
+    target_model: str = "",
+    large_table_rows: int | None = None,
+    *,
+    revision_format: int = 1,
+) -> None:
     """``large_table_rows``: tenants whose managed tables are all smaller run the online statements
     (CONCURRENTLY, NOT VALID + VALIDATE) plainly inside their one transaction."""
     _run("upgrade", revision, tenants, groups, target, target_model, large_table_rows, revision_format)
 
 
-def downgrade(revision: str, tenants: Tenants, groups: list[Group], target: str, target_model: str = "",
-              large_table_rows: int | None = None, *, revision_format: int = 1) -> None:
+def downgrade(
+    revision: str,
+    tenants: Tenants,
+    groups: list[Group],
+    target: str,
+    target_model: str = "",
+    large_table_rows: int | None = None,
+    *,
+    revision_format: int = 1,
+) -> None:
     _run("downgrade", revision, tenants, groups, target, target_model, large_table_rows, revision_format)
 
 
@@ -137,46 +158,86 @@ def record(fn: Callable[..., None], revision_format: int = 1) -> recorder.Forms:
     return legacy.record_v1(fn) if revision_format == 1 else recorder.record_forms(fn)
 
 
-def _run(direction: str, revision: str, tenants: Tenants, groups: list[Group], target: str,
-         target_model: str, large_table_rows: int | None, revision_format: int) -> None:
-    global _last
+def _run(
+    direction: str,
+    revision: str,
+    tenants: Tenants,
+    groups: list[Group],
+    target: str,
+    target_model: str,
+    large_table_rows: int | None,
+    revision_format: int,
+) -> None:
     from alembic import op
 
     ctx = op.get_context()
     if ctx.as_sql:
-        raise SchemadiffError("schemadiff revisions cannot run in offline (--sql) mode: they read every "
-                              "tenant's state first; use `schemadiff plan --format sql` for a script")
-    job = replace(make_job(revision, direction, tenants, groups, target, target_model, revision_format),
-                  large_table_rows=large_table_rows)
+        raise SchemadiffError(
+            "schemadiff revisions cannot run in offline (--sql) mode: they read every "
+            "tenant's state first; use `schemadiff plan --format sql` for a script"
+        )
+    settings = options(ctx.config)
+    attributes = ctx.config.attributes if ctx.config is not None else {}
+    reporter: Reporter | None = attributes.get(REPORTER)
+    job = replace(
+        make_job(revision, direction, tenants, groups, target, target_model, revision_format),
+        large_table_rows=large_table_rows,
+    )
     bind = ctx.bind
     assert bind is not None
     url = connection.to_libpq(bind.engine.url.render_as_string(hide_password=False))
     with ctx.autocommit_block():
-        _last = run(url, job, options(), _reporter or _print_progress)
-    if _reporter is None:  # plain `alembic upgrade`: say what was done (schemadiff apply prints its own)
-        print(summary_line(_last), file=sys.stderr, flush=True)
+        report = run(url, job, settings, reporter or _print_progress)
+    attributes.setdefault(REPORTS, []).append(report)
+    if reporter is None:  # plain `alembic upgrade`: say what was done (schemadiff apply prints its own)
+        print(summary_line(report), file=sys.stderr, flush=True)
 
 
 def summary_line(report: Report) -> str:
-    return (f"schemadiff: {report.direction} {report.revision}: {len(report.applied)} schema(s) changed, "
-            f"{len(report.skipped)} already done, in {report.seconds:.2f} s")
+    return (
+        f"schemadiff: {report.direction} {report.revision}: {len(report.applied)} schema(s) changed, "
+        f"{len(report.skipped)} already done, in {report.seconds:.2f} s"
+    )
 
 
-def make_job(revision: str, direction: str, tenants: Tenants, groups: list[Group], target: str,
-             target_model: str, revision_format: int = 1) -> Job:
+def make_job(
+    revision: str,
+    direction: str,
+    tenants: Tenants,
+    groups: list[Group],
+    target: str,
+    target_model: str,
+    revision_format: int = 1,
+) -> Job:
     """Record every group's statements once; work out the between-phases state of online changes
     from the statements' marks."""
-    recorded = {g.fingerprint: GroupSQL(Direction(record(g.upgrade, revision_format), g.upgrade_deletes),
-                                        Direction(record(g.downgrade, revision_format), g.downgrade_deletes))
-                for g in groups}
+    recorded = {
+        g.fingerprint: GroupSQL(
+            Direction(record(g.upgrade, revision_format), g.upgrade_deletes),
+            Direction(record(g.downgrade, revision_format), g.downgrade_deletes),
+        )
+        for g in groups
+    }
     statements = [s for g in recorded.values() for s in g.upgrade.forms.online + g.downgrade.forms.online]
     indexes = frozenset(s.index for s in statements if s.index)
     constraints = frozenset(s.validates for s in statements if s.validates)
     not_null = frozenset(s.not_null for s in statements if s.not_null)
     model = _model(target_model)
-    job = Job(revision, direction, tenants.template, tenants.pattern, tenants.tables, target, model, recorded,
-              None, indexes, constraints, not_null,
-              placeholder=legacy.PLACEHOLDER if revision_format == 1 else None)
+    job = Job(
+        revision,
+        direction,
+        tenants.template,
+        tenants.pattern,
+        tenants.tables,
+        target,
+        model,
+        recorded,
+        None,
+        indexes,
+        constraints,
+        not_null,
+        placeholder=legacy.PLACEHOLDER if revision_format == 1 else None,
+    )
     if model is not None and (indexes or constraints or not_null):
         job = replace(job, mid=fingerprint(job.without_online_parts(model)))
     return job
@@ -186,31 +247,27 @@ def _model(text: str) -> SchemaModel | None:
     return model_from_dict(json.loads(text)) if text else None
 
 
-def options() -> Options:
-    """``-x`` arguments first, then ``SCHEMADIFF_*`` environment variables, then defaults."""
-    x: dict[str, str] = {}
+def options(config: Config | None = None) -> Options:
+    """The run's settings: the record ``schemadiff apply``/``rollback`` put in ``config.attributes``;
+    else (plain Alembic) ``-x`` arguments, then ``SCHEMADIFF_*`` environment variables, then the
+    defaults, through :meth:`Options.from_strings`."""
+    handed = config.attributes.get(OPTIONS) if config is not None else None
+    if handed is not None:
+        if not isinstance(handed, Options):
+            raise SchemadiffError(f"Config.attributes[{OPTIONS!r}] must be a schemadiff Options record")
+        return handed
     try:
-        from alembic import context
+        return Options.from_strings(Options.strings(_x_arguments(config), os.environ))
+    except SchemadiffError as exc:
+        from schemadiff.runtime.option_error import OptionError
 
-        x = context.get_x_argument(as_dictionary=True)
-    except Exception:  # not inside an Alembic environment (direct library use)
-        x = {}
+        raise OptionError(str(exc)) from None
 
-    def get(key: str, default: str) -> str:
-        return x.get(key) or os.environ.get(f"SCHEMADIFF_{key.upper()}") or default
 
-    base = Options()
-    allow = hazard_names([get("allow", "")], "the allow option")
-    try:
-        return Options(workers=int(get("workers", str(base.workers))),
-                       lock_timeout=get("lock_timeout", base.lock_timeout),
-                       statement_timeout=get("statement_timeout", base.statement_timeout),
-                       lock_wait=float(get("lock_wait", str(base.lock_wait))),
-                       retries=int(get("retries", str(base.retries))),
-                       synchronous_commit=get("synchronous_commit", base.synchronous_commit),
-                       allow=allow, assume_from=get("assume_from", ""))
-    except ValueError as exc:
-        raise SchemadiffError(f"bad schemadiff option: {exc}") from None
+def _x_arguments(config: Config | None) -> dict[str, str]:
+    """``-x key=value`` of the Alembic command line, as Alembic's ``get_x_argument`` reads them."""
+    given: list[str] = getattr(getattr(config, "cmd_opts", None), "x", None) or []
+    return {key: value for key, _, value in (arg.partition("=") for arg in given)}
 
 
 def _print_progress(schema: str, done: int, total: int) -> None:

@@ -1,4 +1,5 @@
-"""The records a run is made of: its options, its job, each tenant's work, its report. Pure data."""
+"""The records a run is made of: its options (``core.options``), its job, each tenant's work, its
+report, and the ``Config.attributes`` keys they travel under. Pure data."""
 
 from __future__ import annotations
 
@@ -6,25 +7,18 @@ from dataclasses import dataclass, field
 
 from schemadiff.core.model import SchemaModel
 from schemadiff.core.online import without_online_parts
+from schemadiff.core.options import Options
 from schemadiff.core.statements import Statement
 from schemadiff.runtime.recorder import Forms
 
+__all__ = ["SKIP", "Direction", "GroupSQL", "Job", "LedgerRow", "Loss", "Options", "Report", "Work"]
 
-@dataclass(frozen=True)
-class Options:
-    workers: int = 4
-    lock_timeout: str = "2s"
-    statement_timeout: str = "0"
-    lock_wait: float = 30.0  # seconds to wait for another run's lock
-    retries: int = 3
-    backoff: float = 0.5
-    # Each tenant's change and its ledger row commit together, so a tenant whose commit is lost
-    # in a server crash is simply back in its starting state without a ledger row, and the rerun
-    # redoes it; the synchronous commit of alembic_version at the end flushes every one before.
-    synchronous_commit: str = "off"
-    allow: frozenset[str] = frozenset()  # hazards allowed for this run (deletes_data on a downgrade)
-    # for a downgrade: the starting state of tenants at the target whose ledger row is missing
-    assume_from: str = ""
+
+# Config.attributes keys of a run started by `schemadiff apply`/`rollback` (plain Alembic sets none)
+OPTIONS = "schemadiff.options"  # the run's Options record
+REPORTER = "schemadiff.reporter"  # called (schema, done, total) after each tenant
+REPORTS = "schemadiff.reports"  # a list: the runtime appends each revision's Report
+DATABASE_URL = "schemadiff.database_url"  # read first by the env.py `schemadiff init` writes
 
 
 @dataclass(frozen=True)

@@ -2,41 +2,23 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 
-from schemadiff import runtime
+from schemadiff.core.options import Options
 from schemadiff.errors import SchemadiffError, first_line
 from schemadiff.pg import connection
 from schemadiff.runtime.execute import Report, Reporter
+from schemadiff.runtime.job import DATABASE_URL, OPTIONS, REPORTER, REPORTS
 from schemadiff.spec.schema import LoadedSpec
 from schemadiff.workflow.planning import make_plan
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    workers: int = 4
-    lock_timeout: str = "2s"
-    statement_timeout: str = "0"
-    lock_wait: float = 30.0
-    allow: tuple[str, ...] = ()  # hazards the runtime may let through (deletes_data on a downgrade)
-    assume_from: str = ""  # a downgrade: the start of tenants whose ledger row is lost
-
-    def x_args(self) -> list[str]:
-        args = [
-            f"workers={self.workers}",
-            f"lock_timeout={self.lock_timeout}",
-            f"statement_timeout={self.statement_timeout}",
-            f"lock_wait={self.lock_wait:g}",
-        ]
-        args += [f"allow={','.join(self.allow)}"] if self.allow else []
-        return args + ([f"assume_from={self.assume_from}"] if self.assume_from else [])
 
 
 @dataclass
@@ -47,24 +29,44 @@ class Outcome:
 
 
 @contextmanager
-def _pointed_at(url: str, cfg: Config, options: RunOptions, reporter: Reporter | None) -> Iterator[None]:
-    """env.py reads SCHEMADIFF_DATABASE_URL; the runtime reads -x options and the reporter."""
+def _handed_over(cfg: Config, url: str, options: Options, reporter: Reporter | None) -> Iterator[list[Report]]:
+    """What the run needs reaches env.py and the runtime in ``cfg.attributes``: the URL, the
+    options, the progress callback, and a list the runtime appends each revision's report to."""
+    reports: list[Report] = []
+    handed = {DATABASE_URL: url, OPTIONS: options, REPORTS: reports, REPORTER: reporter}
+    cfg.attributes.update(handed)
+    try:
+        with _url_for_an_older_env_py(cfg, url):
+            yield reports
+    finally:
+        for key in handed:
+            cfg.attributes.pop(key, None)
+
+
+@contextmanager
+def _url_for_an_older_env_py(cfg: Config, url: str) -> Iterator[None]:
+    """An env.py written by an older ``schemadiff init`` takes the URL from SCHEMADIFF_DATABASE_URL
+    only: for it alone the variable is set while the command runs, then restored."""
+    env_py = Path(ScriptDirectory.from_config(cfg).env_py_location)
+    if not env_py.exists() or DATABASE_URL in env_py.read_text():
+        yield
+        return
     saved = os.environ.get("SCHEMADIFF_DATABASE_URL")
     os.environ["SCHEMADIFF_DATABASE_URL"] = url
-    cfg.cmd_opts = argparse.Namespace(x=options.x_args())
-    runtime.set_reporter(reporter)
     try:
         yield
     finally:
-        runtime.set_reporter(None)
         if saved is None:
             os.environ.pop("SCHEMADIFF_DATABASE_URL", None)
         else:
             os.environ["SCHEMADIFF_DATABASE_URL"] = saved
 
 
-def _alembic(action: str, cfg: Config, url: str, target: str, options: RunOptions, reporter: Reporter | None) -> None:
-    with _pointed_at(url, cfg, options, reporter):
+def _alembic(
+    action: str, cfg: Config, url: str, target: str, options: Options, reporter: Reporter | None
+) -> list[Report]:
+    """Run the Alembic command in-process; the report of each revision it ran."""
+    with _handed_over(cfg, url, options, reporter) as reports:
         try:
             getattr(command, action)(cfg, target)
         except SchemadiffError:
@@ -72,13 +74,11 @@ def _alembic(action: str, cfg: Config, url: str, target: str, options: RunOption
         except Exception as exc:  # Alembic wraps driver errors; keep one redacted line
             cause = exc.__cause__ or exc
             raise SchemadiffError(connection.redact(f"{action} failed: {first_line(cause)}", url)) from None
+    return reports
 
 
-def upgrade(
-    cfg: Config, url: str, loaded: LoadedSpec, options: RunOptions, reporter: Reporter | None = None
-) -> Outcome:
-    _alembic("upgrade", cfg, url, "head", options, reporter)
-    outcome = Outcome([r for r in [runtime.last_report()] if r is not None])
+def upgrade(cfg: Config, url: str, loaded: LoadedSpec, options: Options, reporter: Reporter | None = None) -> Outcome:
+    outcome = Outcome(_alembic("upgrade", cfg, url, "head", options, reporter))
     plan, _ = make_plan(loaded, url, lint=False)
     outcome.remaining = sum(len(g.schemas) for g in plan.groups)
     outcome.converged = not plan.changes
@@ -93,9 +93,8 @@ def check_hazards(loaded: LoadedSpec, url: str, allowed: set[str]) -> None:
     check_policy(plan, allowed)
 
 
-def downgrade(cfg: Config, url: str, steps: int, options: RunOptions, reporter: Reporter | None = None) -> Outcome:
-    _alembic("downgrade", cfg, url, f"-{steps}", options, reporter)
-    return Outcome([r for r in [runtime.last_report()] if r is not None])
+def downgrade(cfg: Config, url: str, steps: int, options: Options, reporter: Reporter | None = None) -> Outcome:
+    return Outcome(_alembic("downgrade", cfg, url, f"-{steps}", options, reporter))
 
 
 def current_revision(url: str) -> str | None:

@@ -15,6 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from schemadiff.core.options import Options
 from schemadiff.core.plan import GroupPlan, LintFinding, Plan
 from schemadiff.core.sqltext import quote_ident
 from schemadiff.core.statements import Statement, by_phase
@@ -53,7 +54,11 @@ def _lint_group(binary: str, n: int, group: GroupPlan, exclude: set[str]) -> lis
     all_statements = group_statements(group, schema)
     statements = [s.sql for s in all_statements]
     before, inside, after = by_phase(all_statements)
-    lines = ["SET lock_timeout = '2s';", "SET statement_timeout = '0';"]
+    defaults = Options()  # the settings the runtime runs with unless told otherwise
+    lines = [
+        f"SET lock_timeout = '{defaults.lock_timeout}';",
+        f"SET statement_timeout = '{defaults.statement_timeout}';",
+    ]
     owner: dict[int, int] = {}  # 0-based line → statement index
 
     def add(phase: tuple[Statement, ...]) -> None:

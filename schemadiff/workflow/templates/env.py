@@ -2,7 +2,8 @@
 
 The URL comes from SCHEMADIFF_DATABASE_URL, then DATABASE_URL, then ``sqlalchemy.url`` in
 alembic.ini, then schemadiff's embedded PostgreSQL, so `alembic upgrade head` and
-`schemadiff apply` always reach the same database.
+`schemadiff apply` always reach the same database; `schemadiff apply` and `rollback` run Alembic
+in-process and hand over the URL they resolved that way in ``config.attributes``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ config = context.config
 
 
 def database_url() -> str:
+    handed = config.attributes.get("schemadiff.database_url")
+    if handed:
+        return str(handed)
     for var in ("SCHEMADIFF_DATABASE_URL", "DATABASE_URL"):
         if os.environ.get(var):
             return os.environ[var]
