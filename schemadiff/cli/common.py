@@ -62,6 +62,24 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from schemadiff import __version__
+
+        typer.echo(f"schemadiff {__version__}")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Declarative, reversible migrations for schema-per-tenant PostgreSQL."""
+
+
 SpecOpt = Annotated[Path, typer.Option("--spec", help="Path of the spec file.")]
 UrlOpt = Annotated[
     Optional[str],

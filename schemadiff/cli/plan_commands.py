@@ -140,7 +140,9 @@ def write_checked_revision(
     return write_revision(result, cfg, message, why, loaded.spec.migrations.directory)
 
 
-def _plan(loaded: LoadedSpec, target: connection.ResolvedUrl, dev_url: str | None, allowed: set[str] | None = None) -> Plan:
+def _plan(
+    loaded: LoadedSpec, target: connection.ResolvedUrl, dev_url: str | None, allowed: set[str] | None = None
+) -> Plan:
     from schemadiff.workflow.planning import make_plan
 
     dev = connection.to_libpq(dev_url) if dev_url else None

@@ -367,6 +367,7 @@ def demo(
         _step(4, "status", args)
         _step(5, "rollback", ["--database-url", demo_url, "--config", str(ini), "--yes"])
         _step(6, "status", args)
+        typer.echo("\nThe embedded PostgreSQL keeps running for the next command; `schemadiff db stop` stops it.")
     except SchemadiffError as exc:
         raise _fail(exc, url) from None
 

@@ -39,7 +39,23 @@ def init_environment(root: Path, script_location: str = "migrations") -> list[Pa
         if not (scripts / name).exists():
             shutil.copyfile(TEMPLATES / name, scripts / name)
             created.append(scripts / name)
+    if _ignore_embedded_server(root / ".gitignore"):
+        created.append(root / ".gitignore")
     return created
+
+
+EMBEDDED_HOME = ".schemadiff/"  # the embedded server's data directory, relative to where it runs
+
+
+def _ignore_embedded_server(gitignore: Path) -> bool:
+    """Add the embedded server's data directory to ``.gitignore`` unless it is already listed;
+    whether the file changed."""
+    text = gitignore.read_text() if gitignore.exists() else ""
+    listed = {line.strip().rstrip("/") for line in text.splitlines()}
+    if EMBEDDED_HOME.rstrip("/") in listed or "/" + EMBEDDED_HOME.rstrip("/") in listed:
+        return False
+    gitignore.write_text(text + ("" if not text or text.endswith("\n") else "\n") + EMBEDDED_HOME + "\n")
+    return True
 
 
 def alembic_config(ini: Path) -> Config:

@@ -119,6 +119,26 @@ def test_init_command_creates_the_environment_once(tmp_path: Path) -> None:
     assert heads.returncode == 0, heads.stderr
 
 
+def test_init_keeps_the_embedded_server_out_of_git(tmp_path: Path) -> None:
+    (tmp_path / ".gitignore").write_text("__pycache__/")  # no newline at the end
+    assert run_cli("init", "--dir", tmp_path).exit_code == 0
+    assert (tmp_path / ".gitignore").read_text().splitlines() == ["__pycache__/", ".schemadiff/"]
+    fresh = tmp_path / "fresh"
+    assert run_cli("init", "--dir", fresh).exit_code == 0
+    assert (fresh / ".gitignore").read_text() == ".schemadiff/\n"
+    (fresh / "alembic.ini").unlink()  # init runs again, the line is not added twice
+    assert run_cli("init", "--dir", fresh).exit_code == 0
+    assert (fresh / ".gitignore").read_text() == ".schemadiff/\n"
+
+
+def test_version_prints_the_package_version() -> None:
+    from schemadiff import __version__
+
+    result = run_cli("--version")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"schemadiff {__version__}"
+
+
 def test_a_tenant_created_from_the_template_after_the_upgrade_is_downgraded_like_it(
     fresh_db: str, spec_path: Path, server_url: str, tmp_path: Path
 ) -> None:
