@@ -153,8 +153,8 @@ def _problems(
             *out,
             (
                 ref_path,
-                f"'{key.table}' is not a table of this spec{hint}: a tenant-local reference needs the table "
-                "in the spec; give schema: <name> for a table every tenant shares",
+                f"'{key.table}' is not a table of this spec (a tenant-local reference needs one; give "
+                f"schema: <name> for a table every tenant shares){hint}",
             ),
         ]
     missing = [c for c in key.ref_columns if c not in referenced.columns]

@@ -130,3 +130,30 @@ def test_foreign_keys_round_trip_from_four_starting_states(fresh_db: str, server
     assert down.returncode == 0, down.stdout + down.stderr
     assert keys(fresh_db) == start_keys
     assert fingerprints(fresh_db, spec) == start
+
+
+def test_large_tables_get_not_valid_then_validate_and_a_tenant_whose_rows_break_a_key_fails_alone(
+    fresh_db: str, server_url: str, tmp_path: Path
+) -> None:
+    seed(fresh_db)
+    execute(fresh_db, "INSERT INTO public.tasks VALUES (3, 7, 'fr'), (4, 8, 'de')", "ANALYZE")  # no job 7 or 8
+    spec = write_spec(tmp_path, large=1)  # every seeded table counts as large
+    project = make_project(tmp_path / "project")
+    revision = write_revision(
+        project, spec, fresh_db, server_url, "foreign keys online", "--allow", "deletes_data"
+    ).read_text()
+    assert "NOT VALID" in revision and "runtime.after_commit(validates='tasks_job_id_fkey')" in revision
+    assert "runtime.expect_none(" in revision
+    up = alembic(project, fresh_db, "upgrade", "head")
+    assert up.returncode != 0
+    failure = (
+        "2 row(s) of tasks have a (job_id) that jobs does not hold (foreign key tasks_job_id_fkey); nothing was changed"
+    )
+    assert failure in up.stdout + up.stderr
+    found = keys(fresh_db)
+    assert [k for k in found if k[0] == "public"] == []  # rolled back alone
+    for schema in ("user_1", "user_2", "user_3"):
+        assert [(name, valid) for s, name, _d, valid in found if s == schema] == [
+            ("fk_tasks_country", True),
+            ("tasks_job_id_fkey", True),
+        ], schema
