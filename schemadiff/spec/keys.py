@@ -1,5 +1,5 @@
-"""The spec's foreign keys: a column's ``references: jobs.id`` and a table's ``foreign_keys``, and
-the checks that need the whole spec (the referenced table, its unique key). Pure.
+"""The spec's keys: a column's ``references: jobs.id``, a table's ``foreign_keys`` and multi-column
+``uniques``, and the checks that need the whole spec (the referenced table, its unique key). Pure.
 
 A reference without ``schema`` is tenant-local: it names a table of this spec, created in every
 tenant (and in the scratch schema that normalizes the spec), whose primary key, unique
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from schemadiff.core.foreign_keys import ForeignKey
-from schemadiff.core.sqltext import identifier_problem
+from schemadiff.core.sqltext import identifier_problem, quote_ident
 from schemadiff.errors import SpecProblem
 from schemadiff.spec.yaml_source import Located, Path
 from schemadiff.text import did_you_mean
@@ -77,6 +77,46 @@ class ForeignKeySpec(_Strict):
                 f"{len(self.columns)} column(s) reference {len(self.references.columns)} column(s); give as many"
             )
         return self
+
+
+class UniqueSpec(_Strict):
+    columns: list[str] = Field(min_length=1, description="the columns, in key order")
+    nulls_not_distinct: bool = Field(False, description="rows whose keys hold NULLs conflict too (PostgreSQL 15+)")
+    deferrable: bool = False
+    initially_deferred: bool = Field(False, description="checked at COMMIT (needs deferrable: true)")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> UniqueSpec:
+        if self.initially_deferred and not self.deferrable:
+            raise ValueError("initially_deferred needs deferrable: true")
+        for name in self.columns:
+            problem = identifier_problem(name)
+            if problem:
+                raise ValueError(f"'{name}': {problem}")
+        return self
+
+    def clause(self) -> str:
+        nulls = " NULLS NOT DISTINCT" if self.nulls_not_distinct else ""
+        text = f"UNIQUE{nulls} ({', '.join(quote_ident(c) for c in self.columns)})"
+        if self.deferrable:
+            text += " DEFERRABLE INITIALLY DEFERRED" if self.initially_deferred else " DEFERRABLE"
+        return text
+
+
+def unique_problems(spec: Spec, located: Located) -> list[SpecProblem]:
+    """Every ``uniques`` column is a column of its table."""
+    problems = []
+    for tname, table in spec.tables.items():
+        for name, unique in table.uniques.items():
+            path: Path = ("tables", tname, "uniques", name, "columns")
+            problems += [
+                located.problem(
+                    (*path, i), f"column '{c}' is not a column of this table{did_you_mean(c, list(table.columns))}"
+                )
+                for i, c in enumerate(unique.columns)
+                if c not in table.columns
+            ]
+    return problems
 
 
 def foreign_key(spec: ForeignKeySpec) -> ForeignKey:
@@ -177,6 +217,6 @@ def _unique(table: TableSpec, columns: tuple[str, ...]) -> bool:
     pk = table.primary_key if table.primary_key is not None else [n for n, c in table.columns.items() if c.primary_key]
     keys: list[set[str]] = [set(pk)] if pk else []
     keys += [{n} for n, c in table.columns.items() if c.unique]
-    keys += [set(u.columns) for u in getattr(table, "uniques", {}).values()]
+    keys += [set(u.columns) for u in table.uniques.values()]
     keys += [set(i.columns) for i in table.indexes.values() if i.unique and not i.expressions and i.where is None]
     return any(k == wanted and len(k) == len(columns) for k in keys)

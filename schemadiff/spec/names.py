@@ -76,6 +76,7 @@ def table_name_problems(tname: str, table: TableSpec, located: Located) -> list[
             )
     names = [(d.name, d.path) for d in derived] + [(c, (*base, "checks", c)) for c in table.checks]
     names += [(k, (*base, "foreign_keys", k)) for k in table.foreign_keys]
+    names += [(u, (*base, "uniques", u)) for u in table.uniques]
     return problems + _twice(names, located, f"in table '{tname}'")
 
 
@@ -85,6 +86,7 @@ def relation_name_problems(spec: Spec, located: Located) -> list[SpecProblem]:
     for tname, table in spec.tables.items():
         names.append((tname, ("tables", tname)))
         names += [(i, ("tables", tname, "indexes", i)) for i in table.indexes]
+        names += [(u, ("tables", tname, "uniques", u)) for u in table.uniques]  # each has its index
         names += [
             (d.name, d.path)
             for d in derived_names(tname, table)

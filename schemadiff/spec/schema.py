@@ -23,7 +23,7 @@ from schemadiff.core.hazards import ALL
 from schemadiff.core.sqltext import identifier_problem, parse_type, render_default
 from schemadiff.errors import SpecError, SpecProblem
 from schemadiff.spec.fragments import check_expression, check_type_name
-from schemadiff.spec.keys import ForeignKeySpec, check_reference, key_problems
+from schemadiff.spec.keys import ForeignKeySpec, UniqueSpec, check_reference, key_problems, unique_problems
 from schemadiff.spec.names import relation_name_problems, table_name_problems
 from schemadiff.spec.yaml_source import (
     MAX_SPEC_BYTES,
@@ -148,6 +148,9 @@ class TableSpec(_Strict):
     )
     foreign_keys: dict[Ident, ForeignKeySpec] = Field(
         default_factory=dict, description="name -> foreign key (columns, references, on_delete …)"
+    )
+    uniques: dict[Ident, UniqueSpec] = Field(
+        default_factory=dict, description="name -> UNIQUE constraint over several columns"
     )
 
 
@@ -336,6 +339,7 @@ def semantic_problems(spec: Spec, located: Located) -> list[SpecProblem]:
         problems += table_problems(name, table, located)
     problems += relation_name_problems(spec, located)
     problems += key_problems(spec, located)
+    problems += unique_problems(spec, located)
     return problems
 
 

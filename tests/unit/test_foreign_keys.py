@@ -175,3 +175,38 @@ def test_create_table_adds_its_keys_after_the_table() -> None:
     assert CreateTable("t", TASKS).sql("s")[-1] == (
         "ALTER TABLE s.t ADD CONSTRAINT t_job_id_fkey FOREIGN KEY (job_id) REFERENCES jobs(id) ON DELETE CASCADE"
     )
+
+
+def test_uniques_are_written_as_unique_constraints_and_their_columns_checked() -> None:
+    text = HEAD + (
+        "  t:\n    columns:\n      a: {type: integer}\n      b: {type: integer}\n"
+        "    uniques:\n"
+        "      uq_t_a_b: {columns: [a, b], nulls_not_distinct: true, deferrable: true, initially_deferred: true}\n"
+    )
+    t = spec_model(parse_spec(text)).table("t")
+    assert t is not None and t.constraints == (
+        Constraint(
+            "uq_t_a_b",
+            "u",
+            "UNIQUE NULLS NOT DISTINCT (a, b) DEFERRABLE INITIALLY DEFERRED",
+            source="UNIQUE NULLS NOT DISTINCT (a, b) DEFERRABLE INITIALLY DEFERRED",
+        ),
+    )
+    bad = text.replace("columns: [a, b]", "columns: [a, c]").replace("deferrable: true, ", "")
+    assert problems(bad) == [
+        "schema.yaml:11:17: tables.t.uniques.uq_t_a_b: initially_deferred needs deferrable: true",
+    ]
+    assert problems(text.replace("columns: [a, b]", "columns: [a, c]")) == [
+        "schema.yaml:11:31: tables.t.uniques.uq_t_a_b.columns.1: column 'c' is not a column of this table",
+    ]
+
+
+def test_a_key_may_reference_a_multi_column_unique() -> None:
+    text = HEAD + (
+        "  jobs:\n    columns:\n      a: {type: integer}\n      b: {type: integer}\n"
+        "    uniques:\n      uq_jobs_a_b: {columns: [a, b]}\n"
+        "  t:\n    columns:\n      a: {type: integer}\n      b: {type: integer}\n"
+        "    foreign_keys:\n      fk_t:\n        columns: [b, a]\n        references: {table: jobs, columns: [b, a]}\n"
+    )
+    t = spec_model(parse_spec(text)).table("t")
+    assert t is not None and [c.source for c in t.constraints] == ["FOREIGN KEY (b, a) REFERENCES jobs (b, a)"]
