@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from schemadiff.core.foreign_keys import offending_rows_guard
 from schemadiff.core.hazards import (
     ACCESS_EXCLUSIVE,
     BLOCKS_WRITES,
@@ -46,9 +47,12 @@ class AddConstraint(_ConstraintOp):
     def statements(self, schema: str | None) -> list[Statement]:
         head = f"ALTER TABLE {qualify(schema, self.table)}"
         add = add_constraint_sql(schema, self.table, self.constraint)
+        guard = offending_rows_guard(schema, self.table, self.constraint) if self.constraint.valid else None
+        first = [guard] if guard is not None else []  # a foreign key: its offending rows, counted
         if not self.online:
-            return [Statement(add)]
+            return [*first, Statement(add)]
         return [
+            *first,
             Statement(f"{add} NOT VALID"),
             Statement(
                 f"{head} VALIDATE CONSTRAINT {quote_ident(self.constraint.name)}", AFTER, validates=self.constraint.name

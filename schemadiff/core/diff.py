@@ -5,8 +5,9 @@ indexes (the new one is built beside the old), then drop columns, add constraint
 NOT VALID ones the spec wants valid, create indexes, set comments. The downgrade is never a
 second diff: it is ``reverse_ops(upgrade)``.
 
-Constraints the spec cannot express (foreign keys, exclusion constraints) are never dropped,
-added or altered unless the target names them: they are listed as unmanaged instead.
+Foreign keys are dropped before every other op and added after them (``_foreign_keys_in_order``).
+Constraints the spec cannot express (exclusion constraints) are never dropped, added or altered
+unless the target names them: they are listed as unmanaged instead.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from schemadiff.core.constraint_ops import (
     DropConstraint,
     ValidateConstraint,
 )
+from schemadiff.core.foreign_keys import FOREIGN_KEY, foreign_keys, without_foreign_keys
 from schemadiff.core.index_swap import ReplaceIndex
 from schemadiff.core.model import (
     NOT_VALID,
@@ -50,7 +52,19 @@ def diff_schema(current: SchemaModel, target: SchemaModel, renames: Renames | No
     ops: list[Op] = []
     for table in target.tables:
         ops += diff_table(current.table(table.name), table, (renames or {}).get(table.name, {}))
-    return ops
+    return _foreign_keys_in_order(ops)
+
+
+def _foreign_keys_in_order(ops: list[Op]) -> list[Op]:
+    """Foreign keys dropped before every other op and added (or validated) after them: a key needs
+    its referenced table and unique key, which the other ops create, change or drop."""
+    first = [op for op in ops if isinstance(op, DropConstraint) and op.constraint.kind == FOREIGN_KEY]
+    last = [
+        op for op in ops if isinstance(op, (AddConstraint, ValidateConstraint)) and op.constraint.kind == FOREIGN_KEY
+    ]
+    if not first and not last:
+        return ops
+    return first + [op for op in ops if op not in first and op not in last] + last
 
 
 def reverse_ops(ops: list[Op]) -> list[Op]:
@@ -58,8 +72,10 @@ def reverse_ops(ops: list[Op]) -> list[Op]:
 
 
 def diff_table(current: Table | None, target: Table, renames: Mapping[str, str]) -> list[Op]:
-    if current is None:
-        return [CreateTable(target.name, target)]
+    if current is None:  # its foreign keys once every table exists (see ``diff_schema``)
+        return [CreateTable(target.name, without_foreign_keys(target))] + [
+            AddConstraint(target.name, c) for c in foreign_keys(target)
+        ]
     name = target.name
     ops: list[Op] = []
     ops += [

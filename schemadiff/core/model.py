@@ -60,7 +60,7 @@ class Constraint:
         return replace(self, definition=self.definition.removesuffix(NOT_VALID), source=source)
 
 
-UNMANAGED_KINDS = ("f", "x")  # constraint kinds the spec cannot declare (yet): never changed
+UNMANAGED_KINDS = ("x",)  # constraint kinds the spec cannot declare (yet): never changed
 CONSTRAINT_KINDS = {"p": "primary key", "u": "unique", "c": "check", "f": "foreign key", "x": "exclusion"}
 
 

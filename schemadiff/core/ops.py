@@ -157,11 +157,16 @@ class CreateTable(Op):
     def sql(self, schema: str | None) -> list[str]:
         parts = [column_sql(c) for c in self.model.columns]
         parts += [
-            f"CONSTRAINT {quote_ident(c.name)} {c.source or c.definition}" for c in self.model.constraints if c.valid
+            f"CONSTRAINT {quote_ident(c.name)} {c.source or c.definition}"
+            for c in self.model.constraints
+            if c.valid and c.kind != "f"
         ]
         out = [f"CREATE TABLE {qualify(schema, self.table)} (\n    " + ",\n    ".join(parts) + "\n)"]
-        # CREATE TABLE marks every CHECK valid: a NOT VALID one is added afterwards, as it was live
-        out += [add_constraint_sql(schema, self.table, c) for c in self.model.constraints if not c.valid]
+        # CREATE TABLE marks every CHECK valid: a NOT VALID one is added afterwards, as it was live;
+        # so is a foreign key (after the table exists: it may reference the table itself)
+        out += [
+            add_constraint_sql(schema, self.table, c) for c in self.model.constraints if not c.valid or c.kind == "f"
+        ]
         out += [index_sql(schema, self.table, i) for i in self.model.indexes]
         if self.model.comment is not None:
             out.append(_comment_sql(schema, self.table, None, self.model.comment))

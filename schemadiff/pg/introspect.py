@@ -52,8 +52,15 @@ def list_tenants(conn: psycopg.Connection, template: str, pattern: str) -> list[
     return select_tenants(names, template, pattern)
 
 
-def introspect(conn: psycopg.Connection, schemas: list[str], tables: list[str]) -> LiveSchemas:
-    """Read the named tables of every schema in one pass; missing tables are simply absent."""
+def introspect(
+    conn: psycopg.Connection, schemas: list[str], tables: list[str], template: str | None = None
+) -> LiveSchemas:
+    """Read the named tables of every schema in one pass; missing tables are simply absent.
+
+    A foreign key into the tenant's own schema reads unqualified (tenant-local), one into another
+    schema qualified (shared). In the ``template`` schema the two coincide for a shared table there
+    (``schema: public`` seen from ``public``): its keys to tables the spec does not manage read
+    qualified, as from every tenant, and its keys to managed tables read tenant-local."""
     with conn.cursor(row_factory=dict_row) as cur:
         cur.execute("SET LOCAL search_path = ''")
         table_rows = cur.execute(_sql("tables"), {"schemas": schemas, "tables": tables}).fetchall()
@@ -65,7 +72,8 @@ def introspect(conn: psycopg.Connection, schemas: list[str], tables: list[str]) 
     result = LiveSchemas()
     for row in table_rows:
         strip = _stripper(row["schema_q"])
-        built[row["schema"]].append(_table(row, columns, constraints, indexes, strip))
+        shared = set(tables) if row["schema"] == template else None
+        built[row["schema"]].append(_table(row, columns, constraints, indexes, strip, shared))
         result.stats[(row["schema"], row["name"])] = TableStats(rows=int(row["rows"]))
     order = {name: i for i, name in enumerate(tables)}
     for schema in schemas:
@@ -101,16 +109,29 @@ def _table(
     constraints: dict[int, list[dict[str, Any]]],
     indexes: dict[int, list[dict[str, Any]]],
     strip: Any,
+    managed: set[str] | None = None,
 ) -> Table:
     oid = row["oid"]
     prefix_tail = f" ON {row['schema_q']}.{row['name_q']} "
     return Table(
         name=row["name"],
         columns=tuple(_column(c, strip) for c in columns.get(oid, [])),
-        constraints=tuple(_constraint(c, strip) for c in constraints.get(oid, [])),
+        constraints=tuple(
+            _constraint(c, _keep if _shared_in_template(c, row["schema"], managed) else strip)
+            for c in constraints.get(oid, [])
+        ),
         indexes=tuple(_index(i, prefix_tail, strip) for i in indexes.get(oid, [])),
         comment=row["comment"],
     )
+
+
+def _shared_in_template(row: dict[str, Any], schema: str, managed: set[str] | None) -> bool:
+    """A foreign key of the template to a table of its own that the spec does not manage."""
+    return managed is not None and row["ref_schema"] == schema and row["ref_table"] not in managed
+
+
+def _keep(text: str | None) -> str | None:
+    return text
 
 
 def _constraint(row: dict[str, Any], strip: Any) -> Constraint:

@@ -14,7 +14,9 @@ from dataclasses import replace
 
 import psycopg
 
+from schemadiff.core.foreign_keys import foreign_keys, without_foreign_keys
 from schemadiff.core.model import SchemaModel, Table
+from schemadiff.core.ops import add_constraint_sql
 from schemadiff.core.sqltext import quote_ident
 from schemadiff.errors import DatabaseError, SchemadiffError, first_line
 from schemadiff.pg.introspect import introspect
@@ -51,8 +53,13 @@ def normalize_in(conn: psycopg.Connection, loaded: LoadedSpec) -> SchemaModel:
             conn.execute(f"CREATE SCHEMA {quote_ident(scratch)}")
             conn.execute(f"SET LOCAL search_path = {quote_ident(scratch)}")
             conn.execute(f"SET LOCAL statement_timeout = '{NORMALIZE_TIMEOUT}'")
+            for table in written.tables:  # foreign keys once every table exists: they may point at any
+                _create_or_explain(
+                    conn, loaded, scratch, table.name, create_statements(scratch, without_foreign_keys(table))
+                )
             for table in written.tables:
-                _create_or_explain(conn, loaded, scratch, table)
+                keys = [add_constraint_sql(scratch, table.name, c) for c in foreign_keys(table)]
+                _create_or_explain(conn, loaded, scratch, table.name, keys)
             names = [t.name for t in written.tables]
             return with_sources(introspect(conn, [scratch], names).models[scratch], written)
     finally:
@@ -60,10 +67,11 @@ def normalize_in(conn: psycopg.Connection, loaded: LoadedSpec) -> SchemaModel:
             conn.rollback()
 
 
-def _create_or_explain(conn: psycopg.Connection, loaded: LoadedSpec, scratch: str, table: Table) -> None:
-    """Run the statements a migration would create ``table`` with; a failure names the spec table."""
-    name = table.name
-    for statement in create_statements(scratch, table):
+def _create_or_explain(
+    conn: psycopg.Connection, loaded: LoadedSpec, scratch: str, name: str, statements: list[str]
+) -> None:
+    """Run the statements a migration would create table ``name`` with; a failure names the spec table."""
+    for statement in statements:
         try:
             with conn.transaction():
                 conn.execute(statement)

@@ -151,7 +151,7 @@ def _group_entry(n: int, group: GroupPlan) -> str:
 def _footer(plan: Plan) -> str:
     groups = ",\n".join(_group_entry(n, g) for n, g in enumerate(plan.groups, 1))
     tables = [json.dumps(t, sort_keys=True) for t in model_to_dict(plan.target)]
-    model = "\n".join(f"    {t!r}" for t in tables)
+    model = ",\n".join(f"    {t!r}" for t in tables)  # one list item per table
     call = (
         "revision=revision, tenants=TENANTS, groups=GROUPS, target=TARGET, target_model=TARGET_MODEL,\n"
         "        large_table_rows=LARGE_TABLE_ROWS, revision_format=REVISION_FORMAT"

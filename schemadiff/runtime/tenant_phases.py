@@ -163,14 +163,16 @@ def _checked(conn: psycopg.Connection, job: Job, item: Work, options: Options, c
     """The inside statements, guards and the state digest in one round trip; the state check (a
     full read only for a digest not seen before); then the ledger row and COMMIT in a second round
     trip, or ROLLBACK. Any error leaves nothing behind and the connection idle."""
+    guards: list[tuple[str, psycopg.Cursor]] = []
     try:
-        with conn.pipeline():
-            guards = _inside(conn, job, item, options)
-            digest = conn.execute(STATE_DIGEST, {"schema": item.schema, "tables": list(job.tables)})
-        for message, cursor in guards:
-            row = cursor.fetchone()
-            if row and row[0]:
-                raise TenantFailed(f"{row[0]} {message}; nothing was changed")
+        try:
+            with conn.pipeline():
+                guards += _inside(conn, job, item, options)
+                digest = conn.execute(STATE_DIGEST, {"schema": item.schema, "tables": list(job.tables)})
+        except psycopg.Error:
+            _guards(guards)  # a guard's count says more than the error of the statement it guards
+            raise
+        _guards(guards)
         if expected is not None:
             check_state(conn, job, item.schema, expected, between_phases=not complete)
             known.add(expected, not complete, str((digest.fetchone() or ("",))[0]))
@@ -180,6 +182,13 @@ def _checked(conn: psycopg.Connection, job: Job, item: Work, options: Options, c
     except BaseException:
         _rollback(conn)
         raise
+
+
+def _guards(guards: list[tuple[str, psycopg.Cursor]]) -> None:
+    for message, cursor in guards:
+        row = cursor.fetchone() if cursor.pgresult is not None else None
+        if row and row[0]:
+            raise TenantFailed(f"{row[0]} {message}; nothing was changed")
 
 
 def _rollback(conn: psycopg.Connection) -> None:
@@ -214,7 +223,7 @@ def check_state(conn: psycopg.Connection, job: Job, schema: str, expected: str, 
 
 
 def read_model(conn: psycopg.Connection, job: Job, schema: str) -> SchemaModel:
-    return introspect(conn, [schema], list(job.tables)).models[schema]
+    return introspect(conn, [schema], list(job.tables), job.template).models[schema]
 
 
 def _complete(conn: psycopg.Connection, job: Job, item: Work) -> None:

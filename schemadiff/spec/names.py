@@ -46,6 +46,9 @@ def derived_names(tname: str, table: TableSpec) -> list[DerivedName]:
             out.append(
                 DerivedName(f"ck_{tname}_{cname}", (*base, "columns", cname, "enum"), "the table or column name")
             )
+        if col is not None and col.references:
+            at = (*base, "columns", cname, "references")
+            out.append(DerivedName(f"{tname}_{cname}_fkey", at, "the table or column name"))
     return out
 
 
@@ -72,6 +75,8 @@ def table_name_problems(tname: str, table: TableSpec, located: Located) -> list[
                 )
             )
     names = [(d.name, d.path) for d in derived] + [(c, (*base, "checks", c)) for c in table.checks]
+    names += [(k, (*base, "foreign_keys", k)) for k in table.foreign_keys]
+    names += [(u, (*base, "uniques", u)) for u in table.uniques]
     return problems + _twice(names, located, f"in table '{tname}'")
 
 
@@ -81,7 +86,12 @@ def relation_name_problems(spec: Spec, located: Located) -> list[SpecProblem]:
     for tname, table in spec.tables.items():
         names.append((tname, ("tables", tname)))
         names += [(i, ("tables", tname, "indexes", i)) for i in table.indexes]
-        names += [(d.name, d.path) for d in derived_names(tname, table) if not d.name.startswith("ck_")]
+        names += [(u, ("tables", tname, "uniques", u)) for u in table.uniques]  # each has its index
+        names += [
+            (d.name, d.path)
+            for d in derived_names(tname, table)
+            if not d.name.startswith("ck_") and d.path[-1] != "references"  # no index: a table's own name
+        ]
     return _twice(names, located, "in one schema")
 
 

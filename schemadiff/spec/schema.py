@@ -23,6 +23,7 @@ from schemadiff.core.hazards import ALL
 from schemadiff.core.sqltext import identifier_problem, parse_type, render_default
 from schemadiff.errors import SpecError, SpecProblem
 from schemadiff.spec.fragments import check_expression, check_type_name
+from schemadiff.spec.keys import ForeignKeySpec, UniqueSpec, check_reference, key_problems, unique_problems
 from schemadiff.spec.names import relation_name_problems, table_name_problems
 from schemadiff.spec.yaml_source import (
     MAX_SPEC_BYTES,
@@ -65,6 +66,7 @@ def _regex(pattern: str) -> str:
 
 
 Ident = Annotated[str, AfterValidator(_identifier)]
+Reference = Annotated[str, AfterValidator(check_reference)]
 TypeName = Annotated[str, AfterValidator(_type)]
 SqlExpression = Annotated[str, AfterValidator(_expression)]
 Hazard = Literal[
@@ -98,6 +100,11 @@ class ColumnSpec(_Strict):
     enum: list[str] | None = Field(None, description="allowed values: CHECK constraint ck_<table>_<column>")
     comment: str | None = None
     renamed_from: Ident | None = Field(None, description="rename this live column instead of adding a new one")
+    references: Reference | None = Field(
+        None,
+        description="a foreign key <table>_<column>_fkey to table.column of the same tenant "
+        "(or schema.table.column, a table every tenant shares)",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> ColumnSpec:
@@ -138,6 +145,12 @@ class TableSpec(_Strict):
     indexes: dict[Ident, IndexSpec] = Field(default_factory=dict)
     checks: dict[Ident, SqlExpression] = Field(
         default_factory=dict, description="name -> boolean SQL expression (exactly one expression, no subquery)"
+    )
+    foreign_keys: dict[Ident, ForeignKeySpec] = Field(
+        default_factory=dict, description="name -> foreign key (columns, references, on_delete …)"
+    )
+    uniques: dict[Ident, UniqueSpec] = Field(
+        default_factory=dict, description="name -> UNIQUE constraint over several columns"
     )
 
 
@@ -325,6 +338,8 @@ def semantic_problems(spec: Spec, located: Located) -> list[SpecProblem]:
     for name, table in spec.tables.items():
         problems += table_problems(name, table, located)
     problems += relation_name_problems(spec, located)
+    problems += key_problems(spec, located)
+    problems += unique_problems(spec, located)
     return problems
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from schemadiff.core.model import Column, Constraint, Index, SchemaModel, Table
 from schemadiff.core.ops import CreateTable
 from schemadiff.core.sqltext import parse_type, quote_ident, quote_literal, render_default
+from schemadiff.spec.keys import declared_keys
 from schemadiff.spec.schema import ColumnSpec, IndexSpec, Spec, TableSpec, primary_key_columns
 
 
@@ -62,7 +63,9 @@ def constraint_models(table_name: str, table: TableSpec) -> tuple[Constraint, ..
         if col.enum:
             values = ", ".join(quote_literal(v) for v in col.enum)
             out.append(_written(f"ck_{table_name}_{cname}", "c", f"CHECK ({quote_ident(cname)} IN ({values}))"))
+    out += [_written(name, "u", unique.clause()) for name, unique in table.uniques.items()]
     out += [_written(name, "c", f"CHECK ({expression})") for name, expression in table.checks.items()]
+    out += [_written(name, "f", key.clause()) for name, key, _path in declared_keys(table_name, table)]
     return tuple(out)
 
 

@@ -8,6 +8,7 @@ Only small scratch databases are inspected: migra reads a whole database per cal
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 import types
@@ -18,8 +19,9 @@ from dataclasses import dataclass
 import psycopg
 
 from schemadiff.core.fingerprint import fingerprint
+from schemadiff.core.foreign_keys import foreign_keys, shared_references, without_foreign_keys
 from schemadiff.core.model import SchemaModel
-from schemadiff.core.ops import CreateTable
+from schemadiff.core.ops import CreateTable, add_constraint_sql
 from schemadiff.core.plan import Plan
 from schemadiff.core.serial_ops import serial_sequence
 from schemadiff.core.sqltext import qualify, quote_ident
@@ -70,7 +72,7 @@ def _validate_group(
 ) -> list[Finding]:
     with scratch_databases(dev_url) as (work, oracle):
         try:
-            build(work, start)
+            build(work, start, also_shared=target)
         except psycopg.Error as exc:
             return [
                 Finding(n, "setup", f"starting state could not be rebuilt ({first_line(exc)}); not validated", False)
@@ -99,24 +101,53 @@ def _run_and_compare(work: str, oracle: str, statements: tuple[Statement, ...], 
     return None
 
 
-def build(url: str, model: SchemaModel) -> None:
+def build(url: str, model: SchemaModel, also_shared: SchemaModel | None = None) -> None:
     """Create ``model`` in schema ``tenant`` (plus the sequences its defaults name; a sequence of
-    the schema itself is OWNED BY its column, as ``serial`` makes it)."""
+    the schema itself is OWNED BY its column, as ``serial`` makes it), and stand-ins for the tables of
+    other schemas its foreign keys (and those of ``also_shared``) reference."""
     with connection.connect(url, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
         conn.execute(f"SET search_path = {SCHEMA}")
+        for shared in (model, also_shared or SchemaModel()):  # what the upgrade's keys reference too
+            _create_shared_tables(conn, shared)
         for table in model.tables:
             for column in table.columns:
                 for sequence in _NEXTVAL.findall(column.default or ""):
                     _create_sequence(conn, sequence)
-            for statement in CreateTable(table.name, table).sql(SCHEMA):
+            for statement in CreateTable(table.name, without_foreign_keys(table)).sql(SCHEMA):
                 conn.execute(statement)
+        for table in model.tables:  # once every table exists: a key may reference any of them
+            for constraint in foreign_keys(table):
+                conn.execute(add_constraint_sql(SCHEMA, table.name, constraint))
             for column in table.columns:  # a serial column owns its sequence
                 if (sequence := serial_sequence(column)) is not None:
                     conn.execute(
                         f"ALTER SEQUENCE {qualify(SCHEMA, sequence)} OWNED BY "
                         f"{qualify(SCHEMA, table.name)}.{quote_ident(column.name)}"
                     )
+
+
+def _create_shared_tables(conn: psycopg.Connection, model: SchemaModel) -> None:
+    """The tables of other schemas the model's foreign keys reference (shared by every tenant), as
+    far as the keys show them: the referenced columns, typed like the referencing ones, unique.
+    migra compares the tenant's schema only, so these stand-ins are never compared."""
+    for table in model.tables:
+        for key, _constraint in shared_references(table):
+            assert key.schema is not None
+            target = qualify(key.schema, key.table)
+            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(key.schema)}")
+            conn.execute(f"CREATE TABLE IF NOT EXISTS {target} ()")
+            for column, referenced in zip(key.columns, key.ref_columns, strict=False):
+                found = table.column(column)
+                kind = found.type if found is not None else "text"
+                conn.execute(f"ALTER TABLE {target} ADD COLUMN IF NOT EXISTS {quote_ident(referenced)} {kind}")
+            columns = ", ".join(quote_ident(c) for c in key.ref_columns)
+            index = quote_ident(_stand_in(key.table, key.ref_columns))
+            conn.execute(f"CREATE UNIQUE INDEX IF NOT EXISTS {index} ON {target} ({columns})")
+
+
+def _stand_in(table: str, columns: tuple[str, ...]) -> str:
+    return "schemadiff_ref_" + hashlib.sha256(repr((table, columns)).encode()).hexdigest()[:16]
 
 
 def _create_sequence(conn: psycopg.Connection, name: str) -> None:

@@ -246,15 +246,26 @@ def test_dropping_an_index_carries_drops_index_and_is_never_refused() -> None:
     assert "drops_index" in EXPLAIN and "drops_index" in get_args(Hazard)
 
 
-def test_foreign_and_exclusion_constraints_the_spec_cannot_express_are_left_alone() -> None:
-    fk = Constraint("fk_job", "f", "FOREIGN KEY (job_id) REFERENCES jobs(id)")
+def test_exclusion_constraints_the_spec_cannot_express_are_left_alone() -> None:
     ex = Constraint("no_overlap", "x", "EXCLUDE USING gist (job_id WITH =)")
-    live = Table("t", (ID, JOB), (), (PKEY, fk, ex))
+    live = Table("t", (ID, JOB), (), (PKEY, ex))
     assert diff_table(live, Table("t", (ID, JOB), (), (PKEY,)), {}) == []
     ops = diff_table(live, Table("t", (ID, JOB, ORDER), (), ()), {})
     assert ops == [DropConstraint("t", PKEY), AddColumn("t", ORDER)]  # the primary key is managed
     current, target = SchemaModel((live,)), SchemaModel((Table("t", (ID, JOB), (), (PKEY,)),))
-    assert unmanaged_constraints(current, target) == [("t", fk), ("t", ex)]
+    assert unmanaged_constraints(current, target) == [("t", ex)]
+
+
+def test_a_foreign_key_the_spec_does_not_declare_is_drift_dropped_first_and_restored_last() -> None:
+    """Issue 10: foreign keys are managed; an undeclared one is dropped before every other op (it may
+    use a key those ops change), and the downgrade adds it back after them."""
+    fk = Constraint("fk_job", "f", "FOREIGN KEY (job_id) REFERENCES jobs(id)")
+    live = SchemaModel((Table("t", (ID, JOB), (), (PKEY, fk)),))
+    target = SchemaModel((Table("t", (ID, JOB, ORDER), (), (PKEY,)),))
+    ops = diff_schema(live, target)
+    assert ops == [DropConstraint("t", fk), AddColumn("t", ORDER)]
+    assert unmanaged_constraints(live, target) == []
+    assert reverse_ops(ops) == [DropColumn("t", ORDER), AddConstraint("t", fk)]
 
 
 def test_a_constraint_the_target_names_is_managed_whatever_its_kind() -> None:

@@ -235,7 +235,7 @@ def test_dropping_an_index_warns_even_on_large_tables() -> None:
 
 
 def test_unmanaged_constraints_are_listed_in_every_report() -> None:
-    fk = Constraint("fk_job", "f", "FOREIGN KEY (job_id) REFERENCES jobs(id)")
+    fk = Constraint("fk_job", "x", "EXCLUDE USING btree (job_id WITH =)")  # foreign keys are managed (issue 10)
     with_fk = SchemaModel((Table("marketplace_tasks", (ID, JOB), (), (PKEY, fk)),))
     models = {"public": PREVIOUS, "user_1": with_fk, "user_2": PREVIOUS, "user_3": with_fk}
     plan = build_plan(
@@ -245,11 +245,11 @@ def test_unmanaged_constraints_are_listed_in_every_report() -> None:
         pattern="x",
         unmanaged=unmanaged_report(models, TARGET),
     )
-    line = "marketplace_tasks.fk_job (foreign key) in 2 schema(s): user_1, user_3"
+    line = "marketplace_tasks.fk_job (exclusion) in 2 schema(s): user_1, user_3"
     assert plan.unmanaged == (line,)
     assert all("drop constraint" not in op.describe() for g in plan.groups for op in g.ops)
     assert f"Unmanaged (the spec cannot declare these constraints; left as they are):\n  {line}\n" in render_text(plan)
-    assert "- `marketplace_tasks.fk_job` (foreign key) in 2 schema(s): user_1, user_3" in render_markdown(plan)
+    assert "- `marketplace_tasks.fk_job` (exclusion) in 2 schema(s): user_1, user_3" in render_markdown(plan)
     assert plan_dict(plan)["unmanaged"] == [line]
     done = build_plan(
         group_schemas({"user_1": with_fk}),
@@ -262,7 +262,7 @@ def test_unmanaged_constraints_are_listed_in_every_report() -> None:
 
 
 def test_unmanaged_constraints_do_not_change_the_state() -> None:
-    fk = Constraint("fk_job", "f", "FOREIGN KEY (job_id) REFERENCES jobs(id)")
+    fk = Constraint("fk_job", "x", "EXCLUDE USING btree (job_id WITH =)")  # foreign keys are managed (issue 10)
     with_fk = SchemaModel((Table("marketplace_tasks", (ID, JOB), (), (PKEY, fk)),))
     assert fingerprint(with_fk) == fingerprint(PREVIOUS)  # after an upgrade it is at the target's state
     [group] = group_schemas({"user_1": with_fk, "user_2": PREVIOUS})

@@ -127,7 +127,10 @@ CHECK = Constraint("ck_t", "c", "CHECK ((a > 0))", source="CHECK (a > 0)")
         ),
         (
             AddConstraint("t", Constraint("t_fk", "f", "FOREIGN KEY (a) REFERENCES jobs(id)")),
-            ("ALTER TABLE t ADD CONSTRAINT t_fk FOREIGN KEY (a) REFERENCES jobs(id)",),
+            (  # its guard first: the rows no job holds, counted (see core.foreign_keys)
+                "SELECT count(*) FROM t AS c WHERE c.a IS NOT NULL AND NOT EXISTS (SELECT 1 FROM jobs AS r WHERE r.id = c.a)",
+                "ALTER TABLE t ADD CONSTRAINT t_fk FOREIGN KEY (a) REFERENCES jobs(id)",
+            ),
         ),
         (DropConstraint("t", CHECK), ("ALTER TABLE t DROP CONSTRAINT ck_t",)),
         (SetComment("t", None, None, "tasks"), ("COMMENT ON TABLE t IS 'tasks'",)),

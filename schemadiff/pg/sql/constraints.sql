@@ -1,9 +1,14 @@
--- Primary key, unique, check, foreign key and exclusion constraints (not PG18's NOT NULL rows).
+-- Primary key, unique, check, foreign key and exclusion constraints (not PG18's NOT NULL rows);
+-- for a foreign key, the schema and name of the table it references.
 SELECT con.conrelid AS oid,
        con.conname AS name,
        con.contype AS kind,
-       pg_catalog.pg_get_constraintdef(con.oid) AS definition
+       pg_catalog.pg_get_constraintdef(con.oid) AS definition,
+       fn.nspname AS ref_schema,
+       fc.relname AS ref_table
 FROM pg_catalog.pg_constraint con
+LEFT JOIN pg_catalog.pg_class fc ON fc.oid = con.confrelid
+LEFT JOIN pg_catalog.pg_namespace fn ON fn.oid = fc.relnamespace
 WHERE con.conrelid = ANY(%(oids)s)
   AND con.contype IN ('p', 'u', 'c', 'f', 'x')
 ORDER BY con.conrelid, con.conname
