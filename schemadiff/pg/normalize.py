@@ -14,6 +14,7 @@ from dataclasses import replace
 
 import psycopg
 
+from schemadiff.core.enum_ops import create_enum_sql
 from schemadiff.core.model import SchemaModel, Table
 from schemadiff.core.sqltext import quote_ident
 from schemadiff.errors import DatabaseError, SchemadiffError, first_line
@@ -39,7 +40,7 @@ def with_sources(model: SchemaModel, written: SchemaModel) -> SchemaModel:
         constraints = tuple(replace(c, source=clauses.get(c.name)) for c in table.constraints)
         indexes = tuple(replace(i, source=tails.get(i.name)) for i in table.indexes)
         tables.append(replace(table, constraints=constraints, indexes=indexes))
-    return SchemaModel(tuple(tables))
+    return replace(model, tables=tuple(tables))
 
 
 def normalize_in(conn: psycopg.Connection, loaded: LoadedSpec) -> SchemaModel:
@@ -51,10 +52,12 @@ def normalize_in(conn: psycopg.Connection, loaded: LoadedSpec) -> SchemaModel:
             conn.execute(f"CREATE SCHEMA {quote_ident(scratch)}")
             conn.execute(f"SET LOCAL search_path = {quote_ident(scratch)}")
             conn.execute(f"SET LOCAL statement_timeout = '{NORMALIZE_TIMEOUT}'")
+            for enum in written.enums:
+                conn.execute(create_enum_sql(scratch, enum))  # values checked at load: always accepted
             for table in written.tables:
                 _create_or_explain(conn, loaded, scratch, table)
-            names = [t.name for t in written.tables]
-            return with_sources(introspect(conn, [scratch], names).models[scratch], written)
+            names, enums = [t.name for t in written.tables], [e.name for e in written.enums]
+            return with_sources(introspect(conn, [scratch], names, enums).models[scratch], written)
     finally:
         if not conn.autocommit and conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
             conn.rollback()

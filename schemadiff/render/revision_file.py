@@ -151,7 +151,7 @@ def _group_entry(n: int, group: GroupPlan) -> str:
 def _footer(plan: Plan) -> str:
     groups = ",\n".join(_group_entry(n, g) for n, g in enumerate(plan.groups, 1))
     tables = [json.dumps(t, sort_keys=True) for t in model_to_dict(plan.target)]
-    model = "\n".join(f"    {t!r}" for t in tables)
+    model = ",\n".join(f"    {t!r}" for t in tables)
     call = (
         "revision=revision, tenants=TENANTS, groups=GROUPS, target=TARGET, target_model=TARGET_MODEL,\n"
         "        large_table_rows=LARGE_TABLE_ROWS, revision_format=REVISION_FORMAT"
@@ -160,7 +160,8 @@ def _footer(plan: Plan) -> str:
         [
             f"GROUPS = [\n{groups},\n]",
             "",
-            "# The target model (one JSON object per table), so the runtime can check each tenant reached it",
+            f"# The target model (one JSON object per table{', then per enum type' if plan.target.enums else ''}), "
+            "so the runtime can check each tenant reached it",
             "# and say what differs in a schema it does not recognize.",
             f"TARGET_MODEL = '[' + ', '.join([\n{model},\n]) + ']'",
             "",

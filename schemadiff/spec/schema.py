@@ -16,12 +16,14 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     model_validator,
 )
 
 from schemadiff.core.hazards import ALL
 from schemadiff.core.sqltext import identifier_problem, parse_type, render_default
 from schemadiff.errors import SpecError, SpecProblem
+from schemadiff.spec.enums import declared_enums, enum_problems, label_problem
 from schemadiff.spec.fragments import check_expression, check_type_name
 from schemadiff.spec.names import relation_name_problems, table_name_problems
 from schemadiff.spec.yaml_source import (
@@ -45,10 +47,18 @@ def _identifier(name: str) -> str:
     return name
 
 
-def _type(text: str) -> str:
+def _type(text: str, info: ValidationInfo) -> str:
     check_type_name(text)
-    parse_type(text)
+    if text not in ((info.context or {}).get("enums") or ()):  # the name of a spec enum type is a type
+        parse_type(text)
     return text
+
+
+def _enum_label(label: str) -> str:
+    problem = label_problem(label)
+    if problem:
+        raise ValueError(problem)
+    return label
 
 
 def _expression(text: str) -> str:
@@ -65,6 +75,7 @@ def _regex(pattern: str) -> str:
 
 
 Ident = Annotated[str, AfterValidator(_identifier)]
+EnumLabel = Annotated[str, AfterValidator(_enum_label)]
 TypeName = Annotated[str, AfterValidator(_type)]
 SqlExpression = Annotated[str, AfterValidator(_expression)]
 Hazard = Literal[
@@ -169,6 +180,10 @@ class MigrationsSpec(_Strict):
 class Spec(_Strict):
     version: Literal[1]
     tenants: TenantsSpec
+    enums: dict[Ident, list[EnumLabel]] = Field(
+        default_factory=dict,
+        description="enum types created in every tenant schema: name -> values in order; a column's type may name one",
+    )
     tables: dict[Ident, TableSpec] = Field(min_length=1)
     policy: PolicySpec = Field(default_factory=lambda: PolicySpec())
     migrations: MigrationsSpec = Field(default_factory=lambda: MigrationsSpec())
@@ -222,7 +237,7 @@ def parse_located(text: str, file: str = "schema.yaml") -> tuple[Spec, Located]:
     if not isinstance(located.data, dict):
         raise SpecError([located.problem((), "the spec must be a mapping with version, tenants and tables")])
     try:
-        spec = Spec.model_validate(located.data)
+        spec = Spec.model_validate(located.data, context=_context(located.data))
     except ValidationError as exc:
         problems = [_pydantic_problem(located, err) for err in exc.errors()]
         problems += _semantic_problems_of_valid_tables(located)
@@ -279,17 +294,17 @@ def _semantic_problems_of_valid_tables(located: Located) -> list[SpecProblem]:
     tables = located.data.get("tables") if isinstance(located.data, dict) else None
     problems: list[SpecProblem] = []
     for name, raw in tables.items() if isinstance(tables, dict) else []:
-        table = _partial_table(raw)
+        table = _partial_table(raw, _context(located.data))
         if table is not None:
             problems += table_problems(name, table, located)
     return problems
 
 
-def _partial_table(raw: Any) -> TableSpec | None:
+def _partial_table(raw: Any, context: dict[str, Any] | None = None) -> TableSpec | None:
     """A TableSpec holding whichever columns and indexes validate (None for the others)."""
     if not isinstance(raw, dict) or not isinstance(raw.get("columns"), dict):
         return None
-    columns = {n: _or_none(ColumnSpec, c) for n, c in raw["columns"].items()}
+    columns = {n: _or_none(ColumnSpec, c, context) for n, c in raw["columns"].items()}
     raw_indexes = raw.get("indexes")
     indexes = (
         {n: i for n, i in ((n, _or_none(IndexSpec, i)) for n, i in raw_indexes.items()) if i}
@@ -301,9 +316,13 @@ def _partial_table(raw: Any) -> TableSpec | None:
     return TableSpec.model_construct(columns=columns, indexes=indexes, primary_key=pk, checks={}, comment=None)
 
 
-def _or_none(model: type[BaseModel], raw: Any) -> Any:
+def _context(data: Any) -> dict[str, Any]:
+    return {"enums": declared_enums(data)}
+
+
+def _or_none(model: type[BaseModel], raw: Any, context: dict[str, Any] | None = None) -> Any:
     try:
-        return model.model_validate(raw)
+        return model.model_validate(raw, context=context)
     except ValidationError:
         return None
 
@@ -325,12 +344,15 @@ def semantic_problems(spec: Spec, located: Located) -> list[SpecProblem]:
     for name, table in spec.tables.items():
         problems += table_problems(name, table, located)
     problems += relation_name_problems(spec, located)
+    problems += enum_problems(spec, located)
     return problems
 
 
 def table_problems(name: str, table: TableSpec, located: Located) -> list[SpecProblem]:
     base: Path = ("tables", name)
-    problems = [located.problem(path, msg) for path, msg in _column_problems(base, table)]
+    problems = [
+        located.problem(path, msg) for path, msg in _column_problems(base, table, declared_enums(located.data))
+    ]
     problems += [located.problem(path, msg) for path, msg in _index_problems(base, table)]
     problems += [located.problem(path, msg) for path, msg in _rename_problems(base, table)]
     return problems + table_name_problems(name, table, located)
@@ -362,7 +384,7 @@ def _rename_problems(base: Path, table: TableSpec) -> list[tuple[Path, str]]:
     return out
 
 
-def _column_problems(base: Path, table: TableSpec) -> list[tuple[Path, str]]:
+def _column_problems(base: Path, table: TableSpec, enums: frozenset[str] = frozenset()) -> list[tuple[Path, str]]:
     out: list[tuple[Path, str]] = []
     pk_cols = [n for n, c in table.columns.items() if c is not None and c.primary_key]
     if pk_cols and table.primary_key is not None:
@@ -376,7 +398,7 @@ def _column_problems(base: Path, table: TableSpec) -> list[tuple[Path, str]]:
         if pk_col not in table.columns:
             out.append(((*base, "primary_key"), f"primary key column '{pk_col}' is not a column of this table"))
     for cname, col in table.columns.items():
-        if col is None:
+        if col is None or col.type in enums:  # an enum-typed column: checked by spec.enums
             continue
         path = (*base, "columns", cname)
         ctype = parse_type(col.type)
