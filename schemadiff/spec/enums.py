@@ -61,6 +61,6 @@ def _column_problems(path: Path, enum: str, labels: list[str], col: Any, located
     out = []
     if col.enum is not None:
         out.append(located.problem((*path, "enum"), f"the type {enum} is an enum already: drop 'enum:'"))
-    if col.default is not None and col.default not in labels:
+    if col.default is not None and labels and col.default not in labels:
         out.append(located.problem((*path, "default"), f"default {col.default!r} is not a value of enum {enum}"))
     return out

@@ -49,8 +49,16 @@ def _identifier(name: str) -> str:
 
 def _type(text: str, info: ValidationInfo) -> str:
     check_type_name(text)
-    if text not in ((info.context or {}).get("enums") or ()):  # the name of a spec enum type is a type
+    enums = (info.context or {}).get("enums") or ()
+    if text in enums:  # the name of a spec enum type is a type
+        return text
+    try:
         parse_type(text)
+    except ValueError:
+        hint = did_you_mean(text, list(enums))
+        if hint:
+            raise ValueError(f"unknown column type '{text}'{hint}") from None
+        raise
     return text
 
 
@@ -350,9 +358,7 @@ def semantic_problems(spec: Spec, located: Located) -> list[SpecProblem]:
 
 def table_problems(name: str, table: TableSpec, located: Located) -> list[SpecProblem]:
     base: Path = ("tables", name)
-    problems = [
-        located.problem(path, msg) for path, msg in _column_problems(base, table, declared_enums(located.data))
-    ]
+    problems = [located.problem(path, msg) for path, msg in _column_problems(base, table, declared_enums(located.data))]
     problems += [located.problem(path, msg) for path, msg in _index_problems(base, table)]
     problems += [located.problem(path, msg) for path, msg in _rename_problems(base, table)]
     return problems + table_name_problems(name, table, located)
