@@ -49,7 +49,7 @@ def column_model(name: str, col: ColumnSpec, enums: frozenset[str] = frozenset()
         type=type_sql,
         nullable=col.nullable and not col.primary_key,
         default=default,
-        identity="d" if col.identity else "",
+        identity="a" if col.identity == "always" else "d" if col.identity else "",
         comment=col.comment,
     )
 
