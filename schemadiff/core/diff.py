@@ -21,6 +21,7 @@ from schemadiff.core.constraint_ops import (
     ValidateConstraint,
 )
 from schemadiff.core.foreign_keys import FOREIGN_KEY, foreign_keys, without_foreign_keys
+from schemadiff.core.enum_ops import diff_enums, enum_columns
 from schemadiff.core.index_swap import ReplaceIndex
 from schemadiff.core.model import (
     NOT_VALID,
@@ -48,10 +49,11 @@ Renames = Mapping[str, Mapping[str, str]]  # table -> {new column name: old colu
 
 
 def diff_schema(current: SchemaModel, target: SchemaModel, renames: Renames | None = None) -> list[Op]:
-    """Ops that take ``current`` to ``target``, for the tables ``target`` names only."""
-    ops: list[Op] = []
+    """Ops that take ``current`` to ``target``, for the tables (and enum types) ``target`` names only."""
+    ops: list[Op] = diff_enums(current, target)
     for table in target.tables:
         ops += diff_table(current.table(table.name), table, (renames or {}).get(table.name, {}))
+    ops = enum_columns(ops, current, target) if current.enums or target.enums else ops
     return _foreign_keys_in_order(ops)
 
 

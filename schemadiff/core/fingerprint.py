@@ -25,6 +25,8 @@ def canonical(model: SchemaModel) -> str:
             items = [{k: v for k, v in item.items() if k != "source"} for item in data[key]]
             data[key] = sorted(items, key=lambda item: item["name"])
         tables.append(data)
+    if model.enums:  # absent without enums: fingerprints of specs without enums stay as they were
+        tables.append({"enums": sorted([e.name, list(e.labels)] for e in model.enums)})
     return json.dumps(tables, sort_keys=True, separators=(",", ":"))
 
 

@@ -83,13 +83,26 @@ class Table:
 
 
 @dataclass(frozen=True)
+class EnumType:
+    """An enum type of the tenant's own schema that the spec names (``enums:``), labels in order."""
+
+    name: str
+    labels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class SchemaModel:
-    """The managed tables of one schema; a managed table absent live is simply missing."""
+    """The managed tables of one schema; a managed table absent live is simply missing. ``enums``
+    holds the managed enum types present in the schema (none unless the spec names some)."""
 
     tables: tuple[Table, ...] = ()
+    enums: tuple[EnumType, ...] = ()
 
     def table(self, name: str) -> Table | None:
         return next((t for t in self.tables if t.name == name), None)
+
+    def enum(self, name: str) -> EnumType | None:
+        return next((e for e in self.enums if e.name == name), None)
 
 
 def unmanaged(constraint: Constraint, target: Table) -> bool:
@@ -101,11 +114,12 @@ def managed_state(model: SchemaModel) -> SchemaModel:
     """``model`` without the constraints the spec cannot express (what fingerprints compare)."""
     if not any(c.kind in UNMANAGED_KINDS for t in model.tables for c in t.constraints):
         return model
-    return SchemaModel(
-        tuple(
+    return replace(
+        model,
+        tables=tuple(
             replace(t, constraints=tuple(c for c in t.constraints if c.kind not in UNMANAGED_KINDS))
             for t in model.tables
-        )
+        ),
     )
 
 
@@ -125,13 +139,15 @@ class LiveSchemas:
 
 
 def model_to_dict(model: SchemaModel) -> list[dict[str, Any]]:
-    """Plain data for embedding a model in a revision (see ``model_from_dict``)."""
-    return [asdict(t) for t in model.tables]
+    """Plain data for embedding a model in a revision (see ``model_from_dict``): one object per
+    table, then one per enum type (``{"enum": name, "labels": [...]}``)."""
+    return [asdict(t) for t in model.tables] + [{"enum": e.name, "labels": list(e.labels)} for e in model.enums]
 
 
 def model_from_dict(data: list[dict[str, Any]]) -> SchemaModel:
     tables = []
-    for t in data:
+    enums = tuple(EnumType(e["enum"], tuple(e["labels"])) for e in data if "enum" in e)
+    for t in (t for t in data if "enum" not in t):
         tables.append(
             Table(
                 name=t["name"],
@@ -141,4 +157,4 @@ def model_from_dict(data: list[dict[str, Any]]) -> SchemaModel:
                 comment=t.get("comment"),
             )
         )
-    return SchemaModel(tuple(tables))
+    return SchemaModel(tuple(tables), enums)

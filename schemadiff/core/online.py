@@ -67,4 +67,4 @@ def without_online_parts(
             replace(c, nullable=False) if (table.name, c.name) in online_not_null else c for c in table.columns
         )
         tables.append(replace(table, indexes=indexes, constraints=constraints, columns=columns))
-    return SchemaModel(tuple(tables))
+    return replace(model, tables=tuple(tables))

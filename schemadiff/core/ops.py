@@ -61,6 +61,7 @@ class Op:
 
 
 NOT_NULL_CHECK_PREFIX = "sd_nn_"
+_IDENTITY_KINDS = {"": "drop identity", "d": "identity by default", "a": "identity always"}
 
 
 _ROUND_TRIP_FAMILY = (
@@ -298,7 +299,9 @@ class AlterColumn(Op):
         head = f"ALTER TABLE {qualify(schema, self.table)} ALTER COLUMN {quote_ident(self.new.name)}"
         old, new = self.old, self.new
         out: list[Statement] = []
-        if old.identity and old.identity != new.identity:
+        if old.identity and new.identity and old.identity != new.identity:  # the sequence stays as it is
+            out.append(Statement(f"{head} SET GENERATED {'ALWAYS' if new.identity == 'a' else 'BY DEFAULT'}"))
+        elif old.identity and old.identity != new.identity:
             out.append(Statement(f"{head} DROP IDENTITY"))
         if old.default is not None and old.default != new.default:
             out.append(Statement(f"{head} DROP DEFAULT"))
@@ -312,7 +315,7 @@ class AlterColumn(Op):
             out += self._online_not_null(schema, head)
         elif old.nullable != new.nullable:
             out.append(Statement(f"{head} {'DROP' if new.nullable else 'SET'} NOT NULL"))
-        if new.identity and old.identity != new.identity:
+        if new.identity and not old.identity:
             out += [Statement(s) for s in self._add_identity(schema, head)]
         return out
 
@@ -363,7 +366,7 @@ class AlterColumn(Op):
         if self.old.default != self.new.default:
             changes.append(f"default {self.old.default or 'none'} → {self.new.default or 'none'}")
         if self.old.identity != self.new.identity:
-            changes.append("identity" if self.new.identity else "drop identity")
+            changes.append(_IDENTITY_KINDS[self.new.identity])
         return f"alter column {self.table}.{self.new.name}: {', '.join(changes)}"
 
 

@@ -23,6 +23,9 @@ class Statement:
     validates: str | None = None  # the constraint a VALIDATE CONSTRAINT statement checks
     not_null: tuple[str, str] | None = None  # (table, column) a SET NOT NULL after the transaction changes
     guard: str | None = None  # a query counting rows that would be lost; non-zero fails the tenant
+    # runs in its phase for every tenant, also where a small tenant's online forms run inline
+    # (ALTER TYPE … ADD VALUE: the tenant's transaction may use the value only once it is committed)
+    always: bool = False
 
     def __post_init__(self) -> None:
         if self.phase not in PHASES:

@@ -21,6 +21,7 @@ from schemadiff.core.constraintdef import creatable
 from schemadiff.core.model import (
     Column,
     Constraint,
+    EnumType,
     Index,
     LiveSchemas,
     SchemaModel,
@@ -53,14 +54,19 @@ def list_tenants(conn: psycopg.Connection, template: str, pattern: str) -> list[
 
 
 def introspect(
-    conn: psycopg.Connection, schemas: list[str], tables: list[str], template: str | None = None
+    conn: psycopg.Connection,
+    schemas: list[str],
+    tables: list[str],
+    template: str | None = None,
+    enums: Iterable[str] = (),
 ) -> LiveSchemas:
-    """Read the named tables of every schema in one pass; missing tables are simply absent.
+    """Read the named tables (and enum types) of every schema in one pass; missing ones are simply absent.
 
     A foreign key into the tenant's own schema reads unqualified (tenant-local), one into another
     schema qualified (shared). In the ``template`` schema the two coincide for a shared table there
     (``schema: public`` seen from ``public``): its keys to tables the spec does not manage read
     qualified, as from every tenant, and its keys to managed tables read tenant-local."""
+    enum_names = list(enums)
     with conn.cursor(row_factory=dict_row) as cur:
         cur.execute("SET LOCAL search_path = ''")
         table_rows = cur.execute(_sql("tables"), {"schemas": schemas, "tables": tables}).fetchall()
@@ -68,6 +74,7 @@ def introspect(
         columns = _by_oid(cur.execute(_sql("columns"), {"oids": oids}).fetchall())
         constraints = _by_oid(cur.execute(_sql("constraints"), {"oids": oids}).fetchall())
         indexes = _by_oid(cur.execute(_sql("indexes"), {"oids": oids}).fetchall())
+        enum_types = _enum_types(cur, schemas, enum_names) if enum_names else {}
     built: dict[str, list[Table]] = defaultdict(list)
     result = LiveSchemas()
     for row in table_rows:
@@ -78,8 +85,17 @@ def introspect(
     order = {name: i for i, name in enumerate(tables)}
     for schema in schemas:
         found = sorted(built.get(schema, []), key=lambda t: order[t.name])
-        result.models[schema] = SchemaModel(tables=tuple(found))
+        result.models[schema] = SchemaModel(tables=tuple(found), enums=enum_types.get(schema, ()))
     return result
+
+
+def _enum_types(cur: psycopg.Cursor[Any], schemas: list[str], names: list[str]) -> dict[str, tuple[EnumType, ...]]:
+    """{schema: its enum types among ``names``, in the order of ``names``}."""
+    order = {name: i for i, name in enumerate(names)}
+    found: dict[str, list[EnumType]] = defaultdict(list)
+    for row in cur.execute(_sql("enums"), {"schemas": schemas, "enums": names}).fetchall():
+        found[row["schema"]].append(EnumType(row["name"], tuple(row["labels"])))
+    return {schema: tuple(sorted(types, key=lambda e: order[e.name])) for schema, types in found.items()}
 
 
 def _by_oid(rows: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:

@@ -15,6 +15,7 @@ from dataclasses import replace
 import psycopg
 
 from schemadiff.core.foreign_keys import foreign_keys, without_foreign_keys
+from schemadiff.core.enum_ops import create_enum_sql
 from schemadiff.core.model import SchemaModel, Table
 from schemadiff.core.ops import add_constraint_sql
 from schemadiff.core.sqltext import quote_ident
@@ -41,7 +42,7 @@ def with_sources(model: SchemaModel, written: SchemaModel) -> SchemaModel:
         constraints = tuple(replace(c, source=clauses.get(c.name)) for c in table.constraints)
         indexes = tuple(replace(i, source=tails.get(i.name)) for i in table.indexes)
         tables.append(replace(table, constraints=constraints, indexes=indexes))
-    return SchemaModel(tuple(tables))
+    return replace(model, tables=tuple(tables))
 
 
 def normalize_in(conn: psycopg.Connection, loaded: LoadedSpec) -> SchemaModel:
@@ -53,6 +54,8 @@ def normalize_in(conn: psycopg.Connection, loaded: LoadedSpec) -> SchemaModel:
             conn.execute(f"CREATE SCHEMA {quote_ident(scratch)}")
             conn.execute(f"SET LOCAL search_path = {quote_ident(scratch)}")
             conn.execute(f"SET LOCAL statement_timeout = '{NORMALIZE_TIMEOUT}'")
+            for enum in written.enums:
+                conn.execute(create_enum_sql(scratch, enum))  # values checked at load: always accepted
             for table in written.tables:  # foreign keys once every table exists: they may point at any
                 _create_or_explain(
                     conn, loaded, scratch, table.name, create_statements(scratch, without_foreign_keys(table))
@@ -60,8 +63,8 @@ def normalize_in(conn: psycopg.Connection, loaded: LoadedSpec) -> SchemaModel:
             for table in written.tables:
                 keys = [add_constraint_sql(scratch, table.name, c) for c in foreign_keys(table)]
                 _create_or_explain(conn, loaded, scratch, table.name, keys)
-            names = [t.name for t in written.tables]
-            return with_sources(introspect(conn, [scratch], names).models[scratch], written)
+            names, enums = [t.name for t in written.tables], [e.name for e in written.enums]
+            return with_sources(introspect(conn, [scratch], names, enums=enums).models[scratch], written)
     finally:
         if not conn.autocommit and conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
             conn.rollback()

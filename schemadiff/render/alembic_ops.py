@@ -79,6 +79,8 @@ def _block(statement: Statement) -> str:
         )
         if value is not None
     ]
+    if statement.always:
+        return "with runtime.own_transaction():"
     return f"with runtime.{_BLOCKS[statement.phase]}({', '.join(marks)}) as online:"
 
 

@@ -160,7 +160,8 @@ def _footer(plan: Plan) -> str:
         [
             f"GROUPS = [\n{groups},\n]",
             "",
-            "# The target model (one JSON object per table), so the runtime can check each tenant reached it",
+            f"# The target model (one JSON object per table{', then per enum type' if plan.target.enums else ''}), "
+            "so the runtime can check each tenant reached it",
             "# and say what differs in a schema it does not recognize.",
             f"TARGET_MODEL = '[' + ', '.join([\n{model},\n]) + ']'",
             "",

@@ -58,6 +58,7 @@ __all__ = [
     "before_transaction",
     "downgrade",
     "expect_none",
+    "own_transaction",
     "pg_type",
     "sql",
     "upgrade",
@@ -101,6 +102,13 @@ def before_transaction(index: str | None = None) -> Any:
     before the tenant's transaction, on their own (``DROP INDEX CONCURRENTLY``); ``online`` is
     False when a small tenant runs them plainly inside its transaction instead."""
     return recorder.phase(recorder.BEFORE, index=index)
+
+
+def own_transaction() -> Any:
+    """``with runtime.own_transaction():`` — each statement in the block commits on its own before the
+    tenant's transaction, for every tenant (``ALTER TYPE … ADD VALUE``: a value added in a transaction
+    cannot be used in it, and the tenant's transaction may use it)."""
+    return recorder.phase(recorder.BEFORE, always=True)
 
 
 def after_commit(

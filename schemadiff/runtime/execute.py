@@ -133,7 +133,9 @@ def read_states(conn: psycopg.Connection, job: Job) -> tuple[dict[str, tuple[str
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         schemas = list_tenants(conn, job.template, job.pattern)
         for start in range(0, len(schemas), PREFLIGHT_CHUNK):
-            tenants = introspect(conn, schemas[start:start + PREFLIGHT_CHUNK], list(job.tables), job.template)
+            tenants = introspect(
+                conn, schemas[start : start + PREFLIGHT_CHUNK], list(job.tables), job.template, job.enums
+            )
             for schema, model in tenants.models.items():
                 if model not in interned:
                     interned[model] = (fingerprint(model), model)

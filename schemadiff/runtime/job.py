@@ -68,6 +68,11 @@ class Job:
     large_table_rows: int | None = None  # below it a tenant's online statements run inline
     placeholder: str | None = None  # format-1 revisions: the schema text to replace per tenant
 
+    @property
+    def enums(self) -> tuple[str, ...]:
+        """The enum types the revision manages: those of its target model (none for older revisions)."""
+        return tuple(e.name for e in self.target_model.enums) if self.target_model is not None else ()
+
     def way(self, fingerprint: str) -> Direction:
         """This run's direction of the group starting from ``fingerprint``."""
         group = self.groups[fingerprint]

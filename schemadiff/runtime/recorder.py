@@ -55,17 +55,24 @@ _current: contextvars.ContextVar[_Recording | None] = contextvars.ContextVar("sc
 
 @contextmanager
 def phase(
-    name: str, index: str | None = None, validates: str | None = None, not_null: tuple[str, str] | None = None
+    name: str,
+    index: str | None = None,
+    validates: str | None = None,
+    not_null: tuple[str, str] | None = None,
+    always: bool = False,
 ) -> Iterator[bool]:
     """Statements emitted in the block run in phase ``name``; yields whether to run them online
-    (``CONCURRENTLY``). Outside a recording it yields True and marks nothing."""
+    (``CONCURRENTLY``). Outside a recording it yields True and marks nothing. ``always``: in that
+    phase in the inline form too (where the other online statements run inside the transaction)."""
     recording = _current.get()
     if recording is None:
         yield True
         return
     saved = recording.mark
     recording.mark = (
-        Statement("", name, index=index, validates=validates, not_null=not_null) if recording.online else Statement("")
+        Statement("", name, index=index, validates=validates, not_null=not_null, always=always)
+        if recording.online or always
+        else Statement("")
     )  # inline: plainly inside the transaction
     try:
         yield recording.online

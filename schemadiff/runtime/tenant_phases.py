@@ -223,7 +223,7 @@ def check_state(conn: psycopg.Connection, job: Job, schema: str, expected: str, 
 
 
 def read_model(conn: psycopg.Connection, job: Job, schema: str) -> SchemaModel:
-    return introspect(conn, [schema], list(job.tables), job.template).models[schema]
+    return introspect(conn, [schema], list(job.tables), job.template, job.enums).models[schema]
 
 
 def _complete(conn: psycopg.Connection, job: Job, item: Work) -> None:

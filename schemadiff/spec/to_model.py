@@ -9,7 +9,7 @@ the benchmarks and the tests seed their tenants with the same statements.
 
 from __future__ import annotations
 
-from schemadiff.core.model import Column, Constraint, Index, SchemaModel, Table
+from schemadiff.core.model import Column, Constraint, EnumType, Index, SchemaModel, Table
 from schemadiff.core.ops import CreateTable
 from schemadiff.core.sqltext import parse_type, quote_ident, quote_literal, render_default
 from schemadiff.spec.keys import declared_keys
@@ -17,35 +17,40 @@ from schemadiff.spec.schema import ColumnSpec, IndexSpec, Spec, TableSpec, prima
 
 
 def spec_model(spec: Spec) -> SchemaModel:
-    """Every spec table, as written (see :func:`table_model`)."""
-    return SchemaModel(tuple(table_model(name, table) for name, table in spec.tables.items()))
+    """Every spec table and enum type, as written (see :func:`table_model`)."""
+    enums = tuple(EnumType(name, tuple(labels)) for name, labels in spec.enums.items())
+    names = frozenset(spec.enums)
+    return SchemaModel(tuple(table_model(name, table, names) for name, table in spec.tables.items()), enums)
 
 
-def table_model(name: str, table: TableSpec) -> Table:
+def table_model(name: str, table: TableSpec, enums: frozenset[str] = frozenset()) -> Table:
     """One spec table: columns, constraints and indexes in spec order, their SQL as the spec writes
     it, each constraint and index carrying that text as its ``source`` (what creates it)."""
     return Table(
         name=name,
-        columns=tuple(column_model(cname, col) for cname, col in table.columns.items()),
+        columns=tuple(column_model(cname, col, enums) for cname, col in table.columns.items()),
         indexes=tuple(index_model(iname, index) for iname, index in table.indexes.items()),
         constraints=constraint_models(name, table),
         comment=table.comment,
     )
 
 
-def column_model(name: str, col: ColumnSpec) -> Column:
-    ctype = parse_type(col.type)
-    default = None
-    if col.default is not None:
-        default = render_default(col.default, ctype)
-    elif col.default_sql is not None:
+def column_model(name: str, col: ColumnSpec, enums: frozenset[str] = frozenset()) -> Column:
+    if col.type in enums:  # a spec enum type: its name, a default one of its values (checked at load)
+        type_sql = quote_ident(col.type)
+        default = quote_literal(str(col.default)) if col.default is not None else None
+    else:
+        ctype = parse_type(col.type)
+        type_sql = ctype.sql
+        default = render_default(col.default, ctype) if col.default is not None else None
+    if col.default_sql is not None:
         default = f"({col.default_sql})"  # one expression (checked at load), whole in any context
     return Column(
         name=name,
-        type=ctype.sql,
+        type=type_sql,
         nullable=col.nullable and not col.primary_key,
         default=default,
-        identity="d" if col.identity else "",
+        identity="a" if col.identity == "always" else "d" if col.identity else "",
         comment=col.comment,
     )
 

@@ -29,7 +29,7 @@ def read_tenants(conn: psycopg.Connection, loaded: LoadedSpec) -> tuple[list[str
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         schemas = list_tenants(conn, spec.tenants.template, spec.tenants.pattern)
-        return schemas, introspect(conn, schemas, list(spec.tables), spec.tenants.template)
+        return schemas, introspect(conn, schemas, list(spec.tables), spec.tenants.template, list(spec.enums))
 
 
 def make_plan(

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import psycopg
 
+from schemadiff.core.enum_ops import create_enum_sql
 from schemadiff.core.fingerprint import fingerprint
 from schemadiff.core.foreign_keys import foreign_keys, shared_references, without_foreign_keys
 from schemadiff.core.model import SchemaModel
@@ -95,7 +96,8 @@ def _run_and_compare(work: str, oracle: str, statements: tuple[Statement, ...], 
     if differences:
         return f"the result differs from what was expected; migra says:\n{differences}"
     with connection.connect(work) as conn:
-        got = introspect(conn, [SCHEMA], [t.name for t in expected.tables]).models[SCHEMA]
+        tables, enums = [t.name for t in expected.tables], [e.name for e in expected.enums]
+        got = introspect(conn, [SCHEMA], tables, enums=enums).models[SCHEMA]
     if fingerprint(got) != fingerprint(expected):
         return f"schemadiff reads state {fingerprint(got)}, expected {fingerprint(expected)}"
     return None
@@ -108,6 +110,8 @@ def build(url: str, model: SchemaModel, also_shared: SchemaModel | None = None) 
     with connection.connect(url, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
         conn.execute(f"SET search_path = {SCHEMA}")
+        for enum in model.enums:
+            conn.execute(create_enum_sql(SCHEMA, enum))
         for shared in (model, also_shared or SchemaModel()):  # what the upgrade's keys reference too
             _create_shared_tables(conn, shared)
         for table in model.tables:

@@ -1,10 +1,11 @@
 -- A digest of the raw catalog rows behind everything introspection reads about the managed tables
--- of one schema: names, types, flags, and expression trees with their parse locations cut. It
--- holds more than the model does, so two tenants with the same digest have the same model and
--- fingerprint (tenants whose rows differ only where the model does not look are fingerprinted in
--- full instead). No deparsing and no dependence on the search_path: the runtime runs it under a
--- fixed search_path so that its prepared plan is reused for every tenant (PostgreSQL re-plans a
--- prepared query whenever the search_path changes, which cost several milliseconds per tenant).
+-- of one schema (and about every enum type of it, labels in order): names, types, flags, and
+-- expression trees with their parse locations cut. It holds more than the model does, so two
+-- tenants with the same digest have the same model and fingerprint (tenants whose rows differ
+-- only where the model does not look are fingerprinted in full instead). No deparsing and no
+-- dependence on the search_path: the runtime runs it under a fixed search_path so that its prepared
+-- plan is reused for every tenant (PostgreSQL re-plans a prepared query whenever the search_path
+-- changes, which cost several milliseconds per tenant).
 WITH t AS (
     SELECT c.oid, c.relname
     FROM pg_catalog.pg_class c
@@ -47,6 +48,12 @@ WITH t AS (
                                 pg_catalog.quote_nullable(pg_catalog.regexp_replace(i.indpred::text, ' :location -?[0-9]+', '', 'g')))
     FROM t JOIN pg_catalog.pg_index i ON i.indrelid = t.oid
     JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+    UNION ALL
+    SELECT pg_catalog.concat_ws(' ', 'e', pg_catalog.quote_nullable(ty.typname),
+                                pg_catalog.quote_nullable((SELECT pg_catalog.array_agg(e.enumlabel ORDER BY e.enumsortorder)::text
+                                                           FROM pg_catalog.pg_enum e WHERE e.enumtypid = ty.oid)))
+    FROM pg_catalog.pg_type ty
+    WHERE ty.typnamespace = pg_catalog.to_regnamespace(pg_catalog.quote_ident(%(schema)s)) AND ty.typtype = 'e'
 )
 SELECT pg_catalog.md5(coalesce(pg_catalog.string_agg(fact, E'\n' ORDER BY fact), ''))
 FROM facts
