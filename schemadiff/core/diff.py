@@ -40,28 +40,41 @@ from schemadiff.core.ops import (
     RenameColumn,
     SetComment,
 )
+from schemadiff.core.relation_renames import (
+    NO_RENAMES,
+    RelationRenames,
+    left_behind,
+    renamed_indexes,
+    renamed_table,
+)
 from schemadiff.core.serial_ops import SerialToIdentity, serial_sequence
 
 Renames = Mapping[str, Mapping[str, str]]  # table -> {new column name: old column name}
 
 
-def diff_schema(current: SchemaModel, target: SchemaModel, renames: Renames | None = None) -> list[Op]:
-    """Ops that take ``current`` to ``target``, for the tables ``target`` names only."""
+def diff_schema(
+    current: SchemaModel, target: SchemaModel, renames: Renames | None = None, relations: RelationRenames = NO_RENAMES
+) -> list[Op]:
+    """Ops that take ``current`` to ``target``, for the tables ``target`` names only (a table
+    declared ``renamed_from`` is renamed first: ``core.relation_renames``)."""
     ops: list[Op] = []
     for table in target.tables:
-        ops += diff_table(current.table(table.name), table, (renames or {}).get(table.name, {}))
-    return ops
+        moved, live = renamed_table(current, table, relations)
+        ops += moved + diff_table(live, table, (renames or {}).get(table.name, {}), relations.indexes.get(table.name))
+    return ops + left_behind(current, relations)
 
 
 def reverse_ops(ops: list[Op]) -> list[Op]:
     return [op.reverse() for op in reversed(ops)]
 
 
-def diff_table(current: Table | None, target: Table, renames: Mapping[str, str]) -> list[Op]:
+def diff_table(
+    current: Table | None, target: Table, renames: Mapping[str, str], index_renames: Mapping[str, str] | None = None
+) -> list[Op]:
     if current is None:
         return [CreateTable(target.name, target)]
     name = target.name
-    ops: list[Op] = []
+    ops, current = renamed_indexes(current, target, index_renames or {})
     ops += [
         DropConstraint(name, c)
         for c in current.constraints

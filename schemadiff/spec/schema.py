@@ -24,6 +24,7 @@ from schemadiff.core.sqltext import identifier_problem, parse_type, render_defau
 from schemadiff.errors import SpecError, SpecProblem
 from schemadiff.spec.fragments import check_expression, check_type_name
 from schemadiff.spec.names import relation_name_problems, table_name_problems
+from schemadiff.spec.relation_renames import relation_rename_problems
 from schemadiff.spec.yaml_source import (
     MAX_SPEC_BYTES,
     Located,
@@ -123,6 +124,7 @@ class IndexSpec(_Strict):
         description="always build (and drop) it CONCURRENTLY, outside the "
         "tenant's transaction; done automatically on large tables",
     )
+    renamed_from: Ident | None = Field(None, description="rename this live index instead of creating a new one")
 
     @model_validator(mode="after")
     def _has_keys(self) -> IndexSpec:
@@ -133,6 +135,7 @@ class IndexSpec(_Strict):
 
 class TableSpec(_Strict):
     comment: str | None = None
+    renamed_from: Ident | None = Field(None, description="rename this live table instead of creating a new one")
     columns: dict[Ident, ColumnSpec] = Field(min_length=1)
     primary_key: list[str] | None = Field(None, description="table-level primary key columns")
     indexes: dict[Ident, IndexSpec] = Field(default_factory=dict)
@@ -325,6 +328,7 @@ def semantic_problems(spec: Spec, located: Located) -> list[SpecProblem]:
     for name, table in spec.tables.items():
         problems += table_problems(name, table, located)
     problems += relation_name_problems(spec, located)
+    problems += relation_rename_problems(spec, located)
     return problems
 
 

@@ -14,6 +14,7 @@ from schemadiff.errors import DatabaseError, SchemadiffError, first_line
 from schemadiff.pg import connection
 from schemadiff.pg.introspect import introspect, list_tenants
 from schemadiff.pg.normalize import target_model
+from schemadiff.spec.relation_renames import relation_renames
 from schemadiff.spec.schema import LoadedSpec
 
 
@@ -24,12 +25,18 @@ def spec_renames(loaded: LoadedSpec) -> dict[str, dict[str, str]]:
     }
 
 
+def managed_names(loaded: LoadedSpec) -> list[str]:
+    """The spec's tables, then the names its tables are renamed from (read as well: a tenant that
+    still has one is in another state than one that has not)."""
+    return list(loaded.spec.tables) + list(relation_renames(loaded.spec).old_tables())
+
+
 def read_tenants(conn: psycopg.Connection, loaded: LoadedSpec) -> tuple[list[str], LiveSchemas]:
     spec = loaded.spec
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         schemas = list_tenants(conn, spec.tenants.template, spec.tenants.pattern)
-        return schemas, introspect(conn, schemas, list(spec.tables))
+        return schemas, introspect(conn, schemas, managed_names(loaded))
 
 
 def make_plan(
@@ -79,6 +86,7 @@ def plan_from(loaded: LoadedSpec, tenants: LiveSchemas, target: SchemaModel, all
         template=spec.tenants.template,
         pattern=spec.tenants.pattern,
         renames=spec_renames(loaded),
+        relations=relation_renames(spec),
         spec_path=loaded.path,
         spec_sha256=loaded.sha256,
         stats=tenants.stats,
