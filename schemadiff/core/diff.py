@@ -19,6 +19,7 @@ from schemadiff.core.constraint_ops import (
     DropConstraint,
     ValidateConstraint,
 )
+from schemadiff.core.conversions import Conversion, Conversions, converted
 from schemadiff.core.index_swap import ReplaceIndex
 from schemadiff.core.model import (
     NOT_VALID,
@@ -53,14 +54,24 @@ Renames = Mapping[str, Mapping[str, str]]  # table -> {new column name: old colu
 
 
 def diff_schema(
-    current: SchemaModel, target: SchemaModel, renames: Renames | None = None, relations: RelationRenames = NO_RENAMES
+    current: SchemaModel,
+    target: SchemaModel,
+    renames: Renames | None = None,
+    relations: RelationRenames = NO_RENAMES,
+    conversions: Conversions | None = None,
 ) -> list[Op]:
     """Ops that take ``current`` to ``target``, for the tables ``target`` names only (a table
     declared ``renamed_from`` is renamed first: ``core.relation_renames``)."""
     ops: list[Op] = []
     for table in target.tables:
         moved, live = renamed_table(current, table, relations)
-        ops += moved + diff_table(live, table, (renames or {}).get(table.name, {}), relations.indexes.get(table.name))
+        ops += moved + diff_table(
+            live,
+            table,
+            (renames or {}).get(table.name, {}),
+            relations.indexes.get(table.name),
+            (conversions or {}).get(table.name),
+        )
     return ops + left_behind(current, relations)
 
 
@@ -69,7 +80,11 @@ def reverse_ops(ops: list[Op]) -> list[Op]:
 
 
 def diff_table(
-    current: Table | None, target: Table, renames: Mapping[str, str], index_renames: Mapping[str, str] | None = None
+    current: Table | None,
+    target: Table,
+    renames: Mapping[str, str],
+    index_renames: Mapping[str, str] | None = None,
+    conversions: Mapping[str, Conversion] | None = None,
 ) -> list[Op]:
     if current is None:
         return [CreateTable(target.name, target)]
@@ -86,7 +101,7 @@ def diff_table(
     ops += [AddColumn(name, c) for c in target.columns if c.name not in columns]
     for col in target.columns:
         if col.name in columns and _shape(columns[col.name]) != _shape(col):
-            ops += _alter_column(name, columns[col.name], col)
+            ops += _alter_column(name, columns[col.name], col, (conversions or {}).get(col.name))
     ops += [
         ReplaceIndex(name, i, wanted)
         for i in current.indexes
@@ -163,13 +178,14 @@ def _replaced(live: Index, target: Table) -> bool:
     return wanted is not None and wanted != live and live.valid
 
 
-def _alter_column(table: str, old: Column, new: Column) -> list[Op]:
-    """AlterColumn, except serial → identity: first the type and nullability, then SerialToIdentity."""
+def _alter_column(table: str, old: Column, new: Column, conversion: Conversion | None = None) -> list[Op]:
+    """AlterColumn (with the spec's USING expressions), except serial → identity: first the type
+    and nullability, then SerialToIdentity."""
     sequence = serial_sequence(old) if new.identity and new.default is None else None
     if sequence is None:
-        return [AlterColumn(table, old, new)]
+        return [converted(AlterColumn(table, old, new), conversion)]
     middle = replace(old, type=new.type, nullable=new.nullable)
-    ops: list[Op] = [AlterColumn(table, old, middle)] if _shape(middle) != _shape(old) else []
+    ops: list[Op] = [converted(AlterColumn(table, old, middle), conversion)] if _shape(middle) != _shape(old) else []
     return [*ops, SerialToIdentity(table, new, sequence)]
 
 

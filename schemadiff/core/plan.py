@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from schemadiff.core.conversions import Conversions
 from schemadiff.core.diff import (
     Renames,
     diff_schema,
@@ -97,6 +98,7 @@ def build_plan(
     pattern: str,
     renames: Renames | None = None,
     relations: RelationRenames = NO_RENAMES,
+    conversions: Conversions | None = None,
     spec_path: str = "",
     spec_sha256: str = "",
     stats: Mapping[tuple[str, str], TableStats] | None = None,
@@ -110,7 +112,7 @@ def build_plan(
     unchanged: list[str] = []
     notes: list[str] = []
     for group in groups:
-        ops = diff_schema(group.model, target, renames, relations)
+        ops = diff_schema(group.model, target, renames, relations, conversions)
         notes += [f"{note}: {few(group.schemas)}" for note in rename_conflicts(group.model, target, relations)]
         if ops:
             large = _large_tables(group, target, stats or {}, large_table_rows, relations)

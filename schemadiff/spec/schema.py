@@ -99,6 +99,14 @@ class ColumnSpec(_Strict):
     enum: list[str] | None = Field(None, description="allowed values: CHECK constraint ck_<table>_<column>")
     comment: str | None = None
     renamed_from: Ident | None = Field(None, description="rename this live column instead of adding a new one")
+    using: SqlExpression | None = Field(
+        None,
+        description="how a type change computes the new value, e.g. status::integer: one SQL expression, "
+        "needed where PostgreSQL has no implicit cast",
+    )
+    down_using: SqlExpression | None = Field(
+        None, description="how the downgrade computes the old value back, where the reverse cast is not implicit"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> ColumnSpec:
