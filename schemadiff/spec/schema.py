@@ -14,7 +14,9 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     ValidationError,
     model_validator,
 )
@@ -119,8 +121,36 @@ class ColumnSpec(_Strict):
         return self
 
 
+class IndexColumnSpec(_Strict):
+    """One key column of an index, as PostgreSQL has it."""
+
+    name: Ident
+    order: Literal["asc", "desc"] | None = Field(None, description="ASC (the default) or DESC")
+    nulls: Literal["first", "last"] | None = Field(None, description="NULLS FIRST or NULLS LAST")
+    opclass: Ident | None = Field(None, description="operator class, e.g. text_pattern_ops, gin_trgm_ops")
+    collation: Ident | None = Field(None, description='collation of this key, e.g. "C"')
+
+
+KEY_COLUMN_TAG = "[key column]"  # the mapping branch of an index key; never shown in a located error
+
+
+def _key_form(raw: Any) -> str:
+    return "name" if isinstance(raw, str) else KEY_COLUMN_TAG
+
+
+# a plain name (ascending, its type's defaults) or a mapping; discriminated so that an error names
+# only the form written
+IndexKey = Annotated[
+    Annotated[Ident, Tag("name")] | Annotated[IndexColumnSpec, Tag(KEY_COLUMN_TAG)], Discriminator(_key_form)
+]
+
+
 class IndexSpec(_Strict):
-    columns: list[str] = Field(default_factory=list, description="column names, in key order")
+    columns: list[IndexKey] = Field(
+        default_factory=list,
+        description="key columns in order: a name, or {name, order, nulls, opclass, collation}",
+    )
+    include: list[Ident] = Field(default_factory=list, description="INCLUDE columns (stored, not keys)")
     expressions: list[SqlExpression] = Field(
         default_factory=list, description="SQL key expressions, e.g. lower(status): each exactly one expression"
     )
@@ -245,7 +275,7 @@ def parse_located(text: str, file: str = "schema.yaml") -> tuple[Spec, Located]:
 
 
 def _pydantic_problem(located: Located, err: Any) -> SpecProblem:
-    loc: Path = tuple(p for p in err["loc"] if p != "[key]")
+    loc: Path = tuple(p for p in err["loc"] if p not in ("[key]", KEY_COLUMN_TAG))
     at_key = err["type"] == "extra_forbidden" or "[key]" in err["loc"]
     loc = _strip_union_branches(loc, located)
     message = err["msg"].removeprefix("Value error, ")
@@ -419,12 +449,13 @@ def _enum_problems(path: Path, col: ColumnSpec, ctype: Any) -> list[tuple[Path, 
 def _index_problems(base: Path, table: TableSpec) -> list[tuple[Path, str]]:
     out: list[tuple[Path, str]] = []
     for iname, index in table.indexes.items():
-        for i, col in enumerate(index.columns):
+        keys = [(("columns", i), c if isinstance(c, str) else c.name) for i, c in enumerate(index.columns)]
+        for where, col in keys + [(("include", i), c) for i, c in enumerate(index.include)]:
             if col not in table.columns:
                 hint = _suggest(col, list(table.columns))
                 out.append(
                     (
-                        (*base, "indexes", iname, "columns", i),
+                        (*base, "indexes", iname, *where),
                         f"index column '{col}' is not a column of this table{hint}",
                     )
                 )
