@@ -192,7 +192,7 @@ class DropTable(Op):
         return CreateTable(self.table, self.model)
 
     def describe(self) -> str:
-        return f"drop table {self.table}"
+        return f"drop table {self.table} (its rows are lost: reversing it recreates the structure only)"
 
 
 @dataclass(frozen=True)

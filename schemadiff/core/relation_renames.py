@@ -24,11 +24,15 @@ from schemadiff.core.sqltext import qualify, quote_ident
 
 @dataclass(frozen=True)
 class RelationRenames:
+    """The spec's renames, and the managed tables it drops on purpose (``drop: true``)."""
+
     tables: Mapping[str, str] = field(default_factory=dict)  # new table name -> old
     indexes: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # table -> {new index name: old}
+    dropped: tuple[str, ...] = ()
 
     def old_tables(self) -> tuple[str, ...]:
-        return tuple(self.tables.values())
+        """Names read besides the target's tables: a tenant holding one is in another state."""
+        return tuple(self.tables.values()) + self.dropped
 
 
 NO_RENAMES = RelationRenames()
@@ -139,12 +143,14 @@ def renamed_indexes(current: Table, target: Table, renames: Mapping[str, str]) -
 def left_behind(current: SchemaModel, renames: RelationRenames) -> list[Op]:
     """A table renamed from ``old`` where ``old`` and the new name both exist: the rename cannot be
     made, and the spec's state has no ``old``, so the plan drops it there — ``deletes_data``,
-    refused unless allowed; :func:`rename_conflicts` says why in the plan."""
-    return [
+    refused unless allowed; :func:`rename_conflicts` says why in the plan. Then the tables the spec
+    drops on purpose (``drop: true``), where they exist."""
+    conflicts: list[Op] = [
         DropTable(old, live)
         for new, old in renames.tables.items()
         if current.table(new) is not None and (live := current.table(old)) is not None
     ]
+    return conflicts + [DropTable(name, live) for name in renames.dropped if (live := current.table(name)) is not None]
 
 
 def rename_conflicts(current: SchemaModel, target: SchemaModel, renames: RelationRenames) -> list[str]:

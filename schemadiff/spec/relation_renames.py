@@ -26,6 +26,7 @@ def relation_renames(spec: Spec) -> RelationRenames:
             for name, t in spec.tables.items()
             if any(index.renamed_from for index in t.indexes.values())
         },
+        dropped=tuple(name for name, t in spec.tables.items() if t.drop),
     )
 
 

@@ -174,12 +174,26 @@ class IndexSpec(_Strict):
 class TableSpec(_Strict):
     comment: str | None = None
     renamed_from: Ident | None = Field(None, description="rename this live table instead of creating a new one")
-    columns: dict[Ident, ColumnSpec] = Field(min_length=1)
+    drop: bool = Field(
+        False,
+        description="drop this table where it exists (deletes_data: refused unless allowed; "
+        "the downgrade recreates its structure, not its rows); give nothing else",
+    )
+    columns: dict[Ident, ColumnSpec] = Field(default_factory=dict, description="at least one, unless drop: true")
     primary_key: list[str] | None = Field(None, description="table-level primary key columns")
     indexes: dict[Ident, IndexSpec] = Field(default_factory=dict)
     checks: dict[Ident, SqlExpression] = Field(
         default_factory=dict, description="name -> boolean SQL expression (exactly one expression, no subquery)"
     )
+
+    @model_validator(mode="after")
+    def _columns_unless_dropped(self) -> TableSpec:
+        others = self.columns or self.indexes or self.checks or self.primary_key is not None or self.renamed_from
+        if self.drop and (others or self.comment is not None):
+            raise ValueError("a table with drop: true takes no other key (the live table is dropped as it is)")
+        if not self.drop and not self.columns:
+            raise ValueError("a table needs at least one column (or drop: true to drop it)")
+        return self
 
 
 class TenantsSpec(_Strict):

@@ -16,8 +16,8 @@ from schemadiff.spec.schema import ColumnSpec, IndexColumnSpec, IndexSpec, Spec,
 
 
 def spec_model(spec: Spec) -> SchemaModel:
-    """Every spec table, as written (see :func:`table_model`)."""
-    return SchemaModel(tuple(table_model(name, table) for name, table in spec.tables.items()))
+    """Every spec table, as written (see :func:`table_model`); not those it drops (``drop: true``)."""
+    return SchemaModel(tuple(table_model(name, table) for name, table in spec.tables.items() if not table.drop))
 
 
 def table_model(name: str, table: TableSpec) -> Table:
