@@ -66,6 +66,5 @@ def test_a_dropped_table_takes_no_other_key(tmp_path: Path) -> None:
     result = run_cli("validate", "--spec", spec)
     assert result.exit_code == 1
     assert (
-        "schema.yaml:9:13: tables.old_jobs: a table with drop: true takes no other key"
-        in result.stdout + result.stderr
+        "schema.yaml:9:13: tables.old_jobs: a table with drop: true takes no other key" in result.stdout + result.stderr
     )
