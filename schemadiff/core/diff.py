@@ -20,8 +20,9 @@ from schemadiff.core.constraint_ops import (
     DropConstraint,
     ValidateConstraint,
 )
-from schemadiff.core.foreign_keys import FOREIGN_KEY, foreign_keys, without_foreign_keys
+from schemadiff.core.conversions import Conversion, Conversions, converted
 from schemadiff.core.enum_ops import diff_enums, enum_columns
+from schemadiff.core.foreign_keys import FOREIGN_KEY, foreign_keys, without_foreign_keys
 from schemadiff.core.index_swap import ReplaceIndex
 from schemadiff.core.model import (
     NOT_VALID,
@@ -43,16 +44,38 @@ from schemadiff.core.ops import (
     RenameColumn,
     SetComment,
 )
+from schemadiff.core.relation_renames import (
+    NO_RENAMES,
+    RelationRenames,
+    left_behind,
+    renamed_indexes,
+    renamed_table,
+)
 from schemadiff.core.serial_ops import SerialToIdentity, serial_sequence
 
 Renames = Mapping[str, Mapping[str, str]]  # table -> {new column name: old column name}
 
 
-def diff_schema(current: SchemaModel, target: SchemaModel, renames: Renames | None = None) -> list[Op]:
-    """Ops that take ``current`` to ``target``, for the tables (and enum types) ``target`` names only."""
+def diff_schema(
+    current: SchemaModel,
+    target: SchemaModel,
+    renames: Renames | None = None,
+    relations: RelationRenames = NO_RENAMES,
+    conversions: Conversions | None = None,
+) -> list[Op]:
+    """Ops that take ``current`` to ``target``, for the tables (and enum types) ``target`` names only
+    (a table declared ``renamed_from`` is renamed first: ``core.relation_renames``)."""
     ops: list[Op] = diff_enums(current, target)
     for table in target.tables:
-        ops += diff_table(current.table(table.name), table, (renames or {}).get(table.name, {}))
+        moved, live = renamed_table(current, table, relations)
+        ops += moved + diff_table(
+            live,
+            table,
+            (renames or {}).get(table.name, {}),
+            relations.indexes.get(table.name),
+            (conversions or {}).get(table.name),
+        )
+    ops += left_behind(current, relations)
     ops = enum_columns(ops, current, target) if current.enums or target.enums else ops
     return _foreign_keys_in_order(ops)
 
@@ -73,13 +96,19 @@ def reverse_ops(ops: list[Op]) -> list[Op]:
     return [op.reverse() for op in reversed(ops)]
 
 
-def diff_table(current: Table | None, target: Table, renames: Mapping[str, str]) -> list[Op]:
+def diff_table(
+    current: Table | None,
+    target: Table,
+    renames: Mapping[str, str],
+    index_renames: Mapping[str, str] | None = None,
+    conversions: Mapping[str, Conversion] | None = None,
+) -> list[Op]:
     if current is None:  # its foreign keys once every table exists (see ``diff_schema``)
         return [CreateTable(target.name, without_foreign_keys(target))] + [
             AddConstraint(target.name, c) for c in foreign_keys(target)
         ]
     name = target.name
-    ops: list[Op] = []
+    ops, current = renamed_indexes(current, target, index_renames or {})
     ops += [
         DropConstraint(name, c)
         for c in current.constraints
@@ -91,7 +120,7 @@ def diff_table(current: Table | None, target: Table, renames: Mapping[str, str])
     ops += [AddColumn(name, c) for c in target.columns if c.name not in columns]
     for col in target.columns:
         if col.name in columns and _shape(columns[col.name]) != _shape(col):
-            ops += _alter_column(name, columns[col.name], col)
+            ops += _alter_column(name, columns[col.name], col, (conversions or {}).get(col.name))
     ops += [
         ReplaceIndex(name, i, wanted)
         for i in current.indexes
@@ -168,13 +197,14 @@ def _replaced(live: Index, target: Table) -> bool:
     return wanted is not None and wanted != live and live.valid
 
 
-def _alter_column(table: str, old: Column, new: Column) -> list[Op]:
-    """AlterColumn, except serial → identity: first the type and nullability, then SerialToIdentity."""
+def _alter_column(table: str, old: Column, new: Column, conversion: Conversion | None = None) -> list[Op]:
+    """AlterColumn (with the spec's USING expressions), except serial → identity: first the type
+    and nullability, then SerialToIdentity."""
     sequence = serial_sequence(old) if new.identity and new.default is None else None
     if sequence is None:
-        return [AlterColumn(table, old, new)]
+        return [converted(AlterColumn(table, old, new), conversion)]
     middle = replace(old, type=new.type, nullable=new.nullable)
-    ops: list[Op] = [AlterColumn(table, old, middle)] if _shape(middle) != _shape(old) else []
+    ops: list[Op] = [converted(AlterColumn(table, old, middle), conversion)] if _shape(middle) != _shape(old) else []
     return [*ops, SerialToIdentity(table, new, sequence)]
 
 

@@ -190,7 +190,7 @@ class AlterEnumColumn(AlterColumn):
         return tuple(sorted(set(out)))
 
     def reverse(self) -> Op:
-        return AlterEnumColumn(self.table, self.new, self.old, self.online, self.labels)
+        return AlterEnumColumn(self.table, self.new, self.old, self.online, labels=self.labels)
 
 
 def _text_base(type_: str) -> bool:
@@ -232,4 +232,4 @@ def _enum_column(op: AlterColumn, labels: dict[str, tuple[str, ...]]) -> Op:
     old, new = op.old.type, op.new.type
     if old == new or (old not in labels and new not in labels):
         return op
-    return AlterEnumColumn(op.table, op.old, op.new, op.online, labels.get(old, labels.get(new, ())))
+    return AlterEnumColumn(op.table, op.old, op.new, op.online, labels=labels.get(old, labels.get(new, ())))

@@ -198,7 +198,7 @@ class DropTable(Op):
         return CreateTable(self.table, self.model)
 
     def describe(self) -> str:
-        return f"drop table {self.table}"
+        return f"drop table {self.table} (its rows are lost: reversing it recreates the structure only)"
 
 
 @dataclass(frozen=True)
@@ -276,6 +276,8 @@ class AlterColumn(Op):
     old: Column
     new: Column
     online: bool = False  # SET NOT NULL through CHECK … NOT VALID, VALIDATE, SET NOT NULL, drop the check
+    using: str | None = None  # the spec's USING expression for a type change (core/conversions.py)
+    down_using: str | None = None  # the spec's USING expression for the reverse type change
 
     @property
     def name(self) -> str:
@@ -291,6 +293,8 @@ class AlterColumn(Op):
             out += [DELETES_DATA, IRREVERSIBLE]
         if rule is not None and rule.rewrites:
             out += [REWRITES_TABLE, ACCESS_EXCLUSIVE]
+        if rule is not None and self.using is not None:  # computed anew for every row, and may fail on one
+            out += [REWRITES_TABLE, ACCESS_EXCLUSIVE, FAILS_ON_EXISTING_ROWS]
         if self.old.nullable and not self.new.nullable:
             out += [FAILS_ON_EXISTING_ROWS] if self.online else [SCANS_TABLE, ACCESS_EXCLUSIVE, FAILS_ON_EXISTING_ROWS]
         return tuple(sorted(set(out)))
@@ -306,9 +310,10 @@ class AlterColumn(Op):
         if old.default is not None and old.default != new.default:
             out.append(Statement(f"{head} DROP DEFAULT"))
         if old.type != new.type:
-            if not is_widening(old.type, new.type) and round_trips(old.type, new.type):
+            if self.using is None and not is_widening(old.type, new.type) and round_trips(old.type, new.type):
                 out.append(self._fits_guard(schema))
-            out.append(Statement(f"{head} TYPE {new.type} USING {quote_ident(new.name)}::{new.type}"))
+            using = self.using if self.using is not None else f"{quote_ident(new.name)}::{new.type}"
+            out.append(Statement(f"{head} TYPE {new.type} USING {using}"))
         if new.default is not None and old.default != new.default:
             out.append(Statement(f"{head} SET DEFAULT {new.default}"))
         if old.nullable != new.nullable and self.online and not new.nullable:
@@ -355,12 +360,12 @@ class AlterColumn(Op):
         ]
 
     def reverse(self) -> Op:
-        return AlterColumn(self.table, self.new, self.old, self.online)
+        return AlterColumn(self.table, self.new, self.old, self.online, self.down_using, self.using)
 
     def describe(self) -> str:
         changes = []
         if self.old.type != self.new.type:
-            changes.append(f"type {self.old.type} → {self.new.type}")
+            changes.append(f"type {self.old.type} → {self.new.type}" + (f" using {self.using}" if self.using else ""))
         if self.old.nullable != self.new.nullable:
             changes.append("nullable" if self.new.nullable else "NOT NULL")
         if self.old.default != self.new.default:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from schemadiff.core.conversions import Conversions
 from schemadiff.core.diff import (
     Renames,
     diff_schema,
@@ -15,6 +16,8 @@ from schemadiff.core.fingerprint import Group, fingerprint
 from schemadiff.core.model import CONSTRAINT_KINDS, SchemaModel, TableStats
 from schemadiff.core.online import make_online
 from schemadiff.core.ops import Op
+from schemadiff.core.relation_renames import NO_RENAMES, RelationRenames, rename_conflicts
+from schemadiff.text import few
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,8 @@ class Plan:
     lint: tuple[LintFinding, ...] = ()
     # live constraints the spec cannot declare, left alone: "t.fk_job (foreign key) in 3 schema(s): …"
     unmanaged: tuple[str, ...] = ()
+    # what the plan does not do where the spec asks it, and why (a rename whose both names exist)
+    notes: tuple[str, ...] = ()
 
     @property
     def changes(self) -> bool:
@@ -92,6 +97,8 @@ def build_plan(
     template: str,
     pattern: str,
     renames: Renames | None = None,
+    relations: RelationRenames = NO_RENAMES,
+    conversions: Conversions | None = None,
     spec_path: str = "",
     spec_sha256: str = "",
     stats: Mapping[tuple[str, str], TableStats] | None = None,
@@ -103,10 +110,12 @@ def build_plan(
     target_fp = fingerprint(target)
     changed: list[GroupPlan] = []
     unchanged: list[str] = []
+    notes: list[str] = []
     for group in groups:
-        ops = diff_schema(group.model, target, renames)
+        ops = diff_schema(group.model, target, renames, relations, conversions)
+        notes += [f"{note}: {few(group.schemas)}" for note in rename_conflicts(group.model, target, relations)]
         if ops:
-            large = _large_tables(group, target, stats or {}, large_table_rows)
+            large = _large_tables(group, target, stats or {}, large_table_rows, relations)
             ops = make_online(ops, {table for table, _ in large}, set(concurrent_indexes))
             changed.append(GroupPlan(group.fingerprint, group.schemas, tuple(ops), group.model, large))
         else:
@@ -114,7 +123,7 @@ def build_plan(
     return Plan(
         template,
         pattern,
-        tuple(t.name for t in target.tables),
+        tuple(t.name for t in target.tables) + relations.old_tables(),
         target,
         target_fp,
         tuple(changed),
@@ -124,6 +133,7 @@ def build_plan(
         large_table_rows=large_table_rows,
         allowed=tuple(sorted(allowed)),
         unmanaged=unmanaged,
+        notes=tuple(notes),
     )
 
 
@@ -149,12 +159,18 @@ def unmanaged_report(models: Mapping[str, SchemaModel], target: SchemaModel, sho
 
 
 def _large_tables(
-    group: Group, target: SchemaModel, stats: Mapping[tuple[str, str], TableStats], threshold: int
+    group: Group,
+    target: SchemaModel,
+    stats: Mapping[tuple[str, str], TableStats],
+    threshold: int,
+    relations: RelationRenames = NO_RENAMES,
 ) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """Per managed table, the schemas of the group whose table's row estimate reaches the threshold."""
+    """Per managed table, the schemas of the group whose table's row estimate reaches the threshold
+    (a table still under the name it is renamed from counts with its rows)."""
     out = []
     for table in target.tables:
-        big = tuple(s for s in group.schemas if stats.get((s, table.name), TableStats()).rows >= threshold)
+        names = (table.name, relations.tables.get(table.name, table.name))
+        big = tuple(s for s in group.schemas if max(stats.get((s, n), TableStats()).rows for n in names) >= threshold)
         if big:
             out.append((table.name, big))
     return tuple(out)

@@ -29,6 +29,8 @@ from schemadiff.core.model import (
     TableStats,
     natural_key,
 )
+from schemadiff.errors import SchemadiffError
+from schemadiff.text import few
 
 SQL_DIR = Path(__file__).parent / "sql"
 _SYSTEM = re.compile(r"^(pg_.*|information_schema)$")
@@ -70,6 +72,7 @@ def introspect(
     with conn.cursor(row_factory=dict_row) as cur:
         cur.execute("SET LOCAL search_path = ''")
         table_rows = cur.execute(_sql("tables"), {"schemas": schemas, "tables": tables}).fetchall()
+        refuse_unplannable(table_rows)
         oids = [r["oid"] for r in table_rows]
         columns = _by_oid(cur.execute(_sql("columns"), {"oids": oids}).fetchall())
         constraints = _by_oid(cur.execute(_sql("constraints"), {"oids": oids}).fetchall())
@@ -96,6 +99,22 @@ def _enum_types(cur: psycopg.Cursor[Any], schemas: list[str], names: list[str]) 
     for row in cur.execute(_sql("enums"), {"schemas": schemas, "enums": names}).fetchall():
         found[row["schema"]].append(EnumType(row["name"], tuple(row["labels"])))
     return {schema: tuple(sorted(types, key=lambda e: order[e.name])) for schema, types in found.items()}
+
+
+def refuse_unplannable(table_rows: list[dict[str, Any]]) -> None:
+    """Partitioned tables, partitions and UNLOGGED tables are not planned as if they were plain
+    tables (a rebuild would lose what they are): a SchemadiffError naming them, before any plan."""
+    found: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for row in table_rows:
+        if row["unplannable"]:
+            found[(row["name"], row["unplannable"])].append(row["schema"])
+    if found:
+        lines = [f"{name} is {what} in {len(s)} schema(s): {few(s)}" for (name, what), s in sorted(found.items())]
+        raise SchemadiffError(
+            "schemadiff plans plain (logged, unpartitioned) tables only: "
+            + "; ".join(lines)
+            + ". Leave such a table out of the spec, or make it a plain table by hand (ALTER TABLE … SET LOGGED)"
+        )
 
 
 def _by_oid(rows: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:

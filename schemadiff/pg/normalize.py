@@ -14,8 +14,8 @@ from dataclasses import replace
 
 import psycopg
 
-from schemadiff.core.foreign_keys import foreign_keys, without_foreign_keys
 from schemadiff.core.enum_ops import create_enum_sql
+from schemadiff.core.foreign_keys import foreign_keys, without_foreign_keys
 from schemadiff.core.model import SchemaModel, Table
 from schemadiff.core.ops import add_constraint_sql
 from schemadiff.core.sqltext import quote_ident

@@ -30,6 +30,7 @@ from schemadiff.core.ops import (
     RenameColumn,
     SetComment,
 )
+from schemadiff.core.relation_renames import RenameTable
 from schemadiff.core.statements import AFTER, BEFORE, INSIDE, Statement
 
 _SIMPLE_TYPES = {
@@ -200,6 +201,10 @@ def _drop_constraint(op: DropConstraint) -> list[str]:
     return [f"op.drop_constraint({op.constraint.name!r}, {op.table!r}{type_})"]
 
 
+def _rename_table(op: RenameTable) -> list[str]:
+    return [f"op.rename_table({op.old!r}, {op.table!r})"]
+
+
 def _drop_table(op: DropTable) -> list[str]:
     return [f"op.drop_table({op.table!r})"]
 
@@ -222,6 +227,7 @@ _RENDERERS: dict[type, Callable[[Any], list[str]]] = {
     AddConstraint: _add_constraint,
     DropConstraint: _drop_constraint,
     DropTable: _drop_table,
+    RenameTable: _rename_table,
     SetComment: _set_comment,
     CreateTable: _execute,
 }

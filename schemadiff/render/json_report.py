@@ -35,6 +35,7 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
         ],
         "unchanged_schemas": list(plan.unchanged),
         "unmanaged": list(plan.unmanaged),
+        **({"notes": list(plan.notes)} if plan.notes else {}),
         "lint": [
             {
                 "rule": f.rule,

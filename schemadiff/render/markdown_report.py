@@ -17,7 +17,9 @@ def render_markdown(plan: Plan) -> str:
         f"**{len(plan.unchanged)}** already at the spec · target state `{plan.target_fingerprint}`"
     )
     if not plan.changes:
-        return "\n".join([*head, "", "No changes: every schema is at the spec.", *_unmanaged(plan)]) + "\n"
+        return (
+            "\n".join([*head, "", "No changes: every schema is at the spec.", *_unmanaged(plan), *_notes(plan)]) + "\n"
+        )
     head += ["", "| group | schemas | examples | ops | hazards |", "|---|---:|---|---:|---|"]
     for n, g in enumerate(plan.groups, 1):
         hazards = ", ".join(f"`{h}`" for h in g.hazards) or "none"
@@ -27,6 +29,7 @@ def render_markdown(plan: Plan) -> str:
     head += _hazard_table(plan)
     head += _lint_table(plan)
     head += _unmanaged(plan)
+    head += _notes(plan)
     text = "\n".join(head) + "\n"
     for n, g in enumerate(plan.groups, 1):
         section = _group_section(n, g)
@@ -67,6 +70,12 @@ def _hazard_table(plan: Plan, limit: int = 40) -> list[str]:
     if len(findings) > limit:
         rows.append(f"\n_{len(findings) - limit} more hazard line(s) in `schemadiff plan --format json`._")
     return rows
+
+
+def _notes(plan: Plan) -> list[str]:
+    if not plan.notes:
+        return []
+    return ["", "### Not done", ""] + [f"- {_cell(line)}" for line in plan.notes]
 
 
 def _unmanaged(plan: Plan, limit: int = 40) -> list[str]:

@@ -12,6 +12,7 @@ from schemadiff.core.hazards import DELETES_DATA, is_volatile
 from schemadiff.core.model import model_to_dict
 from schemadiff.core.ops import AlterColumn, DropColumn, DropTable, Op, RenameColumn
 from schemadiff.core.plan import GroupPlan, Plan
+from schemadiff.core.relation_renames import RenameTable
 from schemadiff.render.alembic_ops import render_op
 from schemadiff.text import few
 
@@ -57,6 +58,9 @@ def _docstring(plan: Plan, info: RevisionInfo) -> str:
         lines += [f"  - {_described(op)}" for op in group.ops]
         lines.append(f"  downgrade (back to {group.fingerprint}):")
         lines += [f"  - {_described(op)}" for op in group.downgrade]
+    if plan.notes:
+        lines += ["", "Not done (the spec asks it, these schemas do not allow it):"]
+        lines += [f"  - {note}" for note in plan.notes]
     lines += [
         "",
         f"Revision ID: {info.revision}",
@@ -79,20 +83,24 @@ def losses(ops: tuple[Op, ...]) -> list[str]:
     before: dict[
         tuple[str, str], str
     ] = {}  # a column's name after the renames so far → its name before any op of this direction
+    tables: dict[str, str] = {}  # a table's name after the table renames so far → its name before
     for op in ops:
+        if isinstance(op, RenameTable):
+            tables[op.table] = tables.pop(op.old, op.old)
         if isinstance(op, RenameColumn):
             before[(op.table, op.new)] = before.pop((op.table, op.old), op.old)
         if DELETES_DATA not in op.hazards:
             continue
+        table = tables.get(op.table, op.table)
         if isinstance(op, AlterColumn):
-            out.append(f"runtime.Loss({op.table!r}, {before.get((op.table, op.old.name), op.old.name)!r})")
+            out.append(f"runtime.Loss({table!r}, {before.get((op.table, op.old.name), op.old.name)!r})")
         elif isinstance(op, DropColumn):
             col = op.column
             plain = col.default and not is_volatile(col.default) and not col.default.startswith("GENERATED")
             default = f", default={col.default!r}" if plain else ""
-            out.append(f"runtime.Loss({op.table!r}, {before.get((op.table, col.name), col.name)!r}{default})")
+            out.append(f"runtime.Loss({table!r}, {before.get((op.table, col.name), col.name)!r}{default})")
         elif isinstance(op, DropTable):
-            out.append(f"runtime.Loss({op.table!r})")
+            out.append(f"runtime.Loss({table!r})")
     return out
 
 

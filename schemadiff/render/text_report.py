@@ -14,7 +14,7 @@ def render_text(plan: Plan, database: str = "") -> str:
     )
     if not plan.changes:
         lines.append("Every schema is at the spec; nothing to do.")
-        return "\n".join(lines + _unmanaged_lines(plan)) + "\n"
+        return "\n".join(lines + _unmanaged_lines(plan) + _note_lines(plan)) + "\n"
     lines.append(f"{len(plan.groups)} group(s) with changes; {len(plan.unchanged)} schema(s) already at the spec")
     for n, group in enumerate(plan.groups, 1):
         lines.append("")
@@ -30,7 +30,14 @@ def render_text(plan: Plan, database: str = "") -> str:
     lines += _hazard_lines(plan)
     lines += _lint_lines(plan)
     lines += _unmanaged_lines(plan)
+    lines += _note_lines(plan)
     return "\n".join(lines) + "\n"
+
+
+def _note_lines(plan: Plan) -> list[str]:
+    if not plan.notes:
+        return []
+    return ["", "Not done (the spec asks it, these schemas do not allow it):"] + [f"  {line}" for line in plan.notes]
 
 
 def _unmanaged_lines(plan: Plan) -> list[str]:

@@ -218,5 +218,9 @@ def _unique(table: TableSpec, columns: tuple[str, ...]) -> bool:
     keys: list[set[str]] = [set(pk)] if pk else []
     keys += [{n} for n, c in table.columns.items() if c.unique]
     keys += [set(u.columns) for u in table.uniques.values()]
-    keys += [set(i.columns) for i in table.indexes.values() if i.unique and not i.expressions and i.where is None]
+    keys += [
+        {c if isinstance(c, str) else c.name for c in i.columns}
+        for i in table.indexes.values()
+        if i.unique and not i.expressions and i.where is None
+    ]
     return any(k == wanted and len(k) == len(columns) for k in keys)

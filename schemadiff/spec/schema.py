@@ -14,7 +14,9 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     ValidationError,
     ValidationInfo,
     WithJsonSchema,
@@ -28,6 +30,7 @@ from schemadiff.spec.enums import declared_enums, enum_problems, label_problem
 from schemadiff.spec.fragments import check_expression, check_type_name
 from schemadiff.spec.keys import ForeignKeySpec, UniqueSpec, check_reference, key_problems, unique_problems
 from schemadiff.spec.names import relation_name_problems, table_name_problems
+from schemadiff.spec.relation_renames import relation_rename_problems
 from schemadiff.spec.yaml_source import (
     MAX_SPEC_BYTES,
     Located,
@@ -139,6 +142,14 @@ class ColumnSpec(_Strict):
         description="a foreign key <table>_<column>_fkey to table.column of the same tenant "
         "(or schema.table.column, a table every tenant shares)",
     )
+    using: SqlExpression | None = Field(
+        None,
+        description="how a type change computes the new value, e.g. status::integer: one SQL expression, "
+        "needed where PostgreSQL has no implicit cast",
+    )
+    down_using: SqlExpression | None = Field(
+        None, description="how the downgrade computes the old value back, where the reverse cast is not implicit"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> ColumnSpec:
@@ -151,8 +162,36 @@ class ColumnSpec(_Strict):
         return self
 
 
+class IndexColumnSpec(_Strict):
+    """One key column of an index, as PostgreSQL has it."""
+
+    name: Ident
+    order: Literal["asc", "desc"] | None = Field(None, description="ASC (the default) or DESC")
+    nulls: Literal["first", "last"] | None = Field(None, description="NULLS FIRST or NULLS LAST")
+    opclass: Ident | None = Field(None, description="operator class, e.g. text_pattern_ops, gin_trgm_ops")
+    collation: Ident | None = Field(None, description='collation of this key, e.g. "C"')
+
+
+KEY_COLUMN_TAG = "[key column]"  # the mapping branch of an index key; never shown in a located error
+
+
+def _key_form(raw: Any) -> str:
+    return "name" if isinstance(raw, str) else KEY_COLUMN_TAG
+
+
+# a plain name (ascending, its type's defaults) or a mapping; discriminated so that an error names
+# only the form written
+IndexKey = Annotated[
+    Annotated[Ident, Tag("name")] | Annotated[IndexColumnSpec, Tag(KEY_COLUMN_TAG)], Discriminator(_key_form)
+]
+
+
 class IndexSpec(_Strict):
-    columns: list[str] = Field(default_factory=list, description="column names, in key order")
+    columns: list[IndexKey] = Field(
+        default_factory=list,
+        description="key columns in order: a name, or {name, order, nulls, opclass, collation}",
+    )
+    include: list[Ident] = Field(default_factory=list, description="INCLUDE columns (stored, not keys)")
     expressions: list[SqlExpression] = Field(
         default_factory=list, description="SQL key expressions, e.g. lower(status): each exactly one expression"
     )
@@ -164,6 +203,7 @@ class IndexSpec(_Strict):
         description="always build (and drop) it CONCURRENTLY, outside the "
         "tenant's transaction; done automatically on large tables",
     )
+    renamed_from: Ident | None = Field(None, description="rename this live index instead of creating a new one")
 
     @model_validator(mode="after")
     def _has_keys(self) -> IndexSpec:
@@ -174,7 +214,13 @@ class IndexSpec(_Strict):
 
 class TableSpec(_Strict):
     comment: str | None = None
-    columns: dict[Ident, ColumnSpec] = Field(min_length=1)
+    renamed_from: Ident | None = Field(None, description="rename this live table instead of creating a new one")
+    drop: bool = Field(
+        False,
+        description="drop this table where it exists (deletes_data: refused unless allowed; "
+        "the downgrade recreates its structure, not its rows); give nothing else",
+    )
+    columns: dict[Ident, ColumnSpec] = Field(default_factory=dict, description="at least one, unless drop: true")
     primary_key: list[str] | None = Field(None, description="table-level primary key columns")
     indexes: dict[Ident, IndexSpec] = Field(default_factory=dict)
     checks: dict[Ident, SqlExpression] = Field(
@@ -186,6 +232,15 @@ class TableSpec(_Strict):
     uniques: dict[Ident, UniqueSpec] = Field(
         default_factory=dict, description="name -> UNIQUE constraint over several columns"
     )
+
+    @model_validator(mode="after")
+    def _columns_unless_dropped(self) -> TableSpec:
+        others = self.columns or self.indexes or self.checks or self.primary_key is not None or self.renamed_from
+        if self.drop and (others or self.comment is not None):
+            raise ValueError("a table with drop: true takes no other key (the live table is dropped as it is)")
+        if not self.drop and not self.columns:
+            raise ValueError("a table needs at least one column (or drop: true to drop it)")
+        return self
 
 
 class TenantsSpec(_Strict):
@@ -285,7 +340,7 @@ def parse_located(text: str, file: str = "schema.yaml") -> tuple[Spec, Located]:
 
 
 def _pydantic_problem(located: Located, err: Any) -> SpecProblem:
-    loc: Path = tuple(p for p in err["loc"] if p != "[key]")
+    loc: Path = tuple(p for p in err["loc"] if p not in ("[key]", KEY_COLUMN_TAG))
     at_key = err["type"] == "extra_forbidden" or "[key]" in err["loc"]
     loc = _strip_union_branches(loc, located)
     message = err["msg"].removeprefix("Value error, ")
@@ -383,6 +438,7 @@ def semantic_problems(spec: Spec, located: Located) -> list[SpecProblem]:
     problems += key_problems(spec, located)
     problems += unique_problems(spec, located)
     problems += enum_problems(spec, located)
+    problems += relation_rename_problems(spec, located)
     return problems
 
 
@@ -465,12 +521,13 @@ def _enum_problems(path: Path, col: ColumnSpec, ctype: Any) -> list[tuple[Path, 
 def _index_problems(base: Path, table: TableSpec) -> list[tuple[Path, str]]:
     out: list[tuple[Path, str]] = []
     for iname, index in table.indexes.items():
-        for i, col in enumerate(index.columns):
+        keys = [(("columns", i), c if isinstance(c, str) else c.name) for i, c in enumerate(index.columns)]
+        for where, col in keys + [(("include", i), c) for i, c in enumerate(index.include)]:
             if col not in table.columns:
                 hint = _suggest(col, list(table.columns))
                 out.append(
                     (
-                        (*base, "indexes", iname, "columns", i),
+                        (*base, "indexes", iname, *where),
                         f"index column '{col}' is not a column of this table{hint}",
                     )
                 )

@@ -13,14 +13,16 @@ from schemadiff.core.model import Column, Constraint, EnumType, Index, SchemaMod
 from schemadiff.core.ops import CreateTable
 from schemadiff.core.sqltext import parse_type, quote_ident, quote_literal, render_default
 from schemadiff.spec.keys import declared_keys
-from schemadiff.spec.schema import ColumnSpec, IndexSpec, Spec, TableSpec, primary_key_columns
+from schemadiff.spec.schema import ColumnSpec, IndexColumnSpec, IndexSpec, Spec, TableSpec, primary_key_columns
 
 
 def spec_model(spec: Spec) -> SchemaModel:
-    """Every spec table and enum type, as written (see :func:`table_model`)."""
+    """Every spec table and enum type, as written (see :func:`table_model`); not the tables it
+    drops (``drop: true``)."""
     enums = tuple(EnumType(name, tuple(labels)) for name, labels in spec.enums.items())
     names = frozenset(spec.enums)
-    return SchemaModel(tuple(table_model(name, table, names) for name, table in spec.tables.items()), enums)
+    tables = tuple(table_model(name, table, names) for name, table in spec.tables.items() if not table.drop)
+    return SchemaModel(tables, enums)
 
 
 def table_model(name: str, table: TableSpec, enums: frozenset[str] = frozenset()) -> Table:
@@ -80,10 +82,27 @@ def _written(name: str, kind: str, clause: str) -> Constraint:
 
 def index_model(name: str, index: IndexSpec) -> Index:
     """``USING method (keys) [WHERE …]`` as the spec writes it (the tail PostgreSQL would print)."""
-    keys = [quote_ident(c) for c in index.columns] + [f"({e})" for e in index.expressions]
+    keys = [index_key(c) for c in index.columns] + [f"({e})" for e in index.expressions]
+    include = f" INCLUDE ({', '.join(quote_ident(c) for c in index.include)})" if index.include else ""
     where = f" WHERE {index.where}" if index.where else ""
-    tail = f"USING {index.using} ({', '.join(keys)}){where}"
+    tail = f"USING {index.using} ({', '.join(keys)}){include}{where}"
     return Index(name, index.unique, tail, source=tail)
+
+
+def index_key(column: str | IndexColumnSpec) -> str:
+    """``name [COLLATE c] [opclass] [DESC] [NULLS LAST]``, in the order PostgreSQL's grammar takes."""
+    if isinstance(column, str):
+        return quote_ident(column)
+    parts = [quote_ident(column.name)]
+    if column.collation is not None:
+        parts.append(f"COLLATE {quote_ident(column.collation)}")
+    if column.opclass is not None:
+        parts.append(quote_ident(column.opclass))
+    if column.order is not None:
+        parts.append(column.order.upper())
+    if column.nulls is not None:
+        parts.append(f"NULLS {column.nulls.upper()}")
+    return " ".join(parts)
 
 
 def create_statements(schema: str, table: Table) -> list[str]:

@@ -7,13 +7,17 @@ from dataclasses import replace
 
 import psycopg
 
+from schemadiff.core.conversions import casts_needed
 from schemadiff.core.fingerprint import group_schemas
 from schemadiff.core.model import LiveSchemas, SchemaModel
 from schemadiff.core.plan import Plan, build_plan, unmanaged_report
 from schemadiff.errors import DatabaseError, SchemadiffError, first_line
 from schemadiff.pg import connection
+from schemadiff.pg.casts import without_implicit_cast
 from schemadiff.pg.introspect import introspect, list_tenants
 from schemadiff.pg.normalize import target_model
+from schemadiff.spec.conversions import spec_conversions
+from schemadiff.spec.relation_renames import relation_renames
 from schemadiff.spec.schema import LoadedSpec
 
 
@@ -24,12 +28,18 @@ def spec_renames(loaded: LoadedSpec) -> dict[str, dict[str, str]]:
     }
 
 
+def managed_names(loaded: LoadedSpec) -> list[str]:
+    """The spec's tables, then the names its tables are renamed from (read as well: a tenant that
+    still has one is in another state than one that has not)."""
+    return list(loaded.spec.tables) + list(relation_renames(loaded.spec).old_tables())
+
+
 def read_tenants(conn: psycopg.Connection, loaded: LoadedSpec) -> tuple[list[str], LiveSchemas]:
     spec = loaded.spec
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         schemas = list_tenants(conn, spec.tenants.template, spec.tenants.pattern)
-        return schemas, introspect(conn, schemas, list(spec.tables), spec.tenants.template, list(spec.enums))
+        return schemas, introspect(conn, schemas, managed_names(loaded), spec.tenants.template, list(spec.enums))
 
 
 def make_plan(
@@ -52,9 +62,10 @@ def make_plan(
                     "whole names) or point --database-url at the right database"
                 )
             target = target_model(conn, loaded, lambda: connection.connect(dev_url or _embedded_dev_url()), notice)
+            plan = plan_from(loaded, tenants, target, allowed)
+            check_conversions(conn, loaded, plan)
     except psycopg.Error as exc:
         raise DatabaseError(connection.redact(f"database error: {first_line(exc)}", url)) from None
-    plan = plan_from(loaded, tenants, target, allowed)
     return (with_lint(plan, loaded, notice) if lint else plan), tenants
 
 
@@ -79,6 +90,8 @@ def plan_from(loaded: LoadedSpec, tenants: LiveSchemas, target: SchemaModel, all
         template=spec.tenants.template,
         pattern=spec.tenants.pattern,
         renames=spec_renames(loaded),
+        relations=relation_renames(spec),
+        conversions=spec_conversions(spec),
         spec_path=loaded.path,
         spec_sha256=loaded.sha256,
         stats=tenants.stats,
@@ -89,6 +102,24 @@ def plan_from(loaded: LoadedSpec, tenants: LiveSchemas, target: SchemaModel, all
         ),
         unmanaged=unmanaged_report(tenants.models, target),
     )
+
+
+def check_conversions(conn: psycopg.Connection, loaded: LoadedSpec, plan: Plan) -> None:
+    """A type change (either way) PostgreSQL cannot cast implicitly and the spec gives no ``using`` /
+    ``down_using`` for is an error at the column, before anything is written."""
+    needs = [n for g in plan.groups for n in casts_needed(g.ops)]
+    missing = without_implicit_cast(conn, [(n.source, n.target) for n in needs])
+    problems = sorted(
+        {
+            f"{loaded.where(('tables', n.table, 'columns', n.column))}: PostgreSQL has no implicit cast from "
+            f"{n.source} to {n.target}{' for the downgrade' if n.downgrade else ''}; say how to convert with "
+            f'{n.key}: (one SQL expression, e.g. {n.key}: "{n.column}::{n.target}")'
+            for n in needs
+            if (n.source, n.target) in missing
+        }
+    )
+    if problems:
+        raise SchemadiffError("\n".join(problems))
 
 
 def _embedded_dev_url() -> str:

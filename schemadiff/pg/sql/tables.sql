@@ -5,7 +5,10 @@ SELECT c.oid,
        c.relname AS name,
        quote_ident(c.relname) AS name_q,
        d.description AS comment,
-       greatest(c.reltuples, 0)::bigint AS rows
+       greatest(c.reltuples, 0)::bigint AS rows,
+       CASE WHEN c.relkind = 'p' THEN 'partitioned'
+            WHEN c.relispartition THEN 'a partition'
+            WHEN c.relpersistence = 'u' THEN 'UNLOGGED' END AS unplannable
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_catalog.pg_description d
