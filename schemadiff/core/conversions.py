@@ -43,7 +43,7 @@ def casts_needed(ops: Iterable[Op]) -> list[CastNeed]:
     """The type changes of ``ops`` (an upgrade) and of their reverse that no spec expression covers."""
     out: list[CastNeed] = []
     for op in ops:
-        if not isinstance(op, AlterColumn) or op.old.type == op.new.type:
+        if not isinstance(op, AlterColumn) or op.old.type == op.new.type or op.converts_itself:
             continue
         if op.using is None:
             out.append(CastNeed(op.table, op.new.name, op.old.type, op.new.type, False))

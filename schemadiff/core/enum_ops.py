@@ -175,6 +175,7 @@ class AlterEnumColumn(AlterColumn):
     the enum lacks fails the cast (the tenant fails alone); an enum label too long for a
     ``varchar(n)`` would be cut (data lost)."""
 
+    converts_itself: ClassVar[bool] = True  # USING col::text::type, never an implicit cast
     labels: tuple[str, ...] = ()
 
     @property

@@ -272,6 +272,8 @@ class RenameColumn(Op):
 @dataclass(frozen=True)
 class AlterColumn(Op):
     kind: ClassVar[str] = "alter_column"
+    # whether the op writes its own USING for a type change (an enum conversion goes through text)
+    converts_itself: ClassVar[bool] = False
     table: str
     old: Column
     new: Column

@@ -48,3 +48,14 @@ def test_using_is_one_expression_checked_at_load() -> None:
     assert len(found) == 1 and found[0] == (
         "schema.yaml:8:33: tables.t.columns.s.using: must be one SQL expression (found 2 statements)"
     ), found
+
+
+def test_an_enum_conversion_writes_its_own_using_and_needs_no_implicit_cast() -> None:
+    from schemadiff.core.conversions import casts_needed
+    from schemadiff.core.enum_ops import AlterEnumColumn
+    from schemadiff.core.model import Column
+    from schemadiff.core.ops import AlterColumn
+
+    old, new = Column("step_type", "character varying(50)", True), Column("step_type", "task_step", True)
+    assert casts_needed([AlterEnumColumn("tasks", old, new, labels=("a", "b"))]) == []
+    assert [n.key for n in casts_needed([AlterColumn("tasks", old, new)])] == ["using", "down_using"]
