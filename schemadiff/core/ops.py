@@ -98,10 +98,10 @@ def column_sql(col: Column) -> str:
         sql += f" GENERATED {'ALWAYS' if col.identity == 'a' else 'BY DEFAULT'} AS IDENTITY"
     if not col.nullable:
         sql += " NOT NULL"
-    if col.default is not None and not col.default.startswith("GENERATED ALWAYS AS ("):
+    if col.default is not None:
         sql += f" DEFAULT {col.default}"
-    elif col.default is not None:
-        sql += f" {col.default}"
+    if col.generated is not None:
+        sql += f" GENERATED ALWAYS AS ({col.generated}) STORED"
     return sql
 
 
@@ -208,7 +208,7 @@ class AddColumn(_ColumnOp):
     @property
     def hazards(self) -> tuple[str, ...]:
         col = self.column
-        if col.identity or is_volatile(col.default):  # every existing row gets its own value
+        if col.identity or col.generated is not None or is_volatile(col.default):  # a value per existing row
             return (REWRITES_TABLE, ACCESS_EXCLUSIVE)
         if not col.nullable and col.default is None:
             return (FAILS_ON_EXISTING_ROWS,)
@@ -233,6 +233,8 @@ class DropColumn(_ColumnOp):
 
     @property
     def hazards(self) -> tuple[str, ...]:
+        if self.column.generated is not None:  # computed from the other columns: adding it back recomputes it
+            return ()
         return (DELETES_DATA, IRREVERSIBLE)
 
     def sql(self, schema: str | None) -> list[str]:

@@ -122,7 +122,7 @@ def _column(col: Column) -> str:
 
 
 def _add_column(op: AddColumn) -> list[str]:
-    if op.column.default is not None and op.column.default.startswith("GENERATED ALWAYS AS"):
+    if op.column.generated is not None:
         return _execute(op)
     return [f"op.add_column({op.table!r}, {_column(op.column)})"]
 
