@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
+from schemadiff.core.collations import with_rebuilds
 from schemadiff.core.constraint_ops import (
     AddConstraint,
     DropConstraint,
@@ -143,7 +144,7 @@ def diff_table(
         if (live := current.index(i.name)) != i and not (live and _replaced(live, target))
     ]
     ops += _comments(current, target, columns)
-    return unswapped(ops)
+    return with_rebuilds(unswapped(ops), current)
 
 
 def _renames(current: Table, target: Table, renames: Mapping[str, str]) -> tuple[list[Op], dict[str, Column]]:
@@ -222,7 +223,7 @@ def unmanaged_constraints(current: SchemaModel, target: SchemaModel) -> list[tup
 
 
 def _shape(col: Column) -> tuple[object, ...]:
-    return (col.type, col.nullable, col.default, col.identity, col.generated)
+    return (col.type, col.nullable, col.default, col.identity, col.generated, col.collation)
 
 
 def _comments(current: Table, target: Table, columns: dict[str, Column]) -> list[Op]:

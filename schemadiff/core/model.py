@@ -27,9 +27,10 @@ class Column:
     identity: str = ""  # "" none, "d" BY DEFAULT, "a" ALWAYS
     comment: str | None = None
     generated: str | None = None  # the expression of a STORED generated column (then no default)
+    collation: str | None = None  # its collation's name where it is not its type's default
 
 
-OPTIONAL_COLUMN_FIELDS = ("generated",)  # left out of plain data while None: older data reads alike
+OPTIONAL_COLUMN_FIELDS = ("generated", "collation")  # left out of plain data while None: older data reads alike
 
 
 def column_data(col: Column) -> dict[str, Any]:

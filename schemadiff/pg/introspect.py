@@ -184,6 +184,7 @@ def _column(row: dict[str, Any], strip: Any) -> Column:
         identity=row["identity"] or "",
         comment=row["comment"],
         generated=strip(generated),
+        collation=row["collation"],
     )
 
 

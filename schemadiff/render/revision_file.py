@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from schemadiff import __version__
-from schemadiff.core.hazards import DELETES_DATA, is_volatile
 from schemadiff.core.generated_columns import ReplaceGenerated
+from schemadiff.core.hazards import DELETES_DATA, is_volatile
 from schemadiff.core.model import model_to_dict
 from schemadiff.core.ops import AlterColumn, DropColumn, DropTable, Op, RenameColumn
 from schemadiff.core.plan import GroupPlan, Plan

@@ -87,6 +87,14 @@ def _regex(pattern: str) -> str:
     return pattern
 
 
+def _collatable(text: str) -> bool:
+    """A text type (or an array of one); a spec enum type has no collation."""
+    try:
+        return parse_type(text).category in TEXT_CATEGORIES
+    except ValueError:
+        return False
+
+
 def _identity_kind(value: bool | str) -> bool | str:
     if isinstance(value, str) and value not in ("always", "by_default"):
         raise ValueError(f"identity '{value}' is not a kind: write true (by_default), by_default or always")
@@ -137,6 +145,9 @@ class ColumnSpec(_Strict):
         description="a STORED generated column computed by this SQL expression over the table's other columns, "
         "e.g. price * quantity: exactly one expression; no default or identity with it",
     )
+    collation: Ident | None = Field(
+        None, description='collation of a text column, e.g. "C" (a change rebuilds the indexes using the column)'
+    )
     primary_key: bool = False
     unique: bool = Field(False, description="a UNIQUE constraint named <table>_<column>_key")
     enum: list[str] | None = Field(None, description="allowed values: CHECK constraint ck_<table>_<column>")
@@ -164,6 +175,8 @@ class ColumnSpec(_Strict):
             raise ValueError("a generated column cannot also have a default: its value is the expression's")
         if self.generated is not None and self.identity:
             raise ValueError("a generated column cannot also be an identity column")
+        if self.collation is not None and not _collatable(self.type):
+            raise ValueError("collation needs a text type (text, varchar(n), char(n), citext)")
         if self.identity and (self.default is not None or self.default_sql is not None):
             raise ValueError("an identity column cannot also have a default")
         if self.identity and parse_type(self.type).category != "int":

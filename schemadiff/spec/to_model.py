@@ -55,6 +55,7 @@ def column_model(name: str, col: ColumnSpec, enums: frozenset[str] = frozenset()
         identity="a" if col.identity == "always" else "d" if col.identity else "",
         comment=col.comment,
         generated=col.generated,
+        collation=col.collation,
     )
 
 
