@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
+from schemadiff.core.collations import with_rebuilds
 from schemadiff.core.constraint_ops import (
     AddConstraint,
     DropConstraint,
@@ -23,6 +24,7 @@ from schemadiff.core.constraint_ops import (
 from schemadiff.core.conversions import Conversion, Conversions, converted
 from schemadiff.core.enum_ops import diff_enums, enum_columns
 from schemadiff.core.foreign_keys import FOREIGN_KEY, foreign_keys, without_foreign_keys
+from schemadiff.core.generated_columns import dependents, generated_change, unswapped
 from schemadiff.core.index_swap import ReplaceIndex
 from schemadiff.core.model import (
     NOT_VALID,
@@ -119,8 +121,11 @@ def diff_table(
     ops += renamed
     ops += [AddColumn(name, c) for c in target.columns if c.name not in columns]
     for col in target.columns:
-        if col.name in columns and _shape(columns[col.name]) != _shape(col):
-            ops += _alter_column(name, columns[col.name], col, (conversions or {}).get(col.name))
+        was = columns.get(col.name)
+        if was is not None and was.generated != col.generated:
+            ops += generated_change(name, was, col, *dependents(current, target, was.name))
+        elif was is not None and _shape(was) != _shape(col):
+            ops += _alter_column(name, was, col, (conversions or {}).get(col.name))
     ops += [
         ReplaceIndex(name, i, wanted)
         for i in current.indexes
@@ -139,7 +144,7 @@ def diff_table(
         if (live := current.index(i.name)) != i and not (live and _replaced(live, target))
     ]
     ops += _comments(current, target, columns)
-    return ops
+    return with_rebuilds(unswapped(ops), current)
 
 
 def _renames(current: Table, target: Table, renames: Mapping[str, str]) -> tuple[list[Op], dict[str, Column]]:
@@ -218,7 +223,7 @@ def unmanaged_constraints(current: SchemaModel, target: SchemaModel) -> list[tup
 
 
 def _shape(col: Column) -> tuple[object, ...]:
-    return (col.type, col.nullable, col.default, col.identity)
+    return (col.type, col.nullable, col.default, col.identity, col.generated, col.collation)
 
 
 def _comments(current: Table, target: Table, columns: dict[str, Column]) -> list[Op]:

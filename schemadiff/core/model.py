@@ -26,6 +26,21 @@ class Column:
     default: str | None = None
     identity: str = ""  # "" none, "d" BY DEFAULT, "a" ALWAYS
     comment: str | None = None
+    generated: str | None = None  # the expression of a STORED generated column (then no default)
+    collation: str | None = None  # its collation's name where it is not its type's default
+
+
+OPTIONAL_COLUMN_FIELDS = ("generated", "collation")  # left out of plain data while None: older data reads alike
+
+
+def column_data(col: Column) -> dict[str, Any]:
+    """``asdict(col)`` without the optional fields it does not use, so the fingerprints and the
+    revisions of columns without them stay what they were before those fields existed."""
+    data = asdict(col)
+    for key in OPTIONAL_COLUMN_FIELDS:
+        if data[key] is None:
+            del data[key]
+    return data
 
 
 @dataclass(frozen=True)
@@ -37,6 +52,7 @@ class Index:
     # how the spec wrote it: used to create it, never compared (PostgreSQL's deparse of its own
     # deparse can differ, e.g. for IN lists), so created objects read back equal to the target
     source: str | None = field(default=None, compare=False)
+    uses: tuple[str, ...] = field(default=(), compare=False)  # the columns it uses (live), never compared
 
 
 @dataclass(frozen=True)
@@ -47,6 +63,7 @@ class Constraint:
     # how to create it: the spec's text, or for a live CHECK whose printed text PostgreSQL would
     # store differently, a text that it stores as this very definition (see constraintdef.py)
     source: str | None = field(default=None, compare=False)
+    uses: tuple[str, ...] = field(default=(), compare=False)  # the columns it uses (live), never compared
 
     @property
     def valid(self) -> bool:
@@ -141,7 +158,16 @@ class LiveSchemas:
 def model_to_dict(model: SchemaModel) -> list[dict[str, Any]]:
     """Plain data for embedding a model in a revision (see ``model_from_dict``): one object per
     table, then one per enum type (``{"enum": name, "labels": [...]}``)."""
-    return [asdict(t) for t in model.tables] + [{"enum": e.name, "labels": list(e.labels)} for e in model.enums]
+    return [_table_data(t) for t in model.tables] + [{"enum": e.name, "labels": list(e.labels)} for e in model.enums]
+
+
+def _table_data(table: Table) -> dict[str, Any]:
+    data = asdict(table)
+    data["columns"] = [column_data(c) for c in table.columns]
+    for key in ("indexes", "constraints"):  # what they use is read live, never carried
+        for item in data[key]:
+            del item["uses"]
+    return data
 
 
 def model_from_dict(data: list[dict[str, Any]]) -> SchemaModel:

@@ -93,16 +93,21 @@ def not_null_check_name(table: str, column: str) -> str:
 
 
 def column_sql(col: Column) -> str:
-    sql = f"{quote_ident(col.name)} {col.type}"
+    sql = f"{quote_ident(col.name)} {col.type}{collate(col)}"
     if col.identity:
         sql += f" GENERATED {'ALWAYS' if col.identity == 'a' else 'BY DEFAULT'} AS IDENTITY"
     if not col.nullable:
         sql += " NOT NULL"
-    if col.default is not None and not col.default.startswith("GENERATED ALWAYS AS ("):
+    if col.default is not None:
         sql += f" DEFAULT {col.default}"
-    elif col.default is not None:
-        sql += f" {col.default}"
+    if col.generated is not None:
+        sql += f" GENERATED ALWAYS AS ({col.generated}) STORED"
     return sql
+
+
+def collate(col: Column) -> str:
+    """`` COLLATE "C"`` for a column with its own collation, else nothing."""
+    return f" COLLATE {quote_ident(col.collation)}" if col.collation is not None else ""
 
 
 def index_sql(schema: str | None, table: str, index: Index, concurrently: bool = False) -> str:
@@ -208,7 +213,7 @@ class AddColumn(_ColumnOp):
     @property
     def hazards(self) -> tuple[str, ...]:
         col = self.column
-        if col.identity or is_volatile(col.default):  # every existing row gets its own value
+        if col.identity or col.generated is not None or is_volatile(col.default):  # a value per existing row
             return (REWRITES_TABLE, ACCESS_EXCLUSIVE)
         if not col.nullable and col.default is None:
             return (FAILS_ON_EXISTING_ROWS,)
@@ -233,6 +238,8 @@ class DropColumn(_ColumnOp):
 
     @property
     def hazards(self) -> tuple[str, ...]:
+        if self.column.generated is not None:  # computed from the other columns: adding it back recomputes it
+            return ()
         return (DELETES_DATA, IRREVERSIBLE)
 
     def sql(self, schema: str | None) -> list[str]:
@@ -280,6 +287,7 @@ class AlterColumn(Op):
     online: bool = False  # SET NOT NULL through CHECK … NOT VALID, VALIDATE, SET NOT NULL, drop the check
     using: str | None = None  # the spec's USING expression for a type change (core/conversions.py)
     down_using: str | None = None  # the spec's USING expression for the reverse type change
+    rebuilds: tuple[str, ...] = ()  # the live indexes a collation change rebuilds (core/collations.py)
 
     @property
     def name(self) -> str:
@@ -297,6 +305,8 @@ class AlterColumn(Op):
             out += [REWRITES_TABLE, ACCESS_EXCLUSIVE]
         if rule is not None and self.using is not None:  # computed anew for every row, and may fail on one
             out += [REWRITES_TABLE, ACCESS_EXCLUSIVE, FAILS_ON_EXISTING_ROWS]
+        if self.old.collation != self.new.collation:  # ALTER TYPE: the indexes using it are rebuilt
+            out += [ACCESS_EXCLUSIVE, BLOCKS_WRITES] if self.rebuilds else [ACCESS_EXCLUSIVE]
         if self.old.nullable and not self.new.nullable:
             out += [FAILS_ON_EXISTING_ROWS] if self.online else [SCANS_TABLE, ACCESS_EXCLUSIVE, FAILS_ON_EXISTING_ROWS]
         return tuple(sorted(set(out)))
@@ -315,7 +325,9 @@ class AlterColumn(Op):
             if self.using is None and not is_widening(old.type, new.type) and round_trips(old.type, new.type):
                 out.append(self._fits_guard(schema))
             using = self.using if self.using is not None else f"{quote_ident(new.name)}::{new.type}"
-            out.append(Statement(f"{head} TYPE {new.type} USING {using}"))
+            out.append(Statement(f"{head} TYPE {new.type}{collate(new)} USING {using}"))
+        elif old.collation != new.collation:  # no USING: the values stay as they are, no rewrite
+            out.append(Statement(f"{head} TYPE {new.type} COLLATE {quote_ident(new.collation or 'default')}"))
         if new.default is not None and old.default != new.default:
             out.append(Statement(f"{head} SET DEFAULT {new.default}"))
         if old.nullable != new.nullable and self.online and not new.nullable:
@@ -362,7 +374,7 @@ class AlterColumn(Op):
         ]
 
     def reverse(self) -> Op:
-        return AlterColumn(self.table, self.new, self.old, self.online, self.down_using, self.using)
+        return AlterColumn(self.table, self.new, self.old, self.online, self.down_using, self.using, self.rebuilds)
 
     def describe(self) -> str:
         changes = []
@@ -374,6 +386,9 @@ class AlterColumn(Op):
             changes.append(f"default {self.old.default or 'none'} → {self.new.default or 'none'}")
         if self.old.identity != self.new.identity:
             changes.append(_IDENTITY_KINDS[self.new.identity])
+        if self.old.collation != self.new.collation:
+            again = f", rebuilding {', '.join(self.rebuilds)}" if self.rebuilds else ""
+            changes.append(f"collation {self.old.collation or 'default'} → {self.new.collation or 'default'}{again}")
         return f"alter column {self.table}.{self.new.name}: {', '.join(changes)}"
 
 

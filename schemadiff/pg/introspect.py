@@ -171,20 +171,20 @@ def _keep(text: str | None) -> str | None:
 
 def _constraint(row: dict[str, Any], strip: Any) -> Constraint:
     definition = strip(row["definition"])
-    return Constraint(row["name"], row["kind"], definition, source=creatable(definition))
+    return Constraint(row["name"], row["kind"], definition, source=creatable(definition), uses=tuple(row["uses"]))
 
 
 def _column(row: dict[str, Any], strip: Any) -> Column:
-    default = row["default"]
-    if row["generated"]:
-        default = f"GENERATED ALWAYS AS ({default}) STORED"
+    generated = row["default"] if row["generated"] else None  # the expression of a generated column
     return Column(
         name=row["name"],
         type=strip(row["type"]),
         nullable=not row["not_null"],
-        default=strip(default),
+        default=None if generated is not None else strip(row["default"]),
         identity=row["identity"] or "",
         comment=row["comment"],
+        generated=strip(generated),
+        collation=row["collation"],
     )
 
 
@@ -195,4 +195,6 @@ def _index(row: dict[str, Any], prefix_tail: str, strip: Any) -> Index:
         only = prefix_tail.replace(" ON ", " ON ONLY ", 1)
         at, prefix_tail = definition.find(only), only
     tail = definition[at + len(prefix_tail) :] if at >= 0 else definition
-    return Index(name=row["name"], unique=row["is_unique"], tail=strip(tail) or "", valid=row["valid"])
+    return Index(
+        name=row["name"], unique=row["is_unique"], tail=strip(tail) or "", valid=row["valid"], uses=tuple(row["uses"])
+    )

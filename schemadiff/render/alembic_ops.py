@@ -122,7 +122,7 @@ def _column(col: Column) -> str:
 
 
 def _add_column(op: AddColumn) -> list[str]:
-    if op.column.default is not None and op.column.default.startswith("GENERATED ALWAYS AS"):
+    if op.column.generated is not None or op.column.collation is not None:
         return _execute(op)
     return [f"op.add_column({op.table!r}, {_column(op.column)})"]
 
@@ -136,8 +136,12 @@ def _rename_column(op: RenameColumn) -> list[str]:
 
 
 def _alter_column(op: AlterColumn) -> list[str]:
-    if op.old.identity != op.new.identity or op.online or op.old.type != op.new.type:
-        return _execute(op)  # type changes carry their guard; identity and online forms are SQL
+    if (
+        op.old.identity != op.new.identity
+        or op.online
+        or (op.old.type, op.old.collation) != (op.new.type, op.new.collation)
+    ):
+        return _execute(op)  # type changes carry their guard; identity, collation and online forms are SQL
     old, new = op.old, op.new
     head = f"op.alter_column({op.table!r}, {new.name!r}, "
     out = []

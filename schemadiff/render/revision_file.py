@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from schemadiff import __version__
+from schemadiff.core.generated_columns import ReplaceGenerated
 from schemadiff.core.hazards import DELETES_DATA, is_volatile
 from schemadiff.core.model import model_to_dict
 from schemadiff.core.ops import AlterColumn, DropColumn, DropTable, Op, RenameColumn
@@ -92,11 +93,11 @@ def losses(ops: tuple[Op, ...]) -> list[str]:
         if DELETES_DATA not in op.hazards:
             continue
         table = tables.get(op.table, op.table)
-        if isinstance(op, AlterColumn):
+        if isinstance(op, (AlterColumn, ReplaceGenerated)):  # a plain column made generated: its values
             out.append(f"runtime.Loss({table!r}, {before.get((op.table, op.old.name), op.old.name)!r})")
         elif isinstance(op, DropColumn):
             col = op.column
-            plain = col.default and not is_volatile(col.default) and not col.default.startswith("GENERATED")
+            plain = col.default and not is_volatile(col.default)
             default = f", default={col.default!r}" if plain else ""
             out.append(f"runtime.Loss({table!r}, {before.get((op.table, col.name), col.name)!r}{default})")
         elif isinstance(op, DropTable):

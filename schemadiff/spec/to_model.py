@@ -54,6 +54,8 @@ def column_model(name: str, col: ColumnSpec, enums: frozenset[str] = frozenset()
         default=default,
         identity="a" if col.identity == "always" else "d" if col.identity else "",
         comment=col.comment,
+        generated=col.generated,
+        collation=col.collation,
     )
 
 

@@ -1,4 +1,4 @@
--- Every live column of the managed tables, in physical order.
+-- Every live column of the managed tables, in physical order; its collation where not its type's.
 -- pg_get_expr(expr, relid) opens the relation (and so waits behind an ACCESS EXCLUSIVE lock);
 -- a plain default holds no column references, so it is deparsed with relid 0, lock-free.
 SELECT a.attrelid AS oid,
@@ -10,8 +10,11 @@ SELECT a.attrelid AS oid,
             ELSE pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) END AS default,
        a.attidentity AS identity,
        a.attgenerated AS generated,
-       d.description AS comment
+       d.description AS comment,
+       co.collname AS collation
 FROM pg_catalog.pg_attribute a
+JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation AND a.attcollation <> t.typcollation
 LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
 LEFT JOIN pg_catalog.pg_description d
        ON d.objoid = a.attrelid AND d.classoid = 'pg_catalog.pg_class'::regclass AND d.objsubid = a.attnum
