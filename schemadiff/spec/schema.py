@@ -27,6 +27,7 @@ from schemadiff.core.hazards import ALL
 from schemadiff.core.sqltext import identifier_problem, parse_type, render_default
 from schemadiff.errors import SpecError, SpecProblem
 from schemadiff.spec.enums import declared_enums, enum_problems, label_problem
+from schemadiff.spec.exclusions import ExclusionSpec, exclusion_problems
 from schemadiff.spec.fragments import check_expression, check_type_name
 from schemadiff.spec.keys import ForeignKeySpec, UniqueSpec, check_reference, key_problems, unique_problems
 from schemadiff.spec.names import relation_name_problems, table_name_problems
@@ -232,10 +233,21 @@ class TableSpec(_Strict):
     uniques: dict[Ident, UniqueSpec] = Field(
         default_factory=dict, description="name -> UNIQUE constraint over several columns"
     )
+    exclusions: dict[Ident, ExclusionSpec] = Field(
+        default_factory=dict,
+        description="name -> EXCLUDE constraint (using, elements: [{column or expression, operator}], where)",
+    )
 
     @model_validator(mode="after")
     def _columns_unless_dropped(self) -> TableSpec:
-        others = self.columns or self.indexes or self.checks or self.primary_key is not None or self.renamed_from
+        others = (
+            self.columns
+            or self.indexes
+            or self.checks
+            or self.exclusions
+            or self.primary_key is not None
+            or self.renamed_from
+        )
         if self.drop and (others or self.comment is not None):
             raise ValueError("a table with drop: true takes no other key (the live table is dropped as it is)")
         if not self.drop and not self.columns:
@@ -437,6 +449,7 @@ def semantic_problems(spec: Spec, located: Located) -> list[SpecProblem]:
     problems += relation_name_problems(spec, located)
     problems += key_problems(spec, located)
     problems += unique_problems(spec, located)
+    problems += exclusion_problems(spec, located)
     problems += enum_problems(spec, located)
     problems += relation_rename_problems(spec, located)
     return problems

@@ -73,6 +73,7 @@ def constraint_models(table_name: str, table: TableSpec) -> tuple[Constraint, ..
     out += [_written(name, "u", unique.clause()) for name, unique in table.uniques.items()]
     out += [_written(name, "c", f"CHECK ({expression})") for name, expression in table.checks.items()]
     out += [_written(name, "f", key.clause()) for name, key, _path in declared_keys(table_name, table)]
+    out += [_written(name, "x", exclusion.clause()) for name, exclusion in table.exclusions.items()]
     return tuple(out)
 
 
