@@ -219,7 +219,7 @@ def unmanaged_constraints(current: SchemaModel, target: SchemaModel) -> list[tup
 
 
 def _shape(col: Column) -> tuple[object, ...]:
-    return (col.type, col.nullable, col.default, col.identity)
+    return (col.type, col.nullable, col.default, col.identity, col.identity_options)
 
 
 def _comments(current: Table, target: Table, columns: dict[str, Column]) -> list[Op]:

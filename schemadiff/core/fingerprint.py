@@ -6,7 +6,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 
-from schemadiff.core.model import SchemaModel, managed_state, natural_key
+from schemadiff.core.model import SchemaModel, column_data, managed_state, natural_key
 
 
 def canonical(model: SchemaModel) -> str:
@@ -21,6 +21,7 @@ def canonical(model: SchemaModel) -> str:
     tables = []
     for table in managed_state(model).tables:
         data = asdict(table)
+        data["columns"] = [column_data(c) for c in data["columns"]]
         for key in ("columns", "indexes", "constraints"):
             items = [{k: v for k, v in item.items() if k != "source"} for item in data[key]]
             data[key] = sorted(items, key=lambda item: item["name"])

@@ -26,6 +26,23 @@ class Column:
     default: str | None = None
     identity: str = ""  # "" none, "d" BY DEFAULT, "a" ALWAYS
     comment: str | None = None
+    # an identity's sequence START WITH / INCREMENT BY, None for PostgreSQL's default 1 (and then
+    # left out of fingerprints and embedded models, which so stay as they were before these fields)
+    identity_start: int | None = None
+    identity_increment: int | None = None
+
+    @property
+    def identity_options(self) -> tuple[int, int]:
+        """(start, increment), PostgreSQL's defaults filled in."""
+        return (self.identity_start or 1, self.identity_increment or 1)
+
+
+IDENTITY_OPTIONS = ("identity_start", "identity_increment")  # left out of plain data while None
+
+
+def column_data(column: dict[str, Any]) -> dict[str, Any]:
+    """A column's plain data (``asdict``) without the identity options it leaves at their defaults."""
+    return {k: v for k, v in column.items() if k not in IDENTITY_OPTIONS or v is not None}
 
 
 @dataclass(frozen=True)
@@ -143,7 +160,10 @@ class LiveSchemas:
 def model_to_dict(model: SchemaModel) -> list[dict[str, Any]]:
     """Plain data for embedding a model in a revision (see ``model_from_dict``): one object per
     table, then one per enum type (``{"enum": name, "labels": [...]}``)."""
-    return [asdict(t) for t in model.tables] + [{"enum": e.name, "labels": list(e.labels)} for e in model.enums]
+    tables = [asdict(t) for t in model.tables]
+    for table in tables:
+        table["columns"] = [column_data(c) for c in table["columns"]]
+    return tables + [{"enum": e.name, "labels": list(e.labels)} for e in model.enums]
 
 
 def model_from_dict(data: list[dict[str, Any]]) -> SchemaModel:
