@@ -6,8 +6,9 @@ NOT VALID ones the spec wants valid, create indexes, set comments. The downgrade
 second diff: it is ``reverse_ops(upgrade)``.
 
 Foreign keys are dropped before every other op and added after them (``_foreign_keys_in_order``).
-Constraints the spec cannot express (exclusion constraints) are never dropped, added or altered
-unless the target names them: they are listed as unmanaged instead.
+Constraints of a kind the spec cannot express (``model.UNMANAGED_KINDS``: none since exclusion
+constraints became declarable) are never dropped, added or altered unless the target names them:
+they are listed as unmanaged instead.
 """
 
 from __future__ import annotations
@@ -223,7 +224,7 @@ def unmanaged_constraints(current: SchemaModel, target: SchemaModel) -> list[tup
 
 
 def _shape(col: Column) -> tuple[object, ...]:
-    return (col.type, col.nullable, col.default, col.identity, col.generated, col.collation)
+    return (col.type, col.nullable, col.default, col.identity, col.identity_options, col.generated, col.collation)
 
 
 def _comments(current: Table, target: Table, columns: dict[str, Column]) -> list[Op]:

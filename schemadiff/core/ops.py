@@ -92,10 +92,19 @@ def not_null_check_name(table: str, column: str) -> str:
     return (NOT_NULL_CHECK_PREFIX + f"{table}_{column}").encode("utf-8")[:63].decode("utf-8", "ignore")
 
 
+def identity_clause(col: Column) -> str:
+    """``GENERATED … AS IDENTITY``, with ``(START WITH n INCREMENT BY m)`` where either is not 1."""
+    sql = f"GENERATED {'ALWAYS' if col.identity == 'a' else 'BY DEFAULT'} AS IDENTITY"
+    if col.identity_options != (1, 1):
+        start, increment = col.identity_options
+        sql += f" (START WITH {start} INCREMENT BY {increment})"
+    return sql
+
+
 def column_sql(col: Column) -> str:
     sql = f"{quote_ident(col.name)} {col.type}{collate(col)}"
     if col.identity:
-        sql += f" GENERATED {'ALWAYS' if col.identity == 'a' else 'BY DEFAULT'} AS IDENTITY"
+        sql += f" {identity_clause(col)}"
     if not col.nullable:
         sql += " NOT NULL"
     if col.default is not None:
@@ -319,6 +328,8 @@ class AlterColumn(Op):
             out.append(Statement(f"{head} SET GENERATED {'ALWAYS' if new.identity == 'a' else 'BY DEFAULT'}"))
         elif old.identity and old.identity != new.identity:
             out.append(Statement(f"{head} DROP IDENTITY"))
+        if old.identity and new.identity:
+            out += _identity_options(head, old, new)
         if old.default is not None and old.default != new.default:
             out.append(Statement(f"{head} DROP DEFAULT"))
         if old.type != new.type:
@@ -363,14 +374,16 @@ class AlterColumn(Op):
         ]
 
     def _add_identity(self, schema: str | None, head: str) -> list[str]:
-        kind = "ALWAYS" if self.new.identity == "a" else "BY DEFAULT"
         table, column = qualify(schema, self.table), quote_ident(self.new.name)
-        # a new identity sequence starts at 1: move it past the rows that already exist
+        start = self.new.identity_options[0]
+        after = (
+            f"coalesce(max({column}), 0) + 1" if start == 1 else f"greatest(coalesce(max({column}), 0) + 1, {start})"
+        )
+        # a new identity sequence starts at its start: move it past the rows that already exist
         return [
-            f"{head} ADD GENERATED {kind} AS IDENTITY",
+            f"{head} ADD {identity_clause(self.new)}",
             f"SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence("
-            f"{quote_literal(table)}, {quote_literal(self.new.name)}), "
-            f"coalesce(max({column}), 0) + 1, false) FROM {table}",
+            f"{quote_literal(table)}, {quote_literal(self.new.name)}), {after}, false) FROM {table}",
         ]
 
     def reverse(self) -> Op:
@@ -389,7 +402,18 @@ class AlterColumn(Op):
         if self.old.collation != self.new.collation:
             again = f", rebuilding {', '.join(self.rebuilds)}" if self.rebuilds else ""
             changes.append(f"collation {self.old.collation or 'default'} → {self.new.collation or 'default'}{again}")
+        if self.old.identity and self.new.identity and self.old.identity_options != self.new.identity_options:
+            start, increment = self.new.identity_options
+            changes.append(f"identity start {start} increment {increment}")
         return f"alter column {self.table}.{self.new.name}: {', '.join(changes)}"
+
+
+def _identity_options(head: str, old: Column, new: Column) -> list[Statement]:
+    """``SET START WITH`` / ``SET INCREMENT BY`` where they differ: the sequence's recorded start
+    (what ``RESTART`` goes back to) and its step; the next value it hands out stays as it is."""
+    (old_start, old_step), (start, step) = old.identity_options, new.identity_options
+    out = [Statement(f"{head} SET START WITH {start}")] if start != old_start else []
+    return out + ([Statement(f"{head} SET INCREMENT BY {step}")] if step != old_step else [])
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from schemadiff.core.model import Column
-from schemadiff.core.ops import Op
+from schemadiff.core.ops import Op, identity_clause
 from schemadiff.core.sqltext import qualify, quote_ident, quote_literal
 
 _NEXTVAL = re.compile(r"^nextval\('((?:[^']|'')+)'::regclass\)$")
@@ -90,13 +90,12 @@ class SerialToIdentity(_SequenceOp):
 
     def sql(self, schema: str | None) -> list[str]:
         old = temporary_name(self.sequence, "_sdold")
-        how = "ALWAYS" if self.column.identity == "a" else "BY DEFAULT"
         seq = qualify(schema, self.sequence)
         return [
             f"{self._head(schema)} DROP DEFAULT",
             f"ALTER SEQUENCE {seq} OWNED BY NONE",
             f"ALTER SEQUENCE {seq} RENAME TO {quote_ident(old)}",
-            f"{self._head(schema)} ADD GENERATED {how} AS IDENTITY",
+            f"{self._head(schema)} ADD {identity_clause(self.column)}",
             self._move_past_rows(schema, self._identity_sequence(), f"{quote_literal(quote_ident(old))}::regclass"),
             f"DROP SEQUENCE {qualify(schema, old)}",
         ]

@@ -59,6 +59,12 @@ _TYPES: dict[str, tuple[str, int]] = {
     "cidr": ("string", 0),
     "macaddr": ("string", 0),
     "tsvector": ("string", 0),
+    "int4range": ("string", 0),  # the built-in range types: a literal default is a quoted '[a,b)'
+    "int8range": ("string", 0),
+    "numrange": ("string", 0),
+    "tsrange": ("string", 0),
+    "tstzrange": ("string", 0),
+    "daterange": ("string", 0),
     "money": ("number", 0),
     "json": ("json", 0),
     "jsonb": ("json", 0),

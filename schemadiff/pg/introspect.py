@@ -185,7 +185,14 @@ def _column(row: dict[str, Any], strip: Any) -> Column:
         comment=row["comment"],
         generated=strip(generated),
         collation=row["collation"],
+        identity_start=_unless_one(row["identity_start"]),
+        identity_increment=_unless_one(row["identity_increment"]),
     )
+
+
+def _unless_one(value: int | None) -> int | None:
+    """A sequence option as the model keeps it: None for PostgreSQL's default 1 (or no sequence)."""
+    return None if value is None or value == 1 else int(value)
 
 
 def _index(row: dict[str, Any], prefix_tail: str, strip: Any) -> Index:

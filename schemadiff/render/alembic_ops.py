@@ -111,7 +111,10 @@ def render_op(op: Op) -> list[str]:
 
 def _column(col: Column) -> str:
     args = [repr(col.name), py_type(col.type)]
-    if col.identity:
+    if col.identity and col.identity_options != (1, 1):
+        start, increment = col.identity_options
+        args.append(f"sa.Identity(always={col.identity == 'a'}, start={start}, increment={increment})")
+    elif col.identity:
         args.append(f"sa.Identity(always={col.identity == 'a'})")
     args.append(f"nullable={col.nullable}")
     if col.default is not None:
@@ -136,11 +139,8 @@ def _rename_column(op: RenameColumn) -> list[str]:
 
 
 def _alter_column(op: AlterColumn) -> list[str]:
-    if (
-        op.old.identity != op.new.identity
-        or op.online
-        or (op.old.type, op.old.collation) != (op.new.type, op.new.collation)
-    ):
+    identity = (op.old.identity, op.old.identity_options) != (op.new.identity, op.new.identity_options)
+    if identity or op.online or (op.old.type, op.old.collation) != (op.new.type, op.new.collation):
         return _execute(op)  # type changes carry their guard; identity, collation and online forms are SQL
     old, new = op.old, op.new
     head = f"op.alter_column({op.table!r}, {new.name!r}, "

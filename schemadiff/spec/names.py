@@ -77,6 +77,7 @@ def table_name_problems(tname: str, table: TableSpec, located: Located) -> list[
     names = [(d.name, d.path) for d in derived] + [(c, (*base, "checks", c)) for c in table.checks]
     names += [(k, (*base, "foreign_keys", k)) for k in table.foreign_keys]
     names += [(u, (*base, "uniques", u)) for u in table.uniques]
+    names += [(x, (*base, "exclusions", x)) for x in table.exclusions]
     return problems + _twice(names, located, f"in table '{tname}'")
 
 
@@ -87,6 +88,7 @@ def relation_name_problems(spec: Spec, located: Located) -> list[SpecProblem]:
         names.append((tname, ("tables", tname)))
         names += [(i, ("tables", tname, "indexes", i)) for i in table.indexes]
         names += [(u, ("tables", tname, "uniques", u)) for u in table.uniques]  # each has its index
+        names += [(x, ("tables", tname, "exclusions", x)) for x in table.exclusions]  # so does each of these
         names += [
             (d.name, d.path)
             for d in derived_names(tname, table)

@@ -13,7 +13,15 @@ from schemadiff.core.model import Column, Constraint, EnumType, Index, SchemaMod
 from schemadiff.core.ops import CreateTable
 from schemadiff.core.sqltext import parse_type, quote_ident, quote_literal, render_default
 from schemadiff.spec.keys import declared_keys
-from schemadiff.spec.schema import ColumnSpec, IndexColumnSpec, IndexSpec, Spec, TableSpec, primary_key_columns
+from schemadiff.spec.schema import (
+    ColumnSpec,
+    IdentitySpec,
+    IndexColumnSpec,
+    IndexSpec,
+    Spec,
+    TableSpec,
+    primary_key_columns,
+)
 
 
 def spec_model(spec: Spec) -> SchemaModel:
@@ -52,11 +60,24 @@ def column_model(name: str, col: ColumnSpec, enums: frozenset[str] = frozenset()
         type=type_sql,
         nullable=col.nullable and not col.primary_key,
         default=default,
-        identity="a" if col.identity == "always" else "d" if col.identity else "",
+        identity=_identity_kind(col.identity),
         comment=col.comment,
         generated=col.generated,
         collation=col.collation,
+        identity_start=_option(col.identity, "start"),
+        identity_increment=_option(col.identity, "increment"),
     )
+
+
+def _identity_kind(identity: bool | str | IdentitySpec) -> str:
+    kind = identity.kind if isinstance(identity, IdentitySpec) else identity
+    return "a" if kind == "always" else "d" if kind else ""
+
+
+def _option(identity: bool | str | IdentitySpec, name: str) -> int | None:
+    """``start`` or ``increment`` of an identity, None where it is PostgreSQL's default 1."""
+    value = getattr(identity, name) if isinstance(identity, IdentitySpec) else None
+    return None if value == 1 else value
 
 
 def constraint_models(table_name: str, table: TableSpec) -> tuple[Constraint, ...]:
@@ -75,6 +96,7 @@ def constraint_models(table_name: str, table: TableSpec) -> tuple[Constraint, ..
     out += [_written(name, "u", unique.clause()) for name, unique in table.uniques.items()]
     out += [_written(name, "c", f"CHECK ({expression})") for name, expression in table.checks.items()]
     out += [_written(name, "f", key.clause()) for name, key, _path in declared_keys(table_name, table)]
+    out += [_written(name, "x", exclusion.clause()) for name, exclusion in table.exclusions.items()]
     return tuple(out)
 
 

@@ -246,14 +246,25 @@ def test_dropping_an_index_carries_drops_index_and_is_never_refused() -> None:
     assert "drops_index" in EXPLAIN and "drops_index" in get_args(Hazard)
 
 
-def test_exclusion_constraints_the_spec_cannot_express_are_left_alone() -> None:
+def test_an_exclusion_the_spec_does_not_declare_is_drift_dropped_and_restored() -> None:
+    """Issue 10: exclusion constraints are managed like foreign keys (they were left alone while the
+    spec could not declare them); a declared one is added, one that differs replaced."""
     ex = Constraint("no_overlap", "x", "EXCLUDE USING gist (job_id WITH =)")
     live = Table("t", (ID, JOB), (), (PKEY, ex))
-    assert diff_table(live, Table("t", (ID, JOB), (), (PKEY,)), {}) == []
+    assert diff_table(live, Table("t", (ID, JOB), (), (PKEY,)), {}) == [DropConstraint("t", ex)]
     ops = diff_table(live, Table("t", (ID, JOB, ORDER), (), ()), {})
-    assert ops == [DropConstraint("t", PKEY), AddColumn("t", ORDER)]  # the primary key is managed
+    assert ops == [DropConstraint("t", PKEY), DropConstraint("t", ex), AddColumn("t", ORDER)]
     current, target = SchemaModel((live,)), SchemaModel((Table("t", (ID, JOB), (), (PKEY,)),))
-    assert unmanaged_constraints(current, target) == [("t", ex)]
+    assert unmanaged_constraints(current, target) == []
+    assert reverse_ops(diff_schema(current, target)) == [AddConstraint("t", ex)]
+    other = Constraint("no_overlap", "x", "EXCLUDE USING gist (job_id WITH &&)")
+    assert diff_table(live, Table("t", (ID, JOB), (), (PKEY, other)), {}) == [
+        DropConstraint("t", ex),
+        AddConstraint("t", other),
+    ]
+    assert diff_table(Table("t", (ID, JOB), (), (PKEY,)), Table("t", (ID, JOB), (), (PKEY, ex)), {}) == [
+        AddConstraint("t", ex)
+    ]
 
 
 def test_a_foreign_key_the_spec_does_not_declare_is_drift_dropped_first_and_restored_last() -> None:

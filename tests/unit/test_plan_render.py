@@ -234,8 +234,11 @@ def test_dropping_an_index_warns_even_on_large_tables() -> None:
     assert "queries that use the index become slower" in render_text(plan)
 
 
-def test_unmanaged_constraints_are_listed_in_every_report() -> None:
-    fk = Constraint("fk_job", "x", "EXCLUDE USING btree (job_id WITH =)")  # foreign keys are managed (issue 10)
+def test_unmanaged_constraints_are_listed_in_every_report(monkeypatch: pytest.MonkeyPatch) -> None:
+    # no kind is unmanaged since issue 10 made foreign keys, then exclusions, declarable: the machinery
+    # is kept for a kind the spec cannot declare, here exclusions as they were
+    monkeypatch.setattr("schemadiff.core.model.UNMANAGED_KINDS", ("x",))
+    fk = Constraint("fk_job", "x", "EXCLUDE USING btree (job_id WITH =)")
     with_fk = SchemaModel((Table("marketplace_tasks", (ID, JOB), (), (PKEY, fk)),))
     models = {"public": PREVIOUS, "user_1": with_fk, "user_2": PREVIOUS, "user_3": with_fk}
     plan = build_plan(
@@ -261,8 +264,11 @@ def test_unmanaged_constraints_are_listed_in_every_report() -> None:
     assert "Unmanaged" in render_text(done) and "Unmanaged" in render_markdown(done)
 
 
-def test_unmanaged_constraints_do_not_change_the_state() -> None:
-    fk = Constraint("fk_job", "x", "EXCLUDE USING btree (job_id WITH =)")  # foreign keys are managed (issue 10)
+def test_unmanaged_constraints_do_not_change_the_state(monkeypatch: pytest.MonkeyPatch) -> None:
+    # no kind is unmanaged since issue 10 made foreign keys, then exclusions, declarable: the machinery
+    # is kept for a kind the spec cannot declare, here exclusions as they were
+    monkeypatch.setattr("schemadiff.core.model.UNMANAGED_KINDS", ("x",))
+    fk = Constraint("fk_job", "x", "EXCLUDE USING btree (job_id WITH =)")
     with_fk = SchemaModel((Table("marketplace_tasks", (ID, JOB), (), (PKEY, fk)),))
     assert fingerprint(with_fk) == fingerprint(PREVIOUS)  # after an upgrade it is at the target's state
     [group] = group_schemas({"user_1": with_fk, "user_2": PREVIOUS})

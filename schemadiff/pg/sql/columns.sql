@@ -1,4 +1,6 @@
--- Every live column of the managed tables, in physical order; its collation where not its type's.
+-- Every live column of the managed tables, in physical order; its collation where not its type's;
+-- for an identity column, its sequence's start and increment (pg_sequence, through the internal
+-- dependency of the sequence).
 -- pg_get_expr(expr, relid) opens the relation (and so waits behind an ACCESS EXCLUSIVE lock);
 -- a plain default holds no column references, so it is deparsed with relid 0, lock-free.
 SELECT a.attrelid AS oid,
@@ -9,6 +11,8 @@ SELECT a.attrelid AS oid,
             THEN pg_catalog.pg_get_expr(ad.adbin, 0)
             ELSE pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) END AS default,
        a.attidentity AS identity,
+       seq.seqstart AS identity_start,
+       seq.seqincrement AS identity_increment,
        a.attgenerated AS generated,
        d.description AS comment,
        co.collname AS collation
@@ -18,6 +22,14 @@ LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation AND a.attcollati
 LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
 LEFT JOIN pg_catalog.pg_description d
        ON d.objoid = a.attrelid AND d.classoid = 'pg_catalog.pg_class'::regclass AND d.objsubid = a.attnum
+LEFT JOIN LATERAL (
+    SELECT s.seqstart, s.seqincrement
+    FROM pg_catalog.pg_depend dep
+    JOIN pg_catalog.pg_sequence s ON s.seqrelid = dep.objid
+    WHERE a.attidentity <> '' AND dep.refclassid = 'pg_catalog.pg_class'::regclass
+      AND dep.refobjid = a.attrelid AND dep.refobjsubid = a.attnum
+      AND dep.classid = 'pg_catalog.pg_class'::regclass AND dep.deptype = 'i'
+) seq ON true
 WHERE a.attrelid = ANY(%(oids)s)
   AND a.attnum > 0
   AND NOT a.attisdropped

@@ -21,11 +21,19 @@ WITH t AS (
                                 a.atttypid::text, a.atttypmod::text, a.attnotnull::text, a.attcollation::text,
                                 pg_catalog.quote_nullable(a.attidentity::text), pg_catalog.quote_nullable(a.attgenerated::text),
                                 pg_catalog.quote_nullable(pg_catalog.regexp_replace(ad.adbin::text, ' :location -?[0-9]+', '', 'g')),
-                                pg_catalog.quote_nullable(d.description))
+                                pg_catalog.quote_nullable(d.description),
+                                seq.seqstart::text, seq.seqincrement::text)
     FROM t JOIN pg_catalog.pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped
     LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
     LEFT JOIN pg_catalog.pg_description d
          ON d.objoid = t.oid AND d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid = a.attnum
+    LEFT JOIN LATERAL (
+        SELECT s.seqstart, s.seqincrement
+        FROM pg_catalog.pg_depend dep JOIN pg_catalog.pg_sequence s ON s.seqrelid = dep.objid
+        WHERE a.attidentity <> '' AND dep.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+          AND dep.refobjid = a.attrelid AND dep.refobjsubid = a.attnum
+          AND dep.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND dep.deptype = 'i'
+    ) seq ON true
     UNION ALL
     SELECT pg_catalog.concat_ws(' ', 'k', pg_catalog.quote_nullable(t.relname), pg_catalog.quote_nullable(con.conname),
                                 con.contype::text, con.condeferrable::text, con.condeferred::text, con.convalidated::text,
