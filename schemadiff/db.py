@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import os
 import re
+import threading
+import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 import psycopg
+from psycopg import abc, generators, pq
+from psycopg.adapt import PyFormat, Transformer
 from psycopg.types.string import TextBinaryLoader
 
 from schemadiff import embedded
@@ -137,6 +142,98 @@ def connect(url: str, autocommit: bool = False) -> psycopg.Connection:
         return conn
     except psycopg.Error as exc:
         raise DatabaseError(f"cannot connect to {redact(url)}: {redact(first_line(exc), url)}") from None
+
+
+@dataclass(frozen=True)
+class Message:
+    """One SQL statement for :func:`pipelined`: its text with PostgreSQL's own ``$1``, ``$2`` …
+    placeholders, its values (adapted by psycopg, sent apart from the text), and optionally the
+    name under which it is prepared once per connection, so its plan is made once."""
+
+    sql: str
+    params: tuple[Any, ...] = ()
+    prepared: str | None = None
+
+
+_prepared: weakref.WeakKeyDictionary[psycopg.Connection, set[str]] = weakref.WeakKeyDictionary()
+_prepared_lock = threading.Lock()
+
+
+def pipelined(conn: psycopg.Connection, messages: Sequence[Message]) -> list[list[tuple[Any, ...]]]:
+    """Send ``messages`` in one write and one round trip; each message's rows.
+
+    Each statement is its own extended-protocol message (Parse, Bind, Execute: the server refuses
+    a second statement in one), its values bound parameters; one Sync follows the last. Outside
+    an explicit transaction the statements up to that Sync are one implicit transaction: it
+    commits only when every statement succeeded. The first error is raised (as psycopg raises
+    it) once the server has answered everything, so the connection is idle again afterwards.
+
+    psycopg's own pipeline writes and polls the socket once per statement; this sends all the
+    statements as one buffer and reads the answers back together.
+    """
+    pgconn = conn.pgconn
+    tx = Transformer.from_context(conn)
+    with _prepared_lock:
+        prepared = _prepared.setdefault(conn, set())
+    answers: list[int | None] = []  # per answer expected: its message, or None for a Prepare
+    preparing: list[str] = []
+    with conn.lock:
+        pgconn.enter_pipeline_mode()
+        try:
+            for n, message in enumerate(messages):
+                params = tx.dump_sequence(message.params, [PyFormat.AUTO] * len(message.params))
+                query = message.sql.encode(conn.info.encoding)
+                if message.prepared is None:
+                    pgconn.send_query_params(query, params, tx.types, tx.formats, pq.Format.BINARY)
+                else:
+                    name = message.prepared.encode()
+                    if message.prepared not in prepared and message.prepared not in preparing:
+                        pgconn.send_prepare(name, query, tx.types)
+                        preparing.append(message.prepared)
+                        answers.append(None)
+                    pgconn.send_query_prepared(name, params, tx.formats, pq.Format.BINARY)
+                answers.append(n)
+            pgconn.pipeline_sync()
+            conn.wait(generators.send(pgconn))
+            rows, error = _read_until_sync(conn, tx, answers, len(messages))
+        finally:
+            _leave_pipeline_mode(conn)
+    if error is not None:
+        raise error
+    prepared.update(preparing)
+    return rows
+
+
+def _read_until_sync(conn: psycopg.Connection, tx: abc.Transformer, answers: list[int | None],
+                     count: int) -> tuple[list[list[tuple[Any, ...]]], psycopg.Error | None]:
+    """Every answer up to the Sync: the rows of each message, and the first error."""
+    rows: list[list[tuple[Any, ...]]] = [[] for _ in range(count)]
+    error: psycopg.Error | None = None
+    pending = iter(answers)
+    while True:
+        results = conn.wait(generators.fetch_many(conn.pgconn))
+        if not results:
+            if conn.pgconn.status != pq.ConnStatus.OK:
+                raise error or psycopg.OperationalError("the connection was lost during a pipeline")
+            continue
+        if results[0].status == pq.ExecStatus.PIPELINE_SYNC:
+            return rows, error
+        index, last = next(pending, None), results[-1]
+        if last.status == pq.ExecStatus.FATAL_ERROR and error is None:
+            error = psycopg.errors.error_from_result(last, encoding=conn.info.encoding)
+        elif last.status == pq.ExecStatus.TUPLES_OK and index is not None:
+            tx.set_pgresult(last)
+            rows[index] = tx.load_rows(0, last.ntuples, tuple)
+
+
+def _leave_pipeline_mode(conn: psycopg.Connection) -> None:
+    """Back to normal mode; a connection left with unread answers (interrupted) is closed."""
+    if conn.pgconn.pipeline_status == pq.PipelineStatus.OFF:
+        return
+    try:
+        conn.pgconn.exit_pipeline_mode()
+    except psycopg.OperationalError:
+        conn.close()
 
 
 def database_url(url: str, database: str) -> str:

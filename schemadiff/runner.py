@@ -14,10 +14,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import psycopg
-
 from psycopg import sql
 
 from schemadiff import db
+from schemadiff.db import Message
 from schemadiff.diff import diff_schema
 from schemadiff.errors import SchemadiffError
 from schemadiff.fingerprint import fingerprint
@@ -275,17 +275,19 @@ def data_losses(conn: psycopg.Connection, work: list[Work]) -> dict[str, list[st
     losing: dict[str, list[str]] = {}
     for start in range(0, len(checks), 500):
         batch = checks[start:start + 500]
-        cursors = []
-        with conn.pipeline():
-            for n, (schema, table, losses) in enumerate(batch):  # under the tenant's search_path
-                if n % DATA_CHECKS_PER_TRANSACTION == 0:
-                    conn.execute("BEGIN READ ONLY")
-                conn.execute("SELECT pg_catalog.set_config('search_path', %s, true)", (quote_ident(schema),))
-                cursors.append(conn.execute(_holds_data(schema, table, losses)))
-                if n % DATA_CHECKS_PER_TRANSACTION == DATA_CHECKS_PER_TRANSACTION - 1 or n == len(batch) - 1:
-                    conn.execute("COMMIT")
-        for (schema, _table, losses), cursor in zip(batch, cursors):
-            for loss, holds in zip(losses, cursor.fetchone() or ()):
+        messages: list[Message] = []
+        at: list[int] = []  # the message of each check's query
+        for n, (schema, table, losses) in enumerate(batch):  # under the tenant's search_path
+            if n % DATA_CHECKS_PER_TRANSACTION == 0:
+                messages.append(Message("BEGIN READ ONLY"))
+            messages.append(Message("SELECT pg_catalog.set_config('search_path', $1, true)", (quote_ident(schema),)))
+            at.append(len(messages))
+            messages.append(Message(_holds_data(schema, table, losses).as_string(conn)))
+            if n % DATA_CHECKS_PER_TRANSACTION == DATA_CHECKS_PER_TRANSACTION - 1 or n == len(batch) - 1:
+                messages.append(Message("COMMIT"))
+        rows = db.pipelined(conn, messages)
+        for (schema, _table, losses), index in zip(batch, at):
+            for loss, holds in zip(losses, rows[index][0] if rows[index] else ()):
                 if holds:
                     losing.setdefault(str(loss), []).append(schema)
     return losing

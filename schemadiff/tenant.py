@@ -24,6 +24,8 @@ import psycopg
 from psycopg import sql
 from psycopg.pq import TransactionStatus
 
+from schemadiff import db
+from schemadiff.db import Message
 from schemadiff.diff import diff_schema
 from schemadiff.errors import first_line
 from schemadiff.fingerprint import fingerprint
@@ -36,25 +38,26 @@ from schemadiff.statements import AFTER, BEFORE, INSIDE, Statement
 
 RETRYABLE = (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected,
              psycopg.errors.SerializationFailure)
-SETTINGS = ("SELECT pg_catalog.set_config('lock_timeout', %(lock_timeout)s, %(local)s), "
-            "pg_catalog.set_config('statement_timeout', %(statement_timeout)s, %(local)s), "
-            "pg_catalog.set_config('synchronous_commit', %(synchronous_commit)s, %(local)s), "
-            "pg_catalog.set_config('standard_conforming_strings', 'on', %(local)s), "
-            "pg_catalog.set_config('search_path', %(search_path)s, %(local)s)")
+# every statement below takes PostgreSQL's own $n placeholders: they go through db.pipelined
+SETTINGS = ("SELECT pg_catalog.set_config('lock_timeout', $1, $5), "
+            "pg_catalog.set_config('statement_timeout', $2, $5), "
+            "pg_catalog.set_config('synchronous_commit', $3, $5), "
+            "pg_catalog.set_config('standard_conforming_strings', 'on', $5), "
+            "pg_catalog.set_config('search_path', $4, $5)")
+# a fixed search_path from here on: a prepared plan is re-planned whenever it changes
+FIXED_SEARCH_PATH = "SELECT pg_catalog.set_config('search_path', 'pg_catalog', true)"
 _ON_CONFLICT = (" ON CONFLICT (revision, schema_name) DO UPDATE SET direction = excluded.direction, "
                 "from_fingerprint = excluded.from_fingerprint, to_fingerprint = excluded.to_fingerprint, "
                 "complete = excluded.complete, applied_at = now()")
 LEDGER_UPSERT = ("INSERT INTO public.schemadiff_ledger (revision, schema_name, direction, from_fingerprint, "
-                 "to_fingerprint, complete) VALUES (%(revision)s, %(schema)s, %(direction)s, %(from_fp)s, "
-                 "%(to_fp)s, %(complete)s)" + _ON_CONFLICT)
+                 "to_fingerprint, complete) VALUES ($1, $2, $3, $4, $5, $6)" + _ON_CONFLICT)
 
 
-STATE_DIGEST = (SQL_DIR / "state_digest.sql").read_text()
+STATE_DIGEST = (SQL_DIR / "state_digest.sql").read_text()  # $1 the schema, $2 the managed tables
 # The ledger row of a tenant whose state digest is one already proved to be the promised state; any
 # other digest leaves to_fingerprint NULL, which the ledger's NOT NULL refuses, so nothing commits.
 LEDGER_IF_KNOWN = ("INSERT INTO public.schemadiff_ledger (revision, schema_name, direction, from_fingerprint, "
-                   "to_fingerprint, complete) SELECT %(revision)s, %(schema)s, %(direction)s, %(from_fp)s, "
-                   "CASE WHEN d.digest = ANY(%(known)s) THEN %(to_fp)s END, %(complete)s "
+                   "to_fingerprint, complete) SELECT $3, $1, $4, $5, CASE WHEN d.digest = ANY($6) THEN $7 END, $8 "
                    f"FROM ({STATE_DIGEST}) AS d (digest)" + _ON_CONFLICT)
 
 
@@ -79,9 +82,9 @@ class KnownStates:
             self._known.setdefault((expected, between), set()).add(digest)
 
 
-def settings(options: Options, schema: str, local: bool) -> dict[str, object]:
-    return {"lock_timeout": options.lock_timeout, "statement_timeout": options.statement_timeout,
-            "synchronous_commit": options.synchronous_commit, "search_path": quote_ident(schema), "local": local}
+def settings(options: Options, schema: str, local: bool) -> Message:
+    return Message(SETTINGS, (options.lock_timeout, options.statement_timeout, options.synchronous_commit,
+                              quote_ident(schema), local))
 
 
 def sql_for(job: Job, schema: str, statement: Statement) -> str:
@@ -128,35 +131,20 @@ def _transaction(conn: psycopg.Connection, job: Job, item: Work, options: Option
     _checked(conn, job, item, options, complete, expected, known)
 
 
-def _ledger(job: Job, item: Work, complete: bool, **extra: object) -> dict[str, object]:
-    return {"revision": job.revision, "schema": item.schema, "direction": job.direction, "from_fp": item.from_fp,
-            "to_fp": to_fingerprint(job, item), "complete": complete, **extra}
-
-
-def _inside(conn: psycopg.Connection, job: Job, item: Work, options: Options) -> list[tuple[str, psycopg.Cursor]]:
-    """Queue BEGIN, the settings and the inside statements on the pipeline; the guards' cursors."""
-    conn.execute("BEGIN")
-    conn.execute(SETTINGS, settings(options, item.schema, local=True))
-    guards = []
-    for statement in item.phase(INSIDE):
-        cursor = conn.execute(sql_for(job, item.schema, statement))
-        if statement.guard:
-            guards.append((statement.guard, cursor))
-    # a fixed search_path from here on: a prepared plan is re-planned whenever it changes
-    conn.execute("SELECT pg_catalog.set_config('search_path', 'pg_catalog', true)")
-    return guards
+def _inside(job: Job, item: Work, options: Options) -> list[Message]:
+    """The settings, the inside statements, then the fixed search_path of the catalog reads."""
+    return [settings(options, item.schema, local=True),
+            *(Message(sql_for(job, item.schema, statement)) for statement in item.phase(INSIDE)),
+            Message(FIXED_SEARCH_PATH)]
 
 
 def _run_in_one_round_trip(conn: psycopg.Connection, job: Job, item: Work, options: Options, complete: bool,
                            digests: list[str]) -> None:
-    try:
-        with conn.pipeline():
-            _inside(conn, job, item, options)
-            conn.execute(LEDGER_IF_KNOWN, _ledger(job, item, complete, known=digests, tables=list(job.tables)))
-            conn.execute("COMMIT")
-    except BaseException:
-        _rollback(conn)
-        raise
+    """One implicit transaction (no BEGIN): the server commits it at the pipeline's Sync only when
+    every statement, the ledger row last, succeeded; on any error it rolls it back whole."""
+    ledger = Message(LEDGER_IF_KNOWN, (item.schema, list(job.tables), job.revision, job.direction, item.from_fp,
+                                       digests, to_fingerprint(job, item), complete), prepared="schemadiff_ledger_if_known")
+    db.pipelined(conn, [*_inside(job, item, options), ledger])
 
 
 def _checked(conn: psycopg.Connection, job: Job, item: Work, options: Options, complete: bool,
@@ -164,20 +152,18 @@ def _checked(conn: psycopg.Connection, job: Job, item: Work, options: Options, c
     """The inside statements, guards and the state digest in one round trip; the state check (a
     full read only for a digest not seen before); then the ledger row and COMMIT in a second round
     trip, or ROLLBACK. Any error leaves nothing behind and the connection idle."""
+    inside = item.phase(INSIDE)
     try:
-        with conn.pipeline():
-            guards = _inside(conn, job, item, options)
-            digest = conn.execute(STATE_DIGEST, {"schema": item.schema, "tables": list(job.tables)})
-        for message, cursor in guards:
-            row = cursor.fetchone()
-            if row and row[0]:
-                raise TenantFailed(f"{row[0]} {message}; nothing was changed")
+        digest = Message(STATE_DIGEST, (item.schema, list(job.tables)), prepared="schemadiff_state_digest")
+        rows = db.pipelined(conn, [Message("BEGIN"), *_inside(job, item, options), digest])
+        for statement, found in zip(inside, rows[2:]):
+            if statement.guard and found and found[0][0]:
+                raise TenantFailed(f"{found[0][0]} {statement.guard}; nothing was changed")
         if expected is not None:
             check_state(conn, job, item.schema, expected, between_phases=not complete)
-            known.add(expected, not complete, str((digest.fetchone() or ("",))[0]))
-        with conn.pipeline():
-            conn.execute(LEDGER_UPSERT, _ledger(job, item, complete))
-            conn.execute("COMMIT")
+            known.add(expected, not complete, str(rows[-1][0][0] if rows[-1] else ""))
+        db.pipelined(conn, [Message(LEDGER_UPSERT, (job.revision, item.schema, job.direction, item.from_fp,
+                                                    to_fingerprint(job, item), complete)), Message("COMMIT")])
     except BaseException:
         _rollback(conn)
         raise
@@ -231,7 +217,7 @@ def _online(conn: psycopg.Connection, job: Job, item: Work, options: Options,
     """Statements that must run outside a transaction block, each on its own (autocommit)."""
     if not statements:
         return
-    conn.execute(SETTINGS, settings(options, item.schema, local=False))
+    db.pipelined(conn, [settings(options, item.schema, local=False)])
     try:
         for statement in statements:
             text = sql_for(job, item.schema, statement)

@@ -8,8 +8,8 @@
 WITH t AS (
     SELECT c.oid, c.relname
     FROM pg_catalog.pg_class c
-    WHERE c.relnamespace = pg_catalog.to_regnamespace(pg_catalog.quote_ident(%(schema)s))
-      AND c.relname = ANY(%(tables)s) AND c.relkind IN ('r', 'p')
+    WHERE c.relnamespace = pg_catalog.to_regnamespace(pg_catalog.quote_ident($1))
+      AND c.relname = ANY($2) AND c.relkind IN ('r', 'p')
 ), facts AS (
     SELECT pg_catalog.concat_ws(' ', 't', pg_catalog.quote_nullable(t.relname),
                                 pg_catalog.quote_nullable(d.description)) AS fact
@@ -30,8 +30,8 @@ WITH t AS (
                                 con.contype::text, con.condeferrable::text, con.condeferred::text, con.convalidated::text,
                                 con.conkey::text, con.confkey::text, con.confupdtype::text, con.confdeltype::text,
                                 con.confmatchtype::text, con.conexclop::text,
-                                pg_catalog.quote_nullable(fn.nspname = %(schema)s),
-                                pg_catalog.quote_nullable(CASE WHEN fn.nspname = %(schema)s THEN '' ELSE fn.nspname END),
+                                pg_catalog.quote_nullable(fn.nspname = $1),
+                                pg_catalog.quote_nullable(CASE WHEN fn.nspname = $1 THEN '' ELSE fn.nspname END),
                                 pg_catalog.quote_nullable(fc.relname),
                                 pg_catalog.quote_nullable(pg_catalog.regexp_replace(con.conbin::text, ' :location -?[0-9]+', '', 'g')))
     FROM t JOIN pg_catalog.pg_constraint con ON con.conrelid = t.oid AND con.contype IN ('p', 'u', 'c', 'f', 'x')
