@@ -175,8 +175,11 @@ def pipelined(conn: psycopg.Connection, messages: Sequence[Message]) -> list[lis
     tx = Transformer.from_context(conn)
     with _prepared_lock:
         prepared = _prepared.setdefault(conn, set())
-    answers: list[int | None] = []  # per answer expected: its message, or None for a Prepare
-    preparing: list[str] = []
+    if any(m.prepared for m in messages):
+        # psycopg deallocates ALL of a connection's prepared statements after it runs a DROP, ALTER
+        # or ROLLBACK while holding prepared statements of its own: it must hold none beside ours
+        conn.prepare_threshold = None
+    answers: list[int | str] = []  # what each answer is for: a message, or the name of a Prepare
     with conn.lock:
         pgconn.enter_pipeline_mode()
         try:
@@ -187,26 +190,27 @@ def pipelined(conn: psycopg.Connection, messages: Sequence[Message]) -> list[lis
                     pgconn.send_query_params(query, params, tx.types, tx.formats, pq.Format.BINARY)
                 else:
                     name = message.prepared.encode()
-                    if message.prepared not in prepared and message.prepared not in preparing:
+                    if message.prepared not in prepared and message.prepared not in answers:
                         pgconn.send_prepare(name, query, tx.types)
-                        preparing.append(message.prepared)
-                        answers.append(None)
+                        answers.append(message.prepared)
                     pgconn.send_query_prepared(name, params, tx.formats, pq.Format.BINARY)
                 answers.append(n)
             pgconn.pipeline_sync()
             conn.wait(generators.send(pgconn))
-            rows, error = _read_until_sync(conn, tx, answers, len(messages))
+            rows, error = _read_until_sync(conn, tx, answers, prepared, len(messages))
         finally:
             _leave_pipeline_mode(conn)
+    if isinstance(error, psycopg.errors.InvalidSqlStatementName):
+        prepared.clear()  # deallocated behind our back: prepared again next time
     if error is not None:
         raise error
-    prepared.update(preparing)
     return rows
 
 
-def _read_until_sync(conn: psycopg.Connection, tx: abc.Transformer, answers: list[int | None],
+def _read_until_sync(conn: psycopg.Connection, tx: abc.Transformer, answers: list[int | str], prepared: set[str],
                      count: int) -> tuple[list[list[tuple[Any, ...]]], psycopg.Error | None]:
-    """Every answer up to the Sync: the rows of each message, and the first error."""
+    """Every answer up to the Sync: the rows of each message, and the first error; a statement
+    whose Prepare succeeded is added to ``prepared`` (the server keeps it whatever follows)."""
     rows: list[list[tuple[Any, ...]]] = [[] for _ in range(count)]
     error: psycopg.Error | None = None
     pending = iter(answers)
@@ -218,12 +222,14 @@ def _read_until_sync(conn: psycopg.Connection, tx: abc.Transformer, answers: lis
             continue
         if results[0].status == pq.ExecStatus.PIPELINE_SYNC:
             return rows, error
-        index, last = next(pending, None), results[-1]
+        answer, last = next(pending, None), results[-1]
         if last.status == pq.ExecStatus.FATAL_ERROR and error is None:
             error = psycopg.errors.error_from_result(last, encoding=conn.info.encoding)
-        elif last.status == pq.ExecStatus.TUPLES_OK and index is not None:
+        elif isinstance(answer, str) and last.status == pq.ExecStatus.COMMAND_OK:
+            prepared.add(answer)
+        elif isinstance(answer, int) and last.status == pq.ExecStatus.TUPLES_OK:
             tx.set_pgresult(last)
-            rows[index] = tx.load_rows(0, last.ntuples, tuple)
+            rows[answer] = tx.load_rows(0, last.ntuples, tuple)
 
 
 def _leave_pipeline_mode(conn: psycopg.Connection) -> None:

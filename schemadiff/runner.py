@@ -7,6 +7,7 @@ runs them in its own transaction together with its ledger row (see ``tenant``).
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -26,7 +27,7 @@ from schemadiff.job import SKIP, Job, LedgerRow, Loss, Options, Report, Work
 from schemadiff.model import SchemaModel
 from schemadiff.online import without_online_parts
 from schemadiff.sqltext import quote_ident
-from schemadiff.tenant import KnownStates, run_tenant
+from schemadiff.tenant import KnownStates, run_tenant, state_facts
 
 __all__ = ["Job", "Options", "Work", "Report", "run", "preflight"]
 
@@ -119,30 +120,53 @@ def lock_holder(conn: psycopg.Connection, key: tuple[int, int] = LOCK_KEY) -> st
     return f"pid {pid}, application '{app}', user {user}, since {since:%Y-%m-%d %H:%M:%S}"
 
 
-PREFLIGHT_CHUNK = 2500  # schemas introspected per round of catalog queries, in one snapshot
+PREFLIGHT_CHUNK = 2500  # schemas digested per query, in one snapshot
+
+
+@functools.cache
+def state_digests(server_version: int) -> str:
+    """Every tenant's state digest (see sql/state_digest.sql) and the row estimate of its largest
+    managed table: $1 the schemas, $2 the managed tables. A schema without any has no row."""
+    return ("WITH t AS (SELECT c.oid, c.relname, n.nspname, c.reltuples FROM pg_catalog.pg_class c "
+            "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = ANY($1) AND c.relname = ANY($2) AND c.relkind IN ('r', 'p')), "
+            f"facts AS ({state_facts(server_version)}) "
+            "SELECT f.nspname, f.digest, s.rows FROM (SELECT nspname, "
+            "pg_catalog.md5(pg_catalog.string_agg(fact, E'\\n' ORDER BY fact)) AS digest "
+            "FROM facts GROUP BY nspname) AS f JOIN (SELECT nspname, "
+            "pg_catalog.max(greatest(reltuples, 0))::bigint AS rows FROM t GROUP BY nspname) AS s USING (nspname)")
 
 
 def read_states(conn: psycopg.Connection, job: Job) -> tuple[dict[str, tuple[str, SchemaModel]], dict[str, int]]:
     """Every tenant's (fingerprint, model), and the row estimate of its largest managed table.
 
-    One REPEATABLE READ snapshot, read in chunks of schemas; equal models are kept once, so
-    memory grows with the number of distinct states, not with the number of tenants.
+    One REPEATABLE READ snapshot: the catalog rows of every tenant are digested on the server, and
+    only one tenant of each digest is introspected, so the work in Python and the memory grow with
+    the number of distinct states, not with the number of tenants (equal digests, equal models).
     """
-    interned: dict[SchemaModel, tuple[str, SchemaModel]] = {}
-    states: dict[str, tuple[str, SchemaModel]] = {}
+    digests: dict[str, str] = {}
     rows: dict[str, int] = {}
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         schemas = list_tenants(conn, job.template, job.pattern)
         for start in range(0, len(schemas), PREFLIGHT_CHUNK):
-            tenants = introspect(conn, schemas[start:start + PREFLIGHT_CHUNK], list(job.tables))
-            for schema, model in tenants.models.items():
-                if model not in interned:
-                    interned[model] = (fingerprint(model), model)
-                states[schema] = interned[model]
-            for (schema, _table), stats in tenants.stats.items():
-                rows[schema] = max(rows.get(schema, 0), stats.rows)
-    return states, rows
+            chunk = schemas[start:start + PREFLIGHT_CHUNK]
+            [found] = db.pipelined(conn, [Message(state_digests(conn.info.server_version), (chunk, list(job.tables)))])
+            for schema, digest, estimate in found:
+                digests[schema], rows[schema] = digest, estimate
+        first: dict[str, str] = {}  # digest ("" without any managed table) -> the schema read in full
+        for schema in schemas:
+            first.setdefault(digests.get(schema, ""), schema)
+        read = list(first.values())
+        models: dict[str, SchemaModel] = {}
+        for start in range(0, len(read), PREFLIGHT_CHUNK):
+            models.update(introspect(conn, read[start:start + PREFLIGHT_CHUNK], list(job.tables)).models)
+    interned: dict[SchemaModel, tuple[str, SchemaModel]] = {}
+    by_digest: dict[str, tuple[str, SchemaModel]] = {}
+    for digest, schema in first.items():
+        model = models[schema]
+        by_digest[digest] = interned.setdefault(model, (fingerprint(model), model))
+    return {schema: by_digest[digests.get(schema, "")] for schema in schemas}, rows
 
 
 PRIVILEGES_SQL = """

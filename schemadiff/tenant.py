@@ -16,6 +16,7 @@ only what is left: an INVALID index left by a killed build is dropped concurrent
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -53,12 +54,39 @@ LEDGER_UPSERT = ("INSERT INTO public.schemadiff_ledger (revision, schema_name, d
                  "to_fingerprint, complete) VALUES ($1, $2, $3, $4, $5, $6)" + _ON_CONFLICT)
 
 
-STATE_DIGEST = (SQL_DIR / "state_digest.sql").read_text()  # $1 the schema, $2 the managed tables
-# The ledger row of a tenant whose state digest is one already proved to be the promised state; any
-# other digest leaves to_fingerprint NULL, which the ledger's NOT NULL refuses, so nothing commits.
-LEDGER_IF_KNOWN = ("INSERT INTO public.schemadiff_ledger (revision, schema_name, direction, from_fingerprint, "
-                   "to_fingerprint, complete) SELECT $3, $1, $4, $5, CASE WHEN d.digest = ANY($6) THEN $7 END, $8 "
-                   f"FROM ({STATE_DIGEST}) AS d (digest)" + _ON_CONFLICT)
+_FACTS = (SQL_DIR / "state_digest.sql").read_text()
+
+
+@functools.cache
+def state_facts(server_version: int) -> str:
+    """sql/state_digest.sql for this server, with the flags its PostgreSQL version has."""
+    index = ["i.indnullsnotdistinct"] if server_version >= 150000 else []
+    constraint = ["con.confdelsetcols"] if server_version >= 150000 else []
+    constraint += ["con.conenforced", "con.conperiod"] if server_version >= 180000 else []
+    return (_FACTS.replace("{index_flags}", "".join(f", {c}::text" for c in index))
+            .replace("{constraint_flags}", "".join(f", {c}::text" for c in constraint)))
+
+
+@functools.cache
+def state_digest(server_version: int) -> str:
+    """The digest of one tenant's managed tables: $1 the schema, $2 the managed tables."""
+    return ("WITH t AS (SELECT c.oid, c.relname, n.nspname FROM pg_catalog.pg_class c "
+            "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relnamespace = pg_catalog.to_regnamespace(pg_catalog.quote_ident($1)) "
+            "AND c.relname = ANY($2) AND c.relkind IN ('r', 'p')), "
+            f"facts AS ({state_facts(server_version)}) "
+            "SELECT pg_catalog.md5(coalesce(pg_catalog.string_agg(fact, E'\\n' ORDER BY fact), '')) FROM facts")
+
+
+@functools.cache
+def ledger_if_known(server_version: int) -> str:
+    """The ledger row of a tenant whose state digest is one already proved to be the promised state;
+    any other digest leaves to_fingerprint NULL, which the ledger's NOT NULL refuses, so nothing
+    commits. $1 the schema, $2 the managed tables, then revision, direction, from_fingerprint, the
+    proved digests, to_fingerprint, complete."""
+    return ("INSERT INTO public.schemadiff_ledger (revision, schema_name, direction, from_fingerprint, "
+            "to_fingerprint, complete) SELECT $3, $1, $4, $5, CASE WHEN d.digest = ANY($6) THEN $7 END, $8 "
+            f"FROM ({state_digest(server_version)}) AS d (digest)" + _ON_CONFLICT)
 
 
 class TenantFailed(Exception):
@@ -142,7 +170,7 @@ def _run_in_one_round_trip(conn: psycopg.Connection, job: Job, item: Work, optio
                            digests: list[str]) -> None:
     """One implicit transaction (no BEGIN): the server commits it at the pipeline's Sync only when
     every statement, the ledger row last, succeeded; on any error it rolls it back whole."""
-    ledger = Message(LEDGER_IF_KNOWN, (item.schema, list(job.tables), job.revision, job.direction, item.from_fp,
+    ledger = Message(ledger_if_known(conn.info.server_version), (item.schema, list(job.tables), job.revision, job.direction, item.from_fp,
                                        digests, to_fingerprint(job, item), complete), prepared="schemadiff_ledger_if_known")
     db.pipelined(conn, [*_inside(job, item, options), ledger])
 
@@ -154,7 +182,7 @@ def _checked(conn: psycopg.Connection, job: Job, item: Work, options: Options, c
     trip, or ROLLBACK. Any error leaves nothing behind and the connection idle."""
     inside = item.phase(INSIDE)
     try:
-        digest = Message(STATE_DIGEST, (item.schema, list(job.tables)), prepared="schemadiff_state_digest")
+        digest = Message(state_digest(conn.info.server_version), (item.schema, list(job.tables)), prepared="schemadiff_state_digest")
         rows = db.pipelined(conn, [Message("BEGIN"), *_inside(job, item, options), digest])
         for statement, found in zip(inside, rows[2:]):
             if statement.guard and found and found[0][0]:
