@@ -11,6 +11,7 @@ import functools
 import threading
 import time
 from collections.abc import Callable
+from typing import TypeVar
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
@@ -48,6 +49,8 @@ LEDGER_DDL = """CREATE TABLE IF NOT EXISTS public.schemadiff_ledger (
 LEDGER_COMPLETE = "ALTER TABLE public.schemadiff_ledger ADD COLUMN IF NOT EXISTS complete boolean NOT NULL DEFAULT true"
 
 Reporter = Callable[[str, int, int], None]
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 class RunFailed(SchemadiffError):
@@ -67,8 +70,9 @@ def run(url: str, job: Job, options: Options, reporter: Reporter | None = None) 
             check_privileges(coordinator, job, list(states))
             coordinator.execute(LEDGER_DDL)
             coordinator.execute(LEDGER_COMPLETE)
-            work = preflight(coordinator, job, report, states, rows, options)
-            _execute_all(url, job, work, options, report, reporter)
+            with Workers(url, options.workers) as workers:
+                work = preflight(coordinator, job, report, states, rows, options, workers)
+                _execute_all(workers, job, work, options, report, reporter)
         finally:
             coordinator.execute("SELECT pg_advisory_unlock_shared(%s, %s)", WORKERS_KEY)
             coordinator.execute("SELECT pg_advisory_unlock(%s, %s)", LOCK_KEY)
@@ -206,9 +210,10 @@ def read_ledger(conn: psycopg.Connection, revision: str) -> dict[str, LedgerRow]
 
 
 def preflight(conn: psycopg.Connection, job: Job, report: Report, states: dict[str, tuple[str, SchemaModel]],
-              rows: dict[str, int], options: Options = Options()) -> list[Work]:
+              rows: dict[str, int], options: Options = Options(), workers: Workers | None = None) -> list[Work]:
     """Classify every tenant (``read_states``) before any change; unknown states stop the run here,
-    and so does a downgrade that would delete data unless ``deletes_data`` is allowed."""
+    and so does a downgrade that would delete data unless ``deletes_data`` is allowed (its data
+    checked on the run's ``workers`` when given)."""
     ledger = read_ledger(conn, job.revision)
     mids: dict[SchemaModel, bool] = {}
     template = ledger.get(job.template)
@@ -230,7 +235,7 @@ def preflight(conn: psycopg.Connection, job: Job, report: Report, states: dict[s
     if unknown:
         raise RunFailed(_unknown_message(job, unknown, states, ledger))
     if "deletes_data" not in options.allow:
-        refuse_data_loss(conn, job, work)
+        refuse_data_loss(conn, job, work, workers)
     return work
 
 
@@ -287,6 +292,7 @@ def classify_downgrade(job: Job, schema: str, st: State) -> Work | str | None:
 
 
 DATA_CHECKS_PER_TRANSACTION = 25
+DATA_CHECK_BATCH = 100  # tenants a worker checks in one round trip
 
 
 def data_losses(conn: psycopg.Connection, work: list[Work]) -> dict[str, list[str]]:
@@ -317,9 +323,17 @@ def data_losses(conn: psycopg.Connection, work: list[Work]) -> dict[str, list[st
     return losing
 
 
-def refuse_data_loss(conn: psycopg.Connection, job: Job, work: list[Work]) -> None:
-    """Before any change: refuse when a tenant's run would delete values (see ``data_losses``)."""
-    losing = data_losses(conn, work)
+def refuse_data_loss(conn: psycopg.Connection, job: Job, work: list[Work], workers: Workers | None = None) -> None:
+    """Before any change: refuse when a tenant's run would delete values (see ``data_losses``),
+    read on ``conn``, or in batches on the run's ``workers`` when given."""
+    if workers is None:
+        losing = data_losses(conn, work)
+    else:
+        losing = {}
+        batches = [work[start:start + DATA_CHECK_BATCH] for start in range(0, len(work), DATA_CHECK_BATCH)]
+        for found in workers.map(data_losses, batches):  # in order: the schemas named stay in order
+            for what, schemas in found.items():
+                losing.setdefault(what, []).extend(schemas)
     if losing:
         shown = "; ".join(f"{what} in {len(s)} schema(s) ({', '.join(s[:5])}{' …' if len(s) > 5 else ''})"
                           for what, s in losing.items())
@@ -369,20 +383,46 @@ def _unknown_message(job: Job, unknown: list[str], states: dict[str, tuple[str, 
     return "\n".join(lines)
 
 
-def _execute_all(url: str, job: Job, work: list[Work], options: Options, report: Report,
+class Workers:
+    """The run's worker connections, one per thread of a pool of ``size`` threads, opened on first
+    use; each joins the run (holds WORKERS_KEY shared) and is replaced when it broke."""
+
+    def __init__(self, url: str, size: int) -> None:
+        self.url = url
+        self._pool = ThreadPoolExecutor(max_workers=max(1, size))
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: list[psycopg.Connection] = []
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown()
+        for conn in self._connections:
+            conn.close()
+
+    def connection(self) -> psycopg.Connection:
+        """This thread's connection."""
+        conn: psycopg.Connection | None = getattr(self._local, "conn", None)
+        if conn is None or conn.closed or conn.broken:
+            conn = self._local.conn = db.connect(self.url, autocommit=True)
+            with self._lock:
+                self._connections.append(conn)
+            join_run(conn)
+        return conn
+
+    def map(self, fn: Callable[[psycopg.Connection, T], R], items: list[T]) -> list[R]:
+        """``fn(connection, item)`` for every item, on the pool's threads; the results in order."""
+        return list(self._pool.map(lambda item: fn(self.connection(), item), items))
+
+
+def _execute_all(workers: Workers, job: Job, work: list[Work], options: Options, report: Report,
                  reporter: Reporter | None) -> None:
     total, done, lock = len(work), [0], threading.Lock()
-    local = threading.local()
-    connections: list[psycopg.Connection] = []
     known = KnownStates()
 
-    def one(item: Work) -> None:
-        conn = getattr(local, "conn", None)
-        if conn is None or conn.closed or conn.broken:
-            conn = local.conn = db.connect(url, autocommit=True)
-            with lock:
-                connections.append(conn)
-            join_run(conn)
+    def one(conn: psycopg.Connection, item: Work) -> None:
         error = run_tenant(conn, job, item, options, known)
         with lock:
             (report.failed.__setitem__(item.schema, error) if error else report.applied.append(item.schema))
@@ -390,13 +430,6 @@ def _execute_all(url: str, job: Job, work: list[Work], options: Options, report:
             if reporter:
                 reporter(item.schema, done[0], total)
 
-    try:
-        first = [w for w in work if w.schema == job.template]
-        for item in first:  # the template first, on its own
-            one(item)
-        rest = [w for w in work if w.schema != job.template]
-        with ThreadPoolExecutor(max_workers=max(1, options.workers)) as pool:
-            list(pool.map(one, rest))
-    finally:
-        for conn in connections:
-            conn.close()
+    first = [w for w in work if w.schema == job.template]
+    workers.map(one, first)  # the template first, on its own
+    workers.map(one, [w for w in work if w.schema != job.template])
