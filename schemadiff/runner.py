@@ -303,6 +303,7 @@ def data_losses(conn: psycopg.Connection, work: list[Work]) -> dict[str, list[st
     checks = [(item.schema, table, tuple(loss for loss in item.deletes if loss.table == table))
               for item in work for table in dict.fromkeys(loss.table for loss in item.deletes)]
     losing: dict[str, list[str]] = {}
+    selects: dict[tuple[Loss, ...], str] = {}  # the query but its FROM, rendered once per kind of check
     for start in range(0, len(checks), 500):
         batch = checks[start:start + 500]
         messages: list[Message] = []
@@ -312,7 +313,9 @@ def data_losses(conn: psycopg.Connection, work: list[Work]) -> dict[str, list[st
                 messages.append(Message("BEGIN READ ONLY"))
             messages.append(Message("SELECT pg_catalog.set_config('search_path', $1, true)", (quote_ident(schema),)))
             at.append(len(messages))
-            messages.append(Message(_holds_data(schema, table, losses).as_string(conn)))
+            if losses not in selects:
+                selects[losses] = _holds_data(losses).as_string(conn)
+            messages.append(Message(selects[losses] + sql.Identifier(schema, table).as_string(conn)))
             if n % DATA_CHECKS_PER_TRANSACTION == DATA_CHECKS_PER_TRANSACTION - 1 or n == len(batch) - 1:
                 messages.append(Message("COMMIT"))
         rows = db.pipelined(conn, messages)
@@ -331,7 +334,7 @@ def refuse_data_loss(conn: psycopg.Connection, job: Job, work: list[Work], worke
     else:
         losing = {}
         batches = [work[start:start + DATA_CHECK_BATCH] for start in range(0, len(work), DATA_CHECK_BATCH)]
-        for found in workers.map(data_losses, batches):  # in order: the schemas named stay in order
+        for found in workers.map(data_losses, batches, len):  # in order: the schemas named stay in order
             for what, schemas in found.items():
                 losing.setdefault(what, []).extend(schemas)
     if losing:
@@ -341,9 +344,9 @@ def refuse_data_loss(conn: psycopg.Connection, job: Job, work: list[Work], worke
                         "Re-run with --allow deletes_data (plain Alembic: -x allow=deletes_data) if that is intended")
 
 
-def _holds_data(schema: str, table: str, losses: tuple[Loss, ...]) -> sql.Composed:
-    """One scan of ``schema.table``: per loss, whether it holds a value the loss would delete. The
-    default is the reviewed revision's, as PostgreSQL printed it."""
+def _holds_data(losses: tuple[Loss, ...]) -> sql.Composed:
+    """One scan of a table (the query up to its FROM, the table follows): per loss, whether it holds
+    a value the loss would delete. The default is the reviewed revision's, as PostgreSQL printed it."""
     found: list[sql.Composable] = []
     for loss in losses:
         if loss.column is None:
@@ -354,7 +357,7 @@ def _holds_data(schema: str, table: str, losses: tuple[Loss, ...]) -> sql.Compos
         if loss.default:
             condition = sql.SQL("{} AND {} IS DISTINCT FROM ({})").format(condition, column, sql.SQL(loss.default))
         found.append(sql.SQL("coalesce(bool_or({}), false)").format(condition))
-    return sql.SQL("SELECT {} FROM {}").format(sql.SQL(", ").join(found), sql.Identifier(schema, table))
+    return sql.SQL("SELECT {} FROM ").format(sql.SQL(", ").join(found))
 
 
 def _unknown_message(job: Job, unknown: list[str], states: dict[str, tuple[str, SchemaModel]],
@@ -383,9 +386,17 @@ def _unknown_message(job: Job, unknown: list[str], states: dict[str, tuple[str, 
     return "\n".join(lines)
 
 
+# A backend keeps what it learned about every relation it touched (catalog caches, relation cache,
+# references to shared statistics entries) until it ends, and some of its work grows with that: each
+# relation dropped anywhere (a downgrade's DROP INDEX) makes every backend sweep all its statistics
+# references. A worker connection that served this many tenants is replaced by a fresh one.
+TENANTS_PER_CONNECTION = 500
+
+
 class Workers:
     """The run's worker connections, one per thread of a pool of ``size`` threads, opened on first
-    use; each joins the run (holds WORKERS_KEY shared) and is replaced when it broke."""
+    use; each joins the run (holds WORKERS_KEY shared), is replaced when it broke, and after
+    TENANTS_PER_CONNECTION tenants."""
 
     def __init__(self, url: str, size: int) -> None:
         self.url = url
@@ -402,19 +413,26 @@ class Workers:
         for conn in self._connections:
             conn.close()
 
-    def connection(self) -> psycopg.Connection:
-        """This thread's connection."""
-        conn: psycopg.Connection | None = getattr(self._local, "conn", None)
-        if conn is None or conn.closed or conn.broken:
-            conn = self._local.conn = db.connect(self.url, autocommit=True)
+    def connection(self, tenants: int = 1) -> psycopg.Connection:
+        """This thread's connection, to serve ``tenants`` more tenants."""
+        local = self._local
+        old: psycopg.Connection | None = getattr(local, "conn", None)
+        if old is None or old.closed or old.broken or local.served >= TENANTS_PER_CONNECTION:
+            conn = db.connect(self.url, autocommit=True)
             with self._lock:
-                self._connections.append(conn)
-            join_run(conn)
-        return conn
+                self._connections = [c for c in self._connections if not c.closed] + [conn]
+            join_run(conn)  # before the old one leaves, so the hold on WORKERS_KEY never lapses
+            if old is not None:
+                old.close()
+            local.conn, local.served = conn, 0
+        local.served += tenants
+        return local.conn  # type: ignore[no-any-return]
 
-    def map(self, fn: Callable[[psycopg.Connection, T], R], items: list[T]) -> list[R]:
-        """``fn(connection, item)`` for every item, on the pool's threads; the results in order."""
-        return list(self._pool.map(lambda item: fn(self.connection(), item), items))
+    def map(self, fn: Callable[[psycopg.Connection, T], R], items: list[T],
+            tenants: Callable[[T], int] = lambda item: 1) -> list[R]:
+        """``fn(connection, item)`` for every item, on the pool's threads; the results in order.
+        ``tenants``: how many tenants an item is."""
+        return list(self._pool.map(lambda item: fn(self.connection(tenants(item)), item), items))
 
 
 def _execute_all(workers: Workers, job: Job, work: list[Work], options: Options, report: Report,
