@@ -6,7 +6,7 @@ import os
 import re
 import threading
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
@@ -14,6 +14,7 @@ from urllib.parse import quote, unquote, urlsplit
 import psycopg
 from psycopg import abc, generators, pq
 from psycopg.adapt import PyFormat, Transformer
+from psycopg.pq.abc import PGresult
 from psycopg.types.string import TextBinaryLoader
 
 from schemadiff import embedded
@@ -171,8 +172,7 @@ def pipelined(conn: psycopg.Connection, messages: Sequence[Message]) -> list[lis
     psycopg's own pipeline writes and polls the socket once per statement; this sends all the
     statements as one buffer and reads the answers back together.
     """
-    pgconn = conn.pgconn
-    tx = Transformer.from_context(conn)
+    pgconn, tx, encoding = conn.pgconn, Transformer.from_context(conn), conn.info.encoding
     with _prepared_lock:
         prepared = _prepared.setdefault(conn, set())
     if any(m.prepared for m in messages):
@@ -185,13 +185,13 @@ def pipelined(conn: psycopg.Connection, messages: Sequence[Message]) -> list[lis
         try:
             for n, message in enumerate(messages):
                 params = tx.dump_sequence(message.params, [PyFormat.AUTO] * len(message.params))
-                query = message.sql.encode(conn.info.encoding)
                 if message.prepared is None:
-                    pgconn.send_query_params(query, params, tx.types, tx.formats, pq.Format.BINARY)
+                    pgconn.send_query_params(message.sql.encode(encoding), params, tx.types, tx.formats,
+                                             pq.Format.BINARY)
                 else:
                     name = message.prepared.encode()
                     if message.prepared not in prepared and message.prepared not in answers:
-                        pgconn.send_prepare(name, query, tx.types)
+                        pgconn.send_prepare(name, message.sql.encode(encoding), tx.types)
                         answers.append(message.prepared)
                     pgconn.send_query_prepared(name, params, tx.formats, pq.Format.BINARY)
                 answers.append(n)
@@ -214,22 +214,33 @@ def _read_until_sync(conn: psycopg.Connection, tx: abc.Transformer, answers: lis
     rows: list[list[tuple[Any, ...]]] = [[] for _ in range(count)]
     error: psycopg.Error | None = None
     pending = iter(answers)
-    while True:
-        results = conn.wait(generators.fetch_many(conn.pgconn))
-        if not results:
-            if conn.pgconn.status != pq.ConnStatus.OK:
-                raise error or psycopg.OperationalError("the connection was lost during a pipeline")
-            continue
-        if results[0].status == pq.ExecStatus.PIPELINE_SYNC:
-            return rows, error
-        answer, last = next(pending, None), results[-1]
-        if last.status == pq.ExecStatus.FATAL_ERROR and error is None:
-            error = psycopg.errors.error_from_result(last, encoding=conn.info.encoding)
-        elif isinstance(answer, str) and last.status == pq.ExecStatus.COMMAND_OK:
+    for result in _last_results(conn):
+        answer = next(pending, None)
+        if result.status == pq.ExecStatus.FATAL_ERROR and error is None:
+            error = psycopg.errors.error_from_result(result, encoding=conn.info.encoding)
+        elif isinstance(answer, str) and result.status == pq.ExecStatus.COMMAND_OK:
             prepared.add(answer)
-        elif isinstance(answer, int) and last.status == pq.ExecStatus.TUPLES_OK:
-            tx.set_pgresult(last)
-            rows[answer] = tx.load_rows(0, last.ntuples, tuple)
+        elif isinstance(answer, int) and result.status == pq.ExecStatus.TUPLES_OK:
+            tx.set_pgresult(result)
+            rows[answer] = tx.load_rows(0, result.ntuples, tuple)
+    return rows, error
+
+
+def _last_results(conn: psycopg.Connection) -> Iterator[PGresult]:
+    """The last result of each statement in the pipeline, up to its Sync (which is read too). It
+    waits on the socket only while the answer read so far holds no complete result."""
+    pgconn, last = conn.pgconn, None
+    while True:
+        result = conn.wait(generators.fetch(pgconn)) if pgconn.is_busy() else pgconn.get_result()
+        if result is not None and result.status == pq.ExecStatus.PIPELINE_SYNC:
+            return
+        if result is not None:
+            last = result
+        elif last is not None:  # the end of one statement's results
+            yield last
+            last = None
+        elif pgconn.status != pq.ConnStatus.OK:
+            raise psycopg.OperationalError("the connection was lost during a pipeline")
 
 
 def _leave_pipeline_mode(conn: psycopg.Connection) -> None:
