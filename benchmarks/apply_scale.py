@@ -42,12 +42,12 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from schemadiff.workflow import demo  # noqa: E402
 from schemadiff.core.sqltext import quote_ident  # noqa: E402
 from schemadiff.pg import connection  # noqa: E402
-from schemadiff.spec.to_model import create_statements  # noqa: E402
 from schemadiff.runtime import record  # noqa: E402
 from schemadiff.spec.schema import load_spec  # noqa: E402
+from schemadiff.spec.to_model import create_statements  # noqa: E402
+from schemadiff.workflow import demo  # noqa: E402
 from schemadiff.workflow.alembic_env import init_environment  # noqa: E402
 from schemadiff.workflow.prove import load_revision  # noqa: E402
 
@@ -60,12 +60,14 @@ def seed(url: str, tenants: int) -> None:
         schemas = (["public"] if start == 0 else []) + [f"user_{i}" for i in range(start + 1, tenants + 1)]
         for i in range(0, len(schemas), 50):
             sql = []
-            for schema in schemas[i:i + 50]:
+            for schema in schemas[i : i + 50]:
                 if schema != "public":
                     sql.append(f"CREATE SCHEMA {schema};")
                 sql += [s + ";" for s in create_statements(schema, previous)]
-                sql.append(f"INSERT INTO {schema}.marketplace_tasks (job_id, status) "
-                           "SELECT g, 'pending' FROM generate_series(1, 20) g;")
+                sql.append(
+                    f"INSERT INTO {schema}.marketplace_tasks (job_id, status) "
+                    "SELECT g, 'pending' FROM generate_series(1, 20) g;"
+                )
             with conn.transaction():
                 conn.execute("\n".join(sql))
             print(f"\rseeded {i + 50}/{len(schemas)}", end="", file=sys.stderr)
@@ -78,8 +80,13 @@ def alembic(project: Path, url: str, *args: str) -> tuple[float, float]:
     checkpoint(url)
     env = {**os.environ, "SCHEMADIFF_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "alembic", "-c", str(project / "alembic.ini"), *args],
-                          cwd=project, env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "alembic", "-c", str(project / "alembic.ini"), *args],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode:
         sys.exit(f"alembic {' '.join(args)} failed: {proc.stderr[-2000:]}")
     wall = time.perf_counter() - start
@@ -148,8 +155,9 @@ def main() -> None:
     parser.add_argument("--tenants", type=int, default=1000)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--workers", default="1,2,4,8")
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="measure each figure this many times, interleaved, and use the median")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="measure each figure this many times, interleaved, and use the median"
+    )
     args = parser.parse_args()
     server = connection.resolve_url(args.database_url)
     name = f"schemadiff_apply_{args.tenants}"
@@ -161,10 +169,26 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         project = Path(tmp)
         init_environment(project)
-        plan = subprocess.run([sys.executable, "-m", "schemadiff.cli", "plan", "--spec", str(ROOT / "schema.yaml"),
-                               "--database-url", url, "--config", str(project / "alembic.ini"), "--no-validate",
-                               "-m", "benchmark"], capture_output=True, text=True,
-                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+        plan = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "schemadiff.cli",
+                "plan",
+                "--spec",
+                str(ROOT / "schema.yaml"),
+                "--database-url",
+                url,
+                "--config",
+                str(project / "alembic.ini"),
+                "--no-validate",
+                "-m",
+                "benchmark",
+            ],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
         if plan.returncode != 2:
             sys.exit(f"plan failed: {plan.stderr}")
         [path] = (project / "migrations" / "versions").glob("*.py")
@@ -176,20 +200,29 @@ def main() -> None:
         copies = {(r, c): f"{name}_{r}_{c}" for r in range(args.repeat) for c in configs}
         times: dict[tuple[str, int | str], list[float]] = {}  # (direction [runtime], configuration) -> s
         try:
-            for (r, c), copy in copies.items():
+            for copy in copies.values():
                 print(f"copying the seeded database to {copy}", file=sys.stderr)
                 create_database(server.url, copy, template=name)
             # every upgrade first, then every downgrade, interleaved across the configurations
             for direction in ("upgrade", "downgrade"):
-                for (r, c), copy in copies.items():
+                for (_r, c), copy in copies.items():
                     run_url = connection.database_url(server.url, copy)
                     if isinstance(c, str):
-                        took = loop(run_url, schemas, up_sql if direction == "upgrade" else down_sql,
-                                    synchronous_commit=c == LOOP)
+                        took = loop(
+                            run_url,
+                            schemas,
+                            up_sql if direction == "upgrade" else down_sql,
+                            synchronous_commit=c == LOOP,
+                        )
                         inside = took
                     else:
-                        took, inside = alembic(project, run_url, "-x", f"workers={c}",
-                                               *(("upgrade", "head") if direction == "upgrade" else ("downgrade", "-1")))
+                        took, inside = alembic(
+                            project,
+                            run_url,
+                            "-x",
+                            f"workers={c}",
+                            *(("upgrade", "head") if direction == "upgrade" else ("downgrade", "-1")),
+                        )
                     print(f"{direction} {label(c)}: {took:.2f} s ({inside:.2f} s in the runtime)", file=sys.stderr)
                     vacuum(run_url)  # its dead catalog rows, so autovacuum does not run into the next phase
                     times.setdefault((direction, c), []).append(took)
@@ -202,15 +235,19 @@ def main() -> None:
         print(f"tenants: {args.tenants} (+ public); server {connection.redact(server.url)}{how}")
         for c in (LOOP, LOOP_ASYNC):
             print(f"{label(c) + ':':46} upgrade {med['upgrade', c]:7.2f} s   downgrade {med['downgrade', c]:7.2f} s")
-        for suffix, what in (("", "the whole alembic process"),
-                             (" runtime", "the runtime alone (lock, preflight, tenants; not Python and Alembic start-up)")):
+        for suffix, what in (
+            ("", "the whole alembic process"),
+            (" runtime", "the runtime alone (lock, preflight, tenants; not Python and Alembic start-up)"),
+        ):
             print(f"schemadiff, {what}; ratios against the loop / against the loop with synchronous_commit off:")
             for workers in worker_counts:
                 cells = []
                 for direction in ("upgrade", "downgrade"):
                     took = med[direction + suffix, workers]
-                    cells.append(f"{direction} {took:7.2f} s ({med[direction, LOOP] / took:4.2f}x / "
-                                 f"{med[direction, LOOP_ASYNC] / took:4.2f}x)")
+                    cells.append(
+                        f"{direction} {took:7.2f} s ({med[direction, LOOP] / took:4.2f}x / "
+                        f"{med[direction, LOOP_ASYNC] / took:4.2f}x)"
+                    )
                 print(f"  {label(workers):12} " + "   ".join(cells))
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"peak RSS of the largest alembic/schemadiff process: {peak:.0f} MB")

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import os
 import re
+import threading
+import weakref
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 import psycopg
+from psycopg import abc, generators, pq
+from psycopg.adapt import PyFormat, Transformer
+from psycopg.pq.abc import PGresult
 from psycopg.types.string import TextBinaryLoader
 
 from schemadiff.errors import DatabaseError, first_line
@@ -62,7 +68,7 @@ def split_userinfo(url: str) -> tuple[str, str | None, str | None, str]:
     if not sep or "@" not in before_query:
         return url, None, None, ""
     userinfo, _, rest = before_query.rpartition("@")
-    rest += tail[len(before_query):]
+    rest += tail[len(before_query) :]
     user, colon, password = userinfo.partition(":")
     return head + sep, user, password if colon else None, rest
 
@@ -111,8 +117,9 @@ class OneStatementCursor(psycopg.Cursor[Any]):
     the server itself refuses a second statement in one message; psycopg would otherwise send a
     query without parameters as a simple-protocol script."""
 
-    def execute(self, query: Any, params: Any = None, *, prepare: bool | None = None,
-                binary: bool | None = None) -> OneStatementCursor:
+    def execute(
+        self, query: Any, params: Any = None, *, prepare: bool | None = None, binary: bool | None = None
+    ) -> OneStatementCursor:
         super().execute(query, params, prepare=prepare, binary=True if binary is None else binary)
         return self
 
@@ -128,8 +135,13 @@ class _CharLoader(TextBinaryLoader):
 def connect(url: str, autocommit: bool = False) -> psycopg.Connection:
     """Open a psycopg connection (one statement per message); failures become one redacted line."""
     try:
-        conn = psycopg.connect(url, autocommit=autocommit, connect_timeout=10,
-                               application_name="schemadiff", cursor_factory=OneStatementCursor)
+        conn = psycopg.connect(
+            url,
+            autocommit=autocommit,
+            connect_timeout=10,
+            application_name="schemadiff",
+            cursor_factory=OneStatementCursor,
+        )
         conn.adapters.register_loader('"char"', _CharLoader)
         conn.execute("SET standard_conforming_strings = on")  # a literal's backslash is a backslash
         if not autocommit:
@@ -137,6 +149,123 @@ def connect(url: str, autocommit: bool = False) -> psycopg.Connection:
         return conn
     except psycopg.Error as exc:
         raise DatabaseError(f"cannot connect to {redact(url)}: {redact(first_line(exc), url)}") from None
+
+
+@dataclass(frozen=True)
+class Message:
+    """One SQL statement for :func:`pipelined`: its text with PostgreSQL's own ``$1``, ``$2`` …
+    placeholders, its values (adapted by psycopg, sent apart from the text), and optionally the
+    name under which it is prepared once per connection, so its plan is made once."""
+
+    sql: str
+    params: tuple[Any, ...] = ()
+    prepared: str | None = None
+
+
+_prepared: weakref.WeakKeyDictionary[psycopg.Connection, set[str]] = weakref.WeakKeyDictionary()
+_prepared_lock = threading.Lock()
+
+
+def pipelined(
+    conn: psycopg.Connection,
+    messages: Sequence[Message],
+    before_error: Callable[[list[list[tuple[Any, ...]]]], None] | None = None,
+) -> list[list[tuple[Any, ...]]]:
+    """Send ``messages`` in one write and one round trip; each message's rows.
+
+    Each statement is its own extended-protocol message (Parse, Bind, Execute: the server refuses
+    a second statement in one), its values bound parameters; one Sync follows the last. Outside
+    an explicit transaction the statements up to that Sync are one implicit transaction: it
+    commits only when every statement succeeded. The first error is raised (as psycopg raises
+    it) once the server has answered everything, so the connection is idle again afterwards;
+    ``before_error`` first sees the rows of the statements answered before it (and may raise).
+
+    psycopg's own pipeline writes and polls the socket once per statement; this sends all the
+    statements as one buffer and reads the answers back together.
+    """
+    pgconn, tx, encoding = conn.pgconn, Transformer.from_context(conn), conn.info.encoding
+    with _prepared_lock:
+        prepared = _prepared.setdefault(conn, set())
+    if any(m.prepared for m in messages):
+        # psycopg deallocates ALL of a connection's prepared statements after it runs a DROP, ALTER
+        # or ROLLBACK while holding prepared statements of its own: it must hold none beside ours
+        conn.prepare_threshold = None
+    answers: list[int | str] = []  # what each answer is for: a message, or the name of a Prepare
+    with conn.lock:
+        pgconn.enter_pipeline_mode()
+        try:
+            for n, message in enumerate(messages):
+                params = tx.dump_sequence(message.params, [PyFormat.AUTO] * len(message.params))
+                if message.prepared is None:
+                    pgconn.send_query_params(
+                        message.sql.encode(encoding), params, tx.types, tx.formats, pq.Format.BINARY
+                    )
+                else:
+                    name = message.prepared.encode()
+                    if message.prepared not in prepared and message.prepared not in answers:
+                        pgconn.send_prepare(name, message.sql.encode(encoding), tx.types)
+                        answers.append(message.prepared)
+                    pgconn.send_query_prepared(name, params, tx.formats, pq.Format.BINARY)
+                answers.append(n)
+            pgconn.pipeline_sync()
+            conn.wait(generators.send(pgconn))
+            rows, error = _read_until_sync(conn, tx, answers, prepared, len(messages))
+        finally:
+            _leave_pipeline_mode(conn)
+    if isinstance(error, psycopg.errors.InvalidSqlStatementName):
+        prepared.clear()  # deallocated behind our back: prepared again next time
+    if error is not None:
+        if before_error is not None:
+            before_error(rows)
+        raise error
+    return rows
+
+
+def _read_until_sync(
+    conn: psycopg.Connection, tx: abc.Transformer, answers: list[int | str], prepared: set[str], count: int
+) -> tuple[list[list[tuple[Any, ...]]], psycopg.Error | None]:
+    """Every answer up to the Sync: the rows of each message, and the first error; a statement
+    whose Prepare succeeded is added to ``prepared`` (the server keeps it whatever follows)."""
+    rows: list[list[tuple[Any, ...]]] = [[] for _ in range(count)]
+    error: psycopg.Error | None = None
+    pending = iter(answers)
+    for result in _last_results(conn):
+        answer = next(pending, None)
+        if result.status == pq.ExecStatus.FATAL_ERROR and error is None:
+            error = psycopg.errors.error_from_result(result, encoding=conn.info.encoding)
+        elif isinstance(answer, str) and result.status == pq.ExecStatus.COMMAND_OK:
+            prepared.add(answer)
+        elif isinstance(answer, int) and result.status == pq.ExecStatus.TUPLES_OK:
+            tx.set_pgresult(result)
+            rows[answer] = tx.load_rows(0, result.ntuples, tuple)
+    return rows, error
+
+
+def _last_results(conn: psycopg.Connection) -> Iterator[PGresult]:
+    """The last result of each statement in the pipeline, up to its Sync (which is read too). It
+    waits on the socket only while the answer read so far holds no complete result."""
+    pgconn, last = conn.pgconn, None
+    while True:
+        result = conn.wait(generators.fetch(pgconn)) if pgconn.is_busy() else pgconn.get_result()
+        if result is not None and result.status == pq.ExecStatus.PIPELINE_SYNC:
+            return
+        if result is not None:
+            last = result
+        elif last is not None:  # the end of one statement's results
+            yield last
+            last = None
+        elif pgconn.status != pq.ConnStatus.OK:
+            raise psycopg.OperationalError("the connection was lost during a pipeline")
+
+
+def _leave_pipeline_mode(conn: psycopg.Connection) -> None:
+    """Back to normal mode; a connection left with unread answers (interrupted) is closed."""
+    if conn.pgconn.pipeline_status == pq.PipelineStatus.OFF:
+        return
+    try:
+        conn.pgconn.exit_pipeline_mode()
+    except psycopg.OperationalError:
+        conn.close()
 
 
 def database_url(url: str, database: str) -> str:

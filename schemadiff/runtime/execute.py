@@ -7,11 +7,13 @@ runs them in its own transaction together with its ledger row (see ``tenant``).
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 import psycopg
 from psycopg import sql
@@ -22,11 +24,12 @@ from schemadiff.core.model import SchemaModel
 from schemadiff.core.sqltext import quote_ident
 from schemadiff.errors import SchemadiffError
 from schemadiff.pg import connection
+from schemadiff.pg.connection import Message
 from schemadiff.pg.introspect import introspect, list_tenants
 from schemadiff.runtime.job import SKIP, Job, LedgerRow, Loss, Options, Report, Work
-from schemadiff.runtime.tenant_phases import KnownStates, run_tenant
+from schemadiff.runtime.tenant_phases import KnownStates, run_tenant, state_facts
 
-__all__ = ["Job", "Options", "Work", "Report", "run", "preflight"]
+__all__ = ["Job", "Options", "Report", "Work", "preflight", "run"]
 
 LOCK_KEY = (0x5D1F, 0x0001)  # pg_advisory_lock(int, int): "schemadiff", run lock
 # held shared by the coordinator and every worker connection of a run, so a second run cannot start
@@ -45,6 +48,8 @@ LEDGER_DDL = """CREATE TABLE IF NOT EXISTS public.schemadiff_ledger (
 LEDGER_COMPLETE = "ALTER TABLE public.schemadiff_ledger ADD COLUMN IF NOT EXISTS complete boolean NOT NULL DEFAULT true"
 
 Reporter = Callable[[str, int, int], None]
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 class RunFailed(SchemadiffError):
@@ -64,8 +69,9 @@ def run(url: str, job: Job, options: Options, reporter: Reporter | None = None) 
             check_privileges(coordinator, job, list(states))
             coordinator.execute(LEDGER_DDL)
             coordinator.execute(LEDGER_COMPLETE)
-            work = preflight(coordinator, job, report, states, rows, options)
-            _execute_all(url, job, work, options, report, reporter)
+            with Workers(url, options.workers) as workers:
+                work = preflight(coordinator, job, report, states, rows, options, workers)
+                _execute_all(workers, job, work, options, report, reporter)
         finally:
             coordinator.execute("SELECT pg_advisory_unlock_shared(%s, %s)", WORKERS_KEY)
             coordinator.execute("SELECT pg_advisory_unlock(%s, %s)", LOCK_KEY)
@@ -73,8 +79,11 @@ def run(url: str, job: Job, options: Options, reporter: Reporter | None = None) 
     if report.failed:
         shown = "; ".join(f"{s}: {e}" for s, e in list(report.failed.items())[:5])
         more = f" (and {len(report.failed) - 5} more)" if len(report.failed) > 5 else ""
-        raise RunFailed(f"{job.direction} of {job.revision} failed for {len(report.failed)} schema(s): "
-                        f"{shown}{more}; the others are done; fix and run again to finish", report)
+        raise RunFailed(
+            f"{job.direction} of {job.revision} failed for {len(report.failed)} schema(s): "
+            f"{shown}{more}; the others are done; fix and run again to finish",
+            report,
+        )
     return report
 
 
@@ -88,8 +97,10 @@ def acquire_lock(conn: psycopg.Connection, wait: float) -> None:
             if time.monotonic() >= deadline:
                 if key == WORKERS_KEY:
                     conn.execute("SELECT pg_advisory_unlock(%s, %s)", LOCK_KEY)
-                raise RunFailed(f"another schemadiff run holds the migration lock ({lock_holder(conn, key)}); "
-                                f"waited {wait:g}s; run again when it has finished")
+                raise RunFailed(
+                    f"another schemadiff run holds the migration lock ({lock_holder(conn, key)}); "
+                    f"waited {wait:g}s; run again when it has finished"
+                )
             time.sleep(0.2)
     conn.execute("SELECT pg_advisory_unlock(%s, %s)", WORKERS_KEY)
     conn.execute("SELECT pg_advisory_lock_shared(%s, %s)", WORKERS_KEY)
@@ -110,39 +121,68 @@ def lock_holder(conn: psycopg.Connection, key: tuple[int, int] = LOCK_KEY) -> st
     row = conn.execute(
         "SELECT a.pid, a.application_name, a.usename, a.backend_start FROM pg_locks l "
         "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
-        "AND l.classid = %s AND l.objid = %s AND a.pid <> pg_backend_pid() LIMIT 1", key).fetchone()
+        "AND l.classid = %s AND l.objid = %s AND a.pid <> pg_backend_pid() LIMIT 1",
+        key,
+    ).fetchone()
     if row is None:
         return "holder unknown"
     pid, app, user, since = row
     return f"pid {pid}, application '{app}', user {user}, since {since:%Y-%m-%d %H:%M:%S}"
 
 
-PREFLIGHT_CHUNK = 2500  # schemas introspected per round of catalog queries, in one snapshot
+PREFLIGHT_CHUNK = 2500  # schemas digested per query, in one snapshot
+
+
+@functools.cache
+def state_digests(server_version: int) -> str:
+    """Every tenant's state digest (see sql/state_digest.sql) and the row estimate of its largest
+    managed table: $1 the schemas, $2 the managed tables. A schema without any managed table or
+    enum type has no row."""
+    return (
+        "WITH s AS (SELECT pg_catalog.unnest($1::text[]) AS nspname), t AS (SELECT c.oid, c.relname, n.nspname, c.reltuples FROM pg_catalog.pg_class c "
+        "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = ANY($1) AND c.relname = ANY($2) AND c.relkind IN ('r', 'p')), "
+        f"facts AS ({state_facts(server_version)}) "
+        "SELECT f.nspname, f.digest, coalesce(r.rows, 0) FROM (SELECT nspname, "
+        "pg_catalog.md5(pg_catalog.string_agg(fact, E'\\n' ORDER BY fact)) AS digest "
+        "FROM facts GROUP BY nspname) AS f LEFT JOIN (SELECT nspname, "
+        "pg_catalog.max(greatest(reltuples, 0))::bigint AS rows FROM t GROUP BY nspname) AS r USING (nspname)"
+    )
 
 
 def read_states(conn: psycopg.Connection, job: Job) -> tuple[dict[str, tuple[str, SchemaModel]], dict[str, int]]:
     """Every tenant's (fingerprint, model), and the row estimate of its largest managed table.
 
-    One REPEATABLE READ snapshot, read in chunks of schemas; equal models are kept once, so
-    memory grows with the number of distinct states, not with the number of tenants.
+    One REPEATABLE READ snapshot: the catalog rows of every tenant are digested on the server, and
+    only one tenant of each digest is introspected, so the work in Python and the memory grow with
+    the number of distinct states, not with the number of tenants (equal digests, equal models).
     """
-    interned: dict[SchemaModel, tuple[str, SchemaModel]] = {}
-    states: dict[str, tuple[str, SchemaModel]] = {}
+    digests: dict[str, str] = {}
     rows: dict[str, int] = {}
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         schemas = list_tenants(conn, job.template, job.pattern)
         for start in range(0, len(schemas), PREFLIGHT_CHUNK):
-            tenants = introspect(
-                conn, schemas[start : start + PREFLIGHT_CHUNK], list(job.tables), job.template, job.enums
+            chunk = schemas[start : start + PREFLIGHT_CHUNK]
+            [found] = connection.pipelined(
+                conn, [Message(state_digests(conn.info.server_version), (chunk, list(job.tables)))]
             )
-            for schema, model in tenants.models.items():
-                if model not in interned:
-                    interned[model] = (fingerprint(model), model)
-                states[schema] = interned[model]
-            for (schema, _table), stats in tenants.stats.items():
-                rows[schema] = max(rows.get(schema, 0), stats.rows)
-    return states, rows
+            for schema, digest, estimate in found:
+                digests[schema], rows[schema] = digest, estimate
+        first: dict[str, str] = {}  # digest ("" without any managed table) -> the schema read in full
+        for schema in schemas:
+            first.setdefault(digests.get(schema, ""), schema)
+        read = list(first.values())
+        models: dict[str, SchemaModel] = {}
+        for start in range(0, len(read), PREFLIGHT_CHUNK):
+            chunk = read[start : start + PREFLIGHT_CHUNK]
+            models.update(introspect(conn, chunk, list(job.tables), job.template, job.enums).models)
+    interned: dict[SchemaModel, tuple[str, SchemaModel]] = {}
+    by_digest: dict[str, tuple[str, SchemaModel]] = {}
+    for digest, schema in first.items():
+        model = models[schema]
+        by_digest[digest] = interned.setdefault(model, (fingerprint(model), model))
+    return {schema: by_digest[digests.get(schema, "")] for schema in schemas}, rows
 
 
 PRIVILEGES_SQL = """
@@ -156,35 +196,56 @@ ORDER BY 1, 2"""
 def check_privileges(conn: psycopg.Connection, job: Job, schemas: list[str]) -> None:
     """Before any DDL anywhere: the role must own (or be a member of the owner of) every managed
     table, may create in every tenant schema, and may write the ledger."""
-    problems = [f"{s}.{t}: ALTER TABLE needs ownership; the owner is {owner}"
-                for s, t, owner in conn.execute(PRIVILEGES_SQL, {"schemas": schemas, "tables": list(job.tables)})]
-    problems += [f"{s}: CREATE on the schema is needed for new indexes and tables"
-                 for (s,) in conn.execute("SELECT unnest(%s::text[]) EXCEPT SELECT nspname FROM pg_namespace "
-                                          "WHERE has_schema_privilege(oid, 'CREATE')", (schemas,))]
+    problems = [
+        f"{s}.{t}: ALTER TABLE needs ownership; the owner is {owner}"
+        for s, t, owner in conn.execute(PRIVILEGES_SQL, {"schemas": schemas, "tables": list(job.tables)})
+    ]
+    problems += [
+        f"{s}: CREATE on the schema is needed for new indexes and tables"
+        for (s,) in conn.execute(
+            "SELECT unnest(%s::text[]) EXCEPT SELECT nspname FROM pg_namespace "
+            "WHERE has_schema_privilege(oid, 'CREATE')",
+            (schemas,),
+        )
+    ]
     exists, allowed = conn.execute(
         "SELECT to_regclass('public.schemadiff_ledger') IS NOT NULL, "
         "CASE WHEN to_regclass('public.schemadiff_ledger') IS NULL THEN has_schema_privilege('public', 'CREATE') "
-        "ELSE has_table_privilege('public.schemadiff_ledger', 'SELECT, INSERT, UPDATE') END").fetchone() or (False, False)
+        "ELSE has_table_privilege('public.schemadiff_ledger', 'SELECT, INSERT, UPDATE') END"
+    ).fetchone() or (False, False)
     if not allowed:
         what = "INSERT and UPDATE on public.schemadiff_ledger" if exists else "CREATE on schema public"
         problems.append(f"the ledger: {what} is needed")
     if problems:
         user = conn.execute("SELECT current_user").fetchone()
         shown = "; ".join(sorted(problems)[:10]) + (f"; … and {len(problems) - 10} more" if len(problems) > 10 else "")
-        raise RunFailed(f"role {user[0] if user else '?'} lacks privileges for {len(problems)} object(s); "
-                        f"nothing was changed: {shown}")
+        raise RunFailed(
+            f"role {user[0] if user else '?'} lacks privileges for {len(problems)} object(s); "
+            f"nothing was changed: {shown}"
+        )
 
 
 def read_ledger(conn: psycopg.Connection, revision: str) -> dict[str, LedgerRow]:
-    rows = conn.execute("SELECT schema_name, direction, from_fingerprint, complete FROM public.schemadiff_ledger "
-                        "WHERE revision = %s", (revision,)).fetchall()
+    rows = conn.execute(
+        "SELECT schema_name, direction, from_fingerprint, complete FROM public.schemadiff_ledger WHERE revision = %s",
+        (revision,),
+    ).fetchall()
     return {r[0]: LedgerRow(r[1], r[2], r[3]) for r in rows}
 
 
-def preflight(conn: psycopg.Connection, job: Job, report: Report, states: dict[str, tuple[str, SchemaModel]],
-              rows: dict[str, int], options: Options = Options()) -> list[Work]:
+def preflight(
+    conn: psycopg.Connection,
+    job: Job,
+    report: Report,
+    states: dict[str, tuple[str, SchemaModel]],
+    rows: dict[str, int],
+    options: Options | None = None,
+    workers: Workers | None = None,
+) -> list[Work]:
     """Classify every tenant (``read_states``) before any change; unknown states stop the run here,
-    and so does a downgrade that would delete data unless ``deletes_data`` is allowed."""
+    and so does a downgrade that would delete data unless ``deletes_data`` is allowed (its data
+    checked on the run's ``workers`` when given)."""
+    options = options or Options()
     ledger = read_ledger(conn, job.revision)
     mids: dict[SchemaModel, bool] = {}
     template = ledger.get(job.template)
@@ -206,7 +267,7 @@ def preflight(conn: psycopg.Connection, job: Job, report: Report, states: dict[s
     if unknown:
         raise RunFailed(_unknown_message(job, unknown, states, ledger))
     if "deletes_data" not in options.allow:
-        refuse_data_loss(conn, job, work)
+        refuse_data_loss(conn, job, work, workers)
     return work
 
 
@@ -263,6 +324,7 @@ def classify_downgrade(job: Job, schema: str, st: State) -> Work | str | None:
 
 
 DATA_CHECKS_PER_TRANSACTION = 25
+DATA_CHECK_BATCH = 100  # tenants a worker checks in one round trip
 
 
 def data_losses(conn: psycopg.Connection, work: list[Work]) -> dict[str, list[str]]:
@@ -270,40 +332,60 @@ def data_losses(conn: psycopg.Connection, work: list[Work]) -> dict[str, list[st
     other than NULL or its default, a dropped table with a row). Read only: one query per tenant
     and table, pipelined in batches of transactions of DATA_CHECKS_PER_TRANSACTION (a pipeline
     without them would be one implicit transaction holding every table's lock at once)."""
-    checks = [(item.schema, table, tuple(loss for loss in item.deletes if loss.table == table))
-              for item in work for table in dict.fromkeys(loss.table for loss in item.deletes)]
+    checks = [
+        (item.schema, table, tuple(loss for loss in item.deletes if loss.table == table))
+        for item in work
+        for table in dict.fromkeys(loss.table for loss in item.deletes)
+    ]
     losing: dict[str, list[str]] = {}
+    selects: dict[tuple[Loss, ...], str] = {}  # the query but its FROM, rendered once per kind of check
     for start in range(0, len(checks), 500):
-        batch = checks[start:start + 500]
-        cursors = []
-        with conn.pipeline():
-            for n, (schema, table, losses) in enumerate(batch):  # under the tenant's search_path
-                if n % DATA_CHECKS_PER_TRANSACTION == 0:
-                    conn.execute("BEGIN READ ONLY")
-                conn.execute("SELECT pg_catalog.set_config('search_path', %s, true)", (quote_ident(schema),))
-                cursors.append(conn.execute(_holds_data(schema, table, losses)))
-                if n % DATA_CHECKS_PER_TRANSACTION == DATA_CHECKS_PER_TRANSACTION - 1 or n == len(batch) - 1:
-                    conn.execute("COMMIT")
-        for (schema, _table, losses), cursor in zip(batch, cursors):
-            for loss, holds in zip(losses, cursor.fetchone() or ()):
+        batch = checks[start : start + 500]
+        messages: list[Message] = []
+        at: list[int] = []  # the message of each check's query
+        for n, (schema, table, losses) in enumerate(batch):  # under the tenant's search_path
+            if n % DATA_CHECKS_PER_TRANSACTION == 0:
+                messages.append(Message("BEGIN READ ONLY"))
+            messages.append(Message("SELECT pg_catalog.set_config('search_path', $1, true)", (quote_ident(schema),)))
+            at.append(len(messages))
+            if losses not in selects:
+                selects[losses] = _holds_data(losses).as_string(conn)
+            messages.append(Message(selects[losses] + sql.Identifier(schema, table).as_string(conn)))
+            if n % DATA_CHECKS_PER_TRANSACTION == DATA_CHECKS_PER_TRANSACTION - 1 or n == len(batch) - 1:
+                messages.append(Message("COMMIT"))
+        rows = connection.pipelined(conn, messages)
+        for (schema, _table, losses), index in zip(batch, at, strict=True):
+            for loss, holds in zip(losses, rows[index][0] if rows[index] else (), strict=False):
                 if holds:
                     losing.setdefault(str(loss), []).append(schema)
     return losing
 
 
-def refuse_data_loss(conn: psycopg.Connection, job: Job, work: list[Work]) -> None:
-    """Before any change: refuse when a tenant's run would delete values (see ``data_losses``)."""
-    losing = data_losses(conn, work)
+def refuse_data_loss(conn: psycopg.Connection, job: Job, work: list[Work], workers: Workers | None = None) -> None:
+    """Before any change: refuse when a tenant's run would delete values (see ``data_losses``),
+    read on ``conn``, or in batches on the run's ``workers`` when given."""
+    if workers is None:
+        losing = data_losses(conn, work)
+    else:
+        losing = {}
+        batches = [work[start : start + DATA_CHECK_BATCH] for start in range(0, len(work), DATA_CHECK_BATCH)]
+        for found in workers.map(data_losses, batches, len):  # in order: the schemas named stay in order
+            for what, schemas in found.items():
+                losing.setdefault(what, []).extend(schemas)
     if losing:
-        shown = "; ".join(f"{what} in {len(s)} schema(s) ({', '.join(s[:5])}{' …' if len(s) > 5 else ''})"
-                          for what, s in losing.items())
-        raise RunFailed(f"{job.direction} of {job.revision} would delete data: {shown}; nothing was changed. "
-                        "Re-run with --allow deletes_data (plain Alembic: -x allow=deletes_data) if that is intended")
+        shown = "; ".join(
+            f"{what} in {len(s)} schema(s) ({', '.join(s[:5])}{' …' if len(s) > 5 else ''})"
+            for what, s in losing.items()
+        )
+        raise RunFailed(
+            f"{job.direction} of {job.revision} would delete data: {shown}; nothing was changed. "
+            "Re-run with --allow deletes_data (plain Alembic: -x allow=deletes_data) if that is intended"
+        )
 
 
-def _holds_data(schema: str, table: str, losses: tuple[Loss, ...]) -> sql.Composed:
-    """One scan of ``schema.table``: per loss, whether it holds a value the loss would delete. The
-    default is the reviewed revision's, as PostgreSQL printed it."""
+def _holds_data(losses: tuple[Loss, ...]) -> sql.Composed:
+    """One scan of a table (the query up to its FROM, the table follows): per loss, whether it holds
+    a value the loss would delete. The default is the reviewed revision's, as PostgreSQL printed it."""
     found: list[sql.Composable] = []
     for loss in losses:
         if loss.column is None:
@@ -314,23 +396,27 @@ def _holds_data(schema: str, table: str, losses: tuple[Loss, ...]) -> sql.Compos
         if loss.default:
             condition = sql.SQL("{} AND {} IS DISTINCT FROM ({})").format(condition, column, sql.SQL(loss.default))
         found.append(sql.SQL("coalesce(bool_or({}), false)").format(condition))
-    return sql.SQL("SELECT {} FROM {}").format(sql.SQL(", ").join(found), sql.Identifier(schema, table))
+    return sql.SQL("SELECT {} FROM ").format(sql.SQL(", ").join(found))
 
 
-def _unknown_message(job: Job, unknown: list[str], states: dict[str, tuple[str, SchemaModel]],
-                     ledger: dict[str, LedgerRow]) -> str:
-    lost = [s for s in unknown if job.direction == "downgrade" and s not in ledger
-            and (states[s][0] == job.target)]
+def _unknown_message(
+    job: Job, unknown: list[str], states: dict[str, tuple[str, SchemaModel]], ledger: dict[str, LedgerRow]
+) -> str:
+    lost = [s for s in unknown if job.direction == "downgrade" and s not in ledger and (states[s][0] == job.target)]
     if lost:
         starts = ", ".join(job.groups)
-        return (f"{len(lost)} schema(s) are at the target of revision {job.revision} but have no ledger row "
-                f"(deleted by hand, or restored from an older backup): {', '.join(lost[:10])}"
-                f"{' …' if len(lost) > 10 else ''}. Nothing was changed. The ledger is how a downgrade knows "
-                "which state each schema started from; if you know it, name it: "
-                "`alembic downgrade -1 -x assume_from=FINGERPRINT` (or `schemadiff rollback --assume-from "
-                f"FINGERPRINT`), one of this revision's starting states: {starts}")
-    lines = [f"{len(unknown)} schema(s) are in a state revision {job.revision} does not know; "
-             "nothing was changed. Run `schemadiff plan` again to cover them:"]
+        return (
+            f"{len(lost)} schema(s) are at the target of revision {job.revision} but have no ledger row "
+            f"(deleted by hand, or restored from an older backup): {', '.join(lost[:10])}"
+            f"{' …' if len(lost) > 10 else ''}. Nothing was changed. The ledger is how a downgrade knows "
+            "which state each schema started from; if you know it, name it: "
+            "`alembic downgrade -1 -x assume_from=FINGERPRINT` (or `schemadiff rollback --assume-from "
+            f"FINGERPRINT`), one of this revision's starting states: {starts}"
+        )
+    lines = [
+        f"{len(unknown)} schema(s) are in a state revision {job.revision} does not know; "
+        "nothing was changed. Run `schemadiff plan` again to cover them:"
+    ]
     for schema in unknown[:10]:
         fp, model = states[schema]
         needs = ""
@@ -343,20 +429,63 @@ def _unknown_message(job: Job, unknown: list[str], states: dict[str, tuple[str, 
     return "\n".join(lines)
 
 
-def _execute_all(url: str, job: Job, work: list[Work], options: Options, report: Report,
-                 reporter: Reporter | None) -> None:
+# A backend keeps what it learned about every relation it touched (catalog caches, relation cache,
+# references to shared statistics entries) until it ends, and some of its work grows with that: each
+# relation dropped anywhere (a downgrade's DROP INDEX) makes every backend sweep all its statistics
+# references. A worker connection that served this many tenants is replaced by a fresh one.
+TENANTS_PER_CONNECTION = 500
+
+
+class Workers:
+    """The run's worker connections, one per thread of a pool of ``size`` threads, opened on first
+    use; each joins the run (holds WORKERS_KEY shared), is replaced when it broke, and after
+    TENANTS_PER_CONNECTION tenants."""
+
+    def __init__(self, url: str, size: int) -> None:
+        self.url = url
+        self._pool = ThreadPoolExecutor(max_workers=max(1, size))
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: list[psycopg.Connection] = []
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown()
+        for conn in self._connections:
+            conn.close()
+
+    def connection(self, tenants: int = 1) -> psycopg.Connection:
+        """This thread's connection, to serve ``tenants`` more tenants."""
+        local = self._local
+        old: psycopg.Connection | None = getattr(local, "conn", None)
+        if old is None or old.closed or old.broken or local.served >= TENANTS_PER_CONNECTION:
+            conn = connection.connect(self.url, autocommit=True)
+            with self._lock:
+                self._connections = [c for c in self._connections if not c.closed] + [conn]
+            join_run(conn)  # before the old one leaves, so the hold on WORKERS_KEY never lapses
+            if old is not None:
+                old.close()
+            local.conn, local.served = conn, 0
+        local.served += tenants
+        return local.conn  # type: ignore[no-any-return]
+
+    def map(
+        self, fn: Callable[[psycopg.Connection, T], R], items: list[T], tenants: Callable[[T], int] = lambda item: 1
+    ) -> list[R]:
+        """``fn(connection, item)`` for every item, on the pool's threads; the results in order.
+        ``tenants``: how many tenants an item is."""
+        return list(self._pool.map(lambda item: fn(self.connection(tenants(item)), item), items))
+
+
+def _execute_all(
+    workers: Workers, job: Job, work: list[Work], options: Options, report: Report, reporter: Reporter | None
+) -> None:
     total, done, lock = len(work), [0], threading.Lock()
-    local = threading.local()
-    connections: list[psycopg.Connection] = []
     known = KnownStates()
 
-    def one(item: Work) -> None:
-        conn = getattr(local, "conn", None)
-        if conn is None or conn.closed or conn.broken:
-            conn = local.conn = connection.connect(url, autocommit=True)
-            with lock:
-                connections.append(conn)
-            join_run(conn)
+    def one(conn: psycopg.Connection, item: Work) -> None:
         error = run_tenant(conn, job, item, options, known)
         with lock:
             (report.failed.__setitem__(item.schema, error) if error else report.applied.append(item.schema))
@@ -364,13 +493,6 @@ def _execute_all(url: str, job: Job, work: list[Work], options: Options, report:
             if reporter:
                 reporter(item.schema, done[0], total)
 
-    try:
-        first = [w for w in work if w.schema == job.template]
-        for item in first:  # the template first, on its own
-            one(item)
-        rest = [w for w in work if w.schema != job.template]
-        with ThreadPoolExecutor(max_workers=max(1, options.workers)) as pool:
-            list(pool.map(one, rest))
-    finally:
-        for conn in connections:
-            conn.close()
+    first = [w for w in work if w.schema == job.template]
+    workers.map(one, first)  # the template first, on its own
+    workers.map(one, [w for w in work if w.schema != job.template])

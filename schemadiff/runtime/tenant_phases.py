@@ -16,9 +16,11 @@ only what is left: an INVALID index left by a killed build is dropped concurrent
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -30,31 +32,71 @@ from schemadiff.core.model import SchemaModel
 from schemadiff.core.sqltext import quote_ident
 from schemadiff.core.statements import AFTER, BEFORE, INSIDE, Statement
 from schemadiff.errors import first_line
+from schemadiff.pg import connection
+from schemadiff.pg.connection import Message
 from schemadiff.pg.introspect import SQL_DIR, introspect
 from schemadiff.runtime.job import Job, Options, Work
 
-RETRYABLE = (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected,
-             psycopg.errors.SerializationFailure)
-SETTINGS = ("SELECT pg_catalog.set_config('lock_timeout', %(lock_timeout)s, %(local)s), "
-            "pg_catalog.set_config('statement_timeout', %(statement_timeout)s, %(local)s), "
-            "pg_catalog.set_config('synchronous_commit', %(synchronous_commit)s, %(local)s), "
-            "pg_catalog.set_config('standard_conforming_strings', 'on', %(local)s), "
-            "pg_catalog.set_config('search_path', %(search_path)s, %(local)s)")
-_ON_CONFLICT = (" ON CONFLICT (revision, schema_name) DO UPDATE SET direction = excluded.direction, "
-                "from_fingerprint = excluded.from_fingerprint, to_fingerprint = excluded.to_fingerprint, "
-                "complete = excluded.complete, applied_at = now()")
-LEDGER_UPSERT = ("INSERT INTO public.schemadiff_ledger (revision, schema_name, direction, from_fingerprint, "
-                 "to_fingerprint, complete) VALUES (%(revision)s, %(schema)s, %(direction)s, %(from_fp)s, "
-                 "%(to_fp)s, %(complete)s)" + _ON_CONFLICT)
+RETRYABLE = (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)
+# every statement below takes PostgreSQL's own $n placeholders: they go through db.pipelined
+SETTINGS = (
+    "SELECT pg_catalog.set_config('lock_timeout', $1, $5), "
+    "pg_catalog.set_config('statement_timeout', $2, $5), "
+    "pg_catalog.set_config('synchronous_commit', $3, $5), "
+    "pg_catalog.set_config('standard_conforming_strings', 'on', $5), "
+    "pg_catalog.set_config('search_path', $4, $5)"
+)
+# a fixed search_path from here on: a prepared plan is re-planned whenever it changes
+FIXED_SEARCH_PATH = "SELECT pg_catalog.set_config('search_path', 'pg_catalog', true)"
+_ON_CONFLICT = (
+    " ON CONFLICT (revision, schema_name) DO UPDATE SET direction = excluded.direction, "
+    "from_fingerprint = excluded.from_fingerprint, to_fingerprint = excluded.to_fingerprint, "
+    "complete = excluded.complete, applied_at = now()"
+)
+LEDGER_UPSERT = (
+    "INSERT INTO public.schemadiff_ledger (revision, schema_name, direction, from_fingerprint, "
+    "to_fingerprint, complete) VALUES ($1, $2, $3, $4, $5, $6)" + _ON_CONFLICT
+)
 
 
-STATE_DIGEST = (SQL_DIR / "state_digest.sql").read_text()
-# The ledger row of a tenant whose state digest is one already proved to be the promised state; any
-# other digest leaves to_fingerprint NULL, which the ledger's NOT NULL refuses, so nothing commits.
-LEDGER_IF_KNOWN = ("INSERT INTO public.schemadiff_ledger (revision, schema_name, direction, from_fingerprint, "
-                   "to_fingerprint, complete) SELECT %(revision)s, %(schema)s, %(direction)s, %(from_fp)s, "
-                   "CASE WHEN d.digest = ANY(%(known)s) THEN %(to_fp)s END, %(complete)s "
-                   f"FROM ({STATE_DIGEST}) AS d (digest)" + _ON_CONFLICT)
+_FACTS = (SQL_DIR / "state_digest.sql").read_text()
+
+
+@functools.cache
+def state_facts(server_version: int) -> str:
+    """sql/state_digest.sql for this server, with the flags its PostgreSQL version has."""
+    index = ["i.indnullsnotdistinct"] if server_version >= 150000 else []
+    constraint = ["con.confdelsetcols"] if server_version >= 150000 else []
+    constraint += ["con.conenforced", "con.conperiod"] if server_version >= 180000 else []
+    return _FACTS.replace("{index_flags}", "".join(f", {c}::text" for c in index)).replace(
+        "{constraint_flags}", "".join(f", {c}::text" for c in constraint)
+    )
+
+
+@functools.cache
+def state_digest(server_version: int) -> str:
+    """The digest of one tenant's managed tables: $1 the schema, $2 the managed tables."""
+    return (
+        "WITH s AS (SELECT $1::text AS nspname), t AS (SELECT c.oid, c.relname, n.nspname FROM pg_catalog.pg_class c "
+        "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE c.relnamespace = pg_catalog.to_regnamespace(pg_catalog.quote_ident($1)) "
+        "AND c.relname = ANY($2) AND c.relkind IN ('r', 'p')), "
+        f"facts AS ({state_facts(server_version)}) "
+        "SELECT pg_catalog.md5(coalesce(pg_catalog.string_agg(fact, E'\\n' ORDER BY fact), '')) FROM facts"
+    )
+
+
+@functools.cache
+def ledger_if_known(server_version: int) -> str:
+    """The ledger row of a tenant whose state digest is one already proved to be the promised state;
+    any other digest leaves to_fingerprint NULL, which the ledger's NOT NULL refuses, so nothing
+    commits. $1 the schema, $2 the managed tables, then revision, direction, from_fingerprint, the
+    proved digests, to_fingerprint, complete."""
+    return (
+        "INSERT INTO public.schemadiff_ledger (revision, schema_name, direction, from_fingerprint, "
+        "to_fingerprint, complete) SELECT $3, $1, $4, $5, CASE WHEN d.digest = ANY($6) THEN $7 END, $8 "
+        f"FROM ({state_digest(server_version)}) AS d (digest)" + _ON_CONFLICT
+    )
 
 
 class TenantFailed(Exception):
@@ -78,9 +120,11 @@ class KnownStates:
             self._known.setdefault((expected, between), set()).add(digest)
 
 
-def settings(options: Options, schema: str, local: bool) -> dict[str, object]:
-    return {"lock_timeout": options.lock_timeout, "statement_timeout": options.statement_timeout,
-            "synchronous_commit": options.synchronous_commit, "search_path": quote_ident(schema), "local": local}
+def settings(options: Options, schema: str, local: bool) -> Message:
+    return Message(
+        SETTINGS,
+        (options.lock_timeout, options.statement_timeout, options.synchronous_commit, quote_ident(schema), local),
+    )
 
 
 def sql_for(job: Job, schema: str, statement: Statement) -> str:
@@ -91,8 +135,9 @@ def sql_for(job: Job, schema: str, statement: Statement) -> str:
     return statement.sql.replace(job.placeholder, quote_ident(schema))
 
 
-def run_tenant(conn: psycopg.Connection, job: Job, item: Work, options: Options,
-               known: KnownStates | None = None) -> str | None:
+def run_tenant(
+    conn: psycopg.Connection, job: Job, item: Work, options: Options, known: KnownStates | None = None
+) -> str | None:
     """Run one tenant; the error text, or None when it is done."""
     after = item.phase(AFTER)
     states = known if known is not None else KnownStates()
@@ -110,8 +155,9 @@ def run_tenant(conn: psycopg.Connection, job: Job, item: Work, options: Options,
     return None
 
 
-def _transaction(conn: psycopg.Connection, job: Job, item: Work, options: Options, complete: bool,
-                 known: KnownStates) -> None:
+def _transaction(
+    conn: psycopg.Connection, job: Job, item: Work, options: Options, complete: bool, known: KnownStates
+) -> None:
     """The tenant's transaction, checked before its COMMIT. When earlier tenants proved what the
     promised state's catalog digest is, one round trip does it all (the ledger row itself refuses
     any other digest); otherwise, or when that refusal comes, the checked path decides."""
@@ -127,68 +173,79 @@ def _transaction(conn: psycopg.Connection, job: Job, item: Work, options: Option
     _checked(conn, job, item, options, complete, expected, known)
 
 
-def _ledger(job: Job, item: Work, complete: bool, **extra: object) -> dict[str, object]:
-    return {"revision": job.revision, "schema": item.schema, "direction": job.direction, "from_fp": item.from_fp,
-            "to_fp": to_fingerprint(job, item), "complete": complete, **extra}
+def _inside(job: Job, item: Work, options: Options) -> list[Message]:
+    """The settings, the inside statements, then the fixed search_path of the catalog reads."""
+    return [
+        settings(options, item.schema, local=True),
+        *(Message(sql_for(job, item.schema, statement)) for statement in item.phase(INSIDE)),
+        Message(FIXED_SEARCH_PATH),
+    ]
 
 
-def _inside(conn: psycopg.Connection, job: Job, item: Work, options: Options) -> list[tuple[str, psycopg.Cursor]]:
-    """Queue BEGIN, the settings and the inside statements on the pipeline; the guards' cursors."""
-    conn.execute("BEGIN")
-    conn.execute(SETTINGS, settings(options, item.schema, local=True))
-    guards = []
-    for statement in item.phase(INSIDE):
-        cursor = conn.execute(sql_for(job, item.schema, statement))
-        if statement.guard:
-            guards.append((statement.guard, cursor))
-    # a fixed search_path from here on: a prepared plan is re-planned whenever it changes
-    conn.execute("SELECT pg_catalog.set_config('search_path', 'pg_catalog', true)")
-    return guards
+def _run_in_one_round_trip(
+    conn: psycopg.Connection, job: Job, item: Work, options: Options, complete: bool, digests: list[str]
+) -> None:
+    """One implicit transaction (no BEGIN): the server commits it at the pipeline's Sync only when
+    every statement, the ledger row last, succeeded; on any error it rolls it back whole."""
+    ledger = Message(
+        ledger_if_known(conn.info.server_version),
+        (
+            item.schema,
+            list(job.tables),
+            job.revision,
+            job.direction,
+            item.from_fp,
+            digests,
+            to_fingerprint(job, item),
+            complete,
+        ),
+        prepared="schemadiff_ledger_if_known",
+    )
+    connection.pipelined(conn, [*_inside(job, item, options), ledger])
 
 
-def _run_in_one_round_trip(conn: psycopg.Connection, job: Job, item: Work, options: Options, complete: bool,
-                           digests: list[str]) -> None:
-    try:
-        with conn.pipeline():
-            _inside(conn, job, item, options)
-            conn.execute(LEDGER_IF_KNOWN, _ledger(job, item, complete, known=digests, tables=list(job.tables)))
-            conn.execute("COMMIT")
-    except BaseException:
-        _rollback(conn)
-        raise
-
-
-def _checked(conn: psycopg.Connection, job: Job, item: Work, options: Options, complete: bool,
-             expected: str | None, known: KnownStates) -> None:
+def _checked(
+    conn: psycopg.Connection,
+    job: Job,
+    item: Work,
+    options: Options,
+    complete: bool,
+    expected: str | None,
+    known: KnownStates,
+) -> None:
     """The inside statements, guards and the state digest in one round trip; the state check (a
     full read only for a digest not seen before); then the ledger row and COMMIT in a second round
     trip, or ROLLBACK. Any error leaves nothing behind and the connection idle."""
-    guards: list[tuple[str, psycopg.Cursor]] = []
+    inside = item.phase(INSIDE)
     try:
-        try:
-            with conn.pipeline():
-                guards += _inside(conn, job, item, options)
-                digest = conn.execute(STATE_DIGEST, {"schema": item.schema, "tables": list(job.tables)})
-        except psycopg.Error:
-            _guards(guards)  # a guard's count says more than the error of the statement it guards
-            raise
-        _guards(guards)
+        digest = Message(
+            state_digest(conn.info.server_version), (item.schema, list(job.tables)), prepared="schemadiff_state_digest"
+        )
+
+        def guards(rows: list[list[tuple[Any, ...]]]) -> None:
+            for statement, found in zip(inside, rows[2:], strict=False):
+                if statement.guard and found and found[0][0]:
+                    raise TenantFailed(f"{found[0][0]} {statement.guard}; nothing was changed")
+
+        # a guard's count says more than the error of the statement it guards: checked first
+        rows = connection.pipelined(conn, [Message("BEGIN"), *_inside(job, item, options), digest], before_error=guards)
+        guards(rows)
         if expected is not None:
             check_state(conn, job, item.schema, expected, between_phases=not complete)
-            known.add(expected, not complete, str((digest.fetchone() or ("",))[0]))
-        with conn.pipeline():
-            conn.execute(LEDGER_UPSERT, _ledger(job, item, complete))
-            conn.execute("COMMIT")
+            known.add(expected, not complete, str(rows[-1][0][0] if rows[-1] else ""))
+        connection.pipelined(
+            conn,
+            [
+                Message(
+                    LEDGER_UPSERT,
+                    (job.revision, item.schema, job.direction, item.from_fp, to_fingerprint(job, item), complete),
+                ),
+                Message("COMMIT"),
+            ],
+        )
     except BaseException:
         _rollback(conn)
         raise
-
-
-def _guards(guards: list[tuple[str, psycopg.Cursor]]) -> None:
-    for message, cursor in guards:
-        row = cursor.fetchone() if cursor.pgresult is not None else None
-        if row and row[0]:
-            raise TenantFailed(f"{row[0]} {message}; nothing was changed")
 
 
 def _rollback(conn: psycopg.Connection) -> None:
@@ -218,8 +275,10 @@ def check_state(conn: psycopg.Connection, job: Job, schema: str, expected: str, 
     if job.target_model is not None and job.direction == "upgrade":
         ops = diff_schema(model, job.target_model)
         differs = "; it still needs: " + "; ".join(op.describe() for op in ops[:8]) if ops else ""
-    raise TenantFailed(f"after the change {schema} is in state {got}, not the state {expected} the revision "
-                       f"promises{differs}; rolled back, nothing was recorded (was the revision edited?)")
+    raise TenantFailed(
+        f"after the change {schema} is in state {got}, not the state {expected} the revision "
+        f"promises{differs}; rolled back, nothing was recorded (was the revision edited?)"
+    )
 
 
 def read_model(conn: psycopg.Connection, job: Job, schema: str) -> SchemaModel:
@@ -230,16 +289,19 @@ def _complete(conn: psycopg.Connection, job: Job, item: Work) -> None:
     """After the after-commit part: check the final state, then mark the ledger row complete."""
     with conn.transaction():
         check_state(conn, job, item.schema, to_fingerprint(job, item), between_phases=False)
-        conn.execute("UPDATE public.schemadiff_ledger SET complete = true WHERE revision = %s AND schema_name = %s",
-                     (job.revision, item.schema))
+        conn.execute(
+            "UPDATE public.schemadiff_ledger SET complete = true WHERE revision = %s AND schema_name = %s",
+            (job.revision, item.schema),
+        )
 
 
-def _online(conn: psycopg.Connection, job: Job, item: Work, options: Options,
-            statements: tuple[Statement, ...]) -> None:
+def _online(
+    conn: psycopg.Connection, job: Job, item: Work, options: Options, statements: tuple[Statement, ...]
+) -> None:
     """Statements that must run outside a transaction block, each on its own (autocommit)."""
     if not statements:
         return
-    conn.execute(SETTINGS, settings(options, item.schema, local=False))
+    connection.pipelined(conn, [settings(options, item.schema, local=False)])
     try:
         for statement in statements:
             text = sql_for(job, item.schema, statement)
@@ -277,8 +339,11 @@ def _build_index(conn: psycopg.Connection, schema: str, name: str, statement: st
 
 
 def constraint_exists(conn: psycopg.Connection, schema: str, name: str) -> bool:
-    row = conn.execute("SELECT 1 FROM pg_catalog.pg_constraint c JOIN pg_catalog.pg_namespace n "
-                       "ON n.oid = c.connamespace WHERE n.nspname = %s AND c.conname = %s", (schema, name)).fetchone()
+    row = conn.execute(
+        "SELECT 1 FROM pg_catalog.pg_constraint c JOIN pg_catalog.pg_namespace n "
+        "ON n.oid = c.connamespace WHERE n.nspname = %s AND c.conname = %s",
+        (schema, name),
+    ).fetchone()
     return row is not None
 
 
@@ -286,7 +351,8 @@ def index_validity(conn: psycopg.Connection, schema: str, name: str) -> bool | N
     row = conn.execute(
         "SELECT i.indisvalid FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid "
         "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relname = %s",
-        (schema, name)).fetchone()
+        (schema, name),
+    ).fetchone()
     return None if row is None else bool(row[0])
 
 
@@ -303,4 +369,4 @@ def _retrying(options: Options, action: Callable[[], object]) -> None:
         except RETRYABLE as exc:
             if attempt == options.retries:
                 raise _GaveUp(f"{first_line(exc)} (after {options.retries + 1} attempts)") from None
-            time.sleep(options.backoff * 2 ** attempt)
+            time.sleep(options.backoff * 2**attempt)
