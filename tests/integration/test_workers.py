@@ -6,7 +6,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from schemadiff import runner
+from schemadiff.runtime import execute as runner
 from schemadiff.runtime.execute import WORKERS_KEY, Workers
 
 from .helpers import query
