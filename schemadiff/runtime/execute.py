@@ -26,7 +26,7 @@ from schemadiff.errors import SchemadiffError
 from schemadiff.pg import connection
 from schemadiff.pg.connection import Message
 from schemadiff.pg.introspect import introspect, list_tenants
-from schemadiff.runtime.job import SKIP, Job, LedgerRow, Loss, Options, Report, Work
+from schemadiff.runtime.job import DONE, UNKNOWN, Job, LedgerRow, Loss, Options, Report, Verdict, Work
 from schemadiff.runtime.tenant_phases import KnownStates, run_tenant, state_facts
 
 __all__ = ["Job", "Options", "Report", "Work", "preflight", "run"]
@@ -257,7 +257,7 @@ def preflight(
             mids[model] = fingerprint(job.without_online_parts(model)) == job.mid
         state = State(fp, mids.get(model, False), ledger.get(schema), template_from, options.assume_from)
         verdict = (classify_upgrade if job.direction == "upgrade" else classify_downgrade)(job, schema, state)
-        if verdict is None:
+        if verdict is UNKNOWN:
             unknown.append(schema)
         elif isinstance(verdict, Work):
             small = job.large_table_rows is not None and rows.get(schema, 0) < job.large_table_rows
@@ -291,36 +291,36 @@ def _work(job: Job, schema: str, from_fp: str, post_only: bool = False) -> Work:
     return Work(schema, from_fp, way.forms.online, post_only=post_only, deletes=way.deletes)
 
 
-def classify_upgrade(job: Job, schema: str, st: State) -> Work | str | None:
+def classify_upgrade(job: Job, schema: str, st: State) -> Work | Verdict:
     row = st.ledger or LedgerRow("", "", True)
     if st.fp == job.target and row.direction == "upgrade":
-        return SKIP if row.complete else _work(job, schema, row.from_fp, post_only=True)
+        return DONE if row.complete else _work(job, schema, row.from_fp, post_only=True)
     if st.fp == job.target:
         return Work(schema, job.target, ())  # record that it needed nothing
     if st.fp in job.groups:
         return _work(job, schema, st.fp)
     if st.mid and row.direction == "upgrade" and row.from_fp in job.groups:  # stopped between phases: finish
         return _work(job, schema, row.from_fp, post_only=True)
-    return None
+    return UNKNOWN
 
 
-def classify_downgrade(job: Job, schema: str, st: State) -> Work | str | None:
+def classify_downgrade(job: Job, schema: str, st: State) -> Work | Verdict:
     row = st.ledger or LedgerRow("", "", True)
     at_target = st.fp == job.target or st.mid
     if row.direction == "downgrade":
-        return SKIP if st.fp == row.from_fp else None
+        return DONE if st.fp == row.from_fp else UNKNOWN
     if row.direction == "upgrade":
         if row.from_fp == job.target and at_target:
             return Work(schema, row.from_fp, ())
-        return _work(job, schema, row.from_fp) if at_target and row.from_fp in job.groups else None
+        return _work(job, schema, row.from_fp) if at_target and row.from_fp in job.groups else UNKNOWN
     if not at_target:  # never upgraded by this revision
-        return SKIP if st.fp in job.groups else None
+        return DONE if st.fp in job.groups else UNKNOWN
     # at the target with no ledger row: created from the template after the upgrade (undo it alike),
     # or its row was lost: -x assume_from names the state it started from
     start = st.assume_from or st.template_from
     if start == job.target:
-        return SKIP
-    return _work(job, schema, start) if start in job.groups else None
+        return DONE
+    return _work(job, schema, start) if start in job.groups else UNKNOWN
 
 
 DATA_CHECKS_PER_TRANSACTION = 25

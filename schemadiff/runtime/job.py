@@ -4,6 +4,7 @@ report, and the ``Config.attributes`` keys they travel under. Pure data."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 
 from schemadiff.core.model import SchemaModel
 from schemadiff.core.online import without_online_parts
@@ -11,7 +12,19 @@ from schemadiff.core.options import Options
 from schemadiff.core.statements import Statement
 from schemadiff.runtime.recorder import Forms
 
-__all__ = ["SKIP", "Direction", "GroupSQL", "Job", "LedgerRow", "Loss", "Options", "Report", "Work"]
+__all__ = [
+    "DONE",
+    "UNKNOWN",
+    "Direction",
+    "GroupSQL",
+    "Job",
+    "LedgerRow",
+    "Loss",
+    "Options",
+    "Report",
+    "Verdict",
+    "Work",
+]
 
 
 # Config.attributes keys of a run started by `schemadiff apply`/`rollback` (plain Alembic sets none)
@@ -95,7 +108,15 @@ class Work:
         return tuple(s for s in self.statements if s.phase == name)
 
 
-SKIP = "skip"
+class Verdict(Enum):
+    """What preflight decides for a tenant that has no work: it is already done, or its state is
+    one the revision does not know (the run stops before any change)."""
+
+    DONE = "done"
+    UNKNOWN = "unknown"
+
+
+DONE, UNKNOWN = Verdict.DONE, Verdict.UNKNOWN
 
 
 @dataclass(frozen=True)

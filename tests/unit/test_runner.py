@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from schemadiff.core.statements import AFTER, BEFORE, INSIDE, Statement
 from schemadiff.runtime.execute import State, classify_downgrade, classify_upgrade
-from schemadiff.runtime.job import SKIP, Direction, GroupSQL, Job, LedgerRow, Loss, Work
+from schemadiff.runtime.job import DONE, UNKNOWN, Direction, GroupSQL, Job, LedgerRow, Loss, Work
 from schemadiff.runtime.legacy import AFTER_MARK, classify, inline
 from schemadiff.runtime.recorder import Forms
 
@@ -29,9 +29,9 @@ def st(fp: str, ledger: tuple[str, str, bool] | None = None, mid: bool = False, 
 def test_upgrade_runs_known_states_skips_done_and_stops_on_unknown() -> None:
     j = job("upgrade")
     assert classify_upgrade(j, "user_1", st("START_A")) == Work("user_1", "START_A", UP)
-    assert classify_upgrade(j, "user_2", st("TARGET", ("upgrade", "START_A", True))) == SKIP
+    assert classify_upgrade(j, "user_2", st("TARGET", ("upgrade", "START_A", True))) is DONE
     assert classify_upgrade(j, "user_3", st("TARGET")) == Work("user_3", "TARGET", ())  # ledger: needed nothing
-    assert classify_upgrade(j, "user_4", st("OTHER")) is None
+    assert classify_upgrade(j, "user_4", st("OTHER")) is UNKNOWN
 
 
 def test_upgrade_finishes_the_online_part_of_an_interrupted_tenant() -> None:
@@ -39,7 +39,7 @@ def test_upgrade_finishes_the_online_part_of_an_interrupted_tenant() -> None:
     started = ("upgrade", "START_A", False)
     assert classify_upgrade(j, "user_1", st("TARGET", started)) == Work("user_1", "START_A", UP, post_only=True)
     assert classify_upgrade(j, "user_1", st("MID", started, mid=True)) == Work("user_1", "START_A", UP, post_only=True)
-    assert classify_upgrade(j, "user_1", st("MID", None, mid=True)) is None  # no ledger row: not ours
+    assert classify_upgrade(j, "user_1", st("MID", None, mid=True)) is UNKNOWN  # no ledger row: not ours
 
 
 def test_downgrade_uses_the_ledger_and_treats_new_tenants_like_the_template() -> None:
@@ -51,17 +51,17 @@ def test_downgrade_uses_the_ledger_and_treats_new_tenants_like_the_template() ->
     assert classify_downgrade(j, "public", st("MID", ("upgrade", "START_A", False), mid=True)) == Work(
         "public", "START_A", DOWN, deletes=LOSS
     )
-    assert classify_downgrade(j, "user_2", st("START_A", ("downgrade", "START_A", True))) == SKIP  # already done
-    assert classify_downgrade(j, "user_2", st("TARGET", ("downgrade", "START_A", True))) is None  # disagree
+    assert classify_downgrade(j, "user_2", st("START_A", ("downgrade", "START_A", True))) is DONE  # already done
+    assert classify_downgrade(j, "user_2", st("TARGET", ("downgrade", "START_A", True))) is UNKNOWN  # disagree
     assert classify_downgrade(j, "user_9", st("TARGET")) == Work("user_9", "START_A", DOWN, deletes=LOSS)
-    assert classify_downgrade(j, "user_8", st("START_B")) == SKIP  # never upgraded
-    assert classify_downgrade(j, "user_7", st("OTHER")) is None
+    assert classify_downgrade(j, "user_8", st("START_B")) is DONE  # never upgraded
+    assert classify_downgrade(j, "user_7", st("OTHER")) is UNKNOWN
 
 
 def test_a_lost_ledger_row_is_recovered_only_by_naming_the_start() -> None:
     j = job("downgrade")
     lost = State("TARGET", False, None, template_from="")
-    assert classify_downgrade(j, "user_3", lost) is None
+    assert classify_downgrade(j, "user_3", lost) is UNKNOWN
     assert classify_downgrade(j, "user_3", State("TARGET", False, None, "", assume_from="START_B")) == Work(
         "user_3", "START_B", ()
     )

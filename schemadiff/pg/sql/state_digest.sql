@@ -5,12 +5,12 @@
 -- differ only where the model does not look (the parse locations inside expression trees, which
 -- follow the text of the statement that made them) get different digests and are read in full
 -- instead. The two placeholders in braces stand for the columns later PostgreSQL versions added
--- (NULLS NOT DISTINCT, NOT ENFORCED, …), filled in for the server at hand by tenant.state_facts.
+-- (NULLS NOT DISTINCT, NOT ENFORCED, …), filled in for the server at hand by runtime/tenant_phases.state_facts.
 -- No deparsing and no dependence on the search_path: the runtime digests one tenant
--- (tenant.state_digest) under a fixed search_path so that its prepared plan is reused for every
+-- (tenant_phases.state_digest) under a fixed search_path so that its prepared plan is reused for every
 -- tenant (PostgreSQL re-plans a prepared query whenever the search_path changes, which cost
 -- several milliseconds per tenant); the preflight digests every tenant at once and reads one
--- tenant of each digest in full (runner.read_states).
+-- tenant of each digest in full (execute.read_states).
 SELECT t.nspname, pg_catalog.concat_ws(' ', 't', pg_catalog.quote_nullable(t.relname),
                                        pg_catalog.quote_nullable(d.description)) AS fact
 FROM t LEFT JOIN pg_catalog.pg_description d
