@@ -38,7 +38,7 @@ from schemadiff.pg.introspect import SQL_DIR, introspect
 from schemadiff.runtime.job import Job, Options, Work
 
 RETRYABLE = (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)
-# every statement below takes PostgreSQL's own $n placeholders: they go through db.pipelined
+# every statement below takes PostgreSQL's own $n placeholders: they go through connection.pipelined
 SETTINGS = (
     "SELECT pg_catalog.set_config('lock_timeout', $1, $5), "
     "pg_catalog.set_config('statement_timeout', $2, $5), "
