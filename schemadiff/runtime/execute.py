@@ -26,7 +26,7 @@ from schemadiff.errors import SchemadiffError
 from schemadiff.pg import connection
 from schemadiff.pg.connection import Message
 from schemadiff.pg.introspect import introspect, list_tenants
-from schemadiff.runtime.job import DONE, UNKNOWN, Job, LedgerRow, Loss, Options, Report, Verdict, Work
+from schemadiff.runtime.job import DONE, UNKNOWN, Job, LedgerRow, Loss, Options, Report, TenantState, Verdict, Work
 from schemadiff.runtime.tenant_phases import KnownStates, run_tenant, state_facts
 
 __all__ = ["Job", "Options", "Report", "Work", "preflight", "run"]
@@ -150,7 +150,7 @@ def state_digests(server_version: int) -> str:
     )
 
 
-def read_states(conn: psycopg.Connection, job: Job) -> tuple[dict[str, tuple[str, SchemaModel]], dict[str, int]]:
+def read_states(conn: psycopg.Connection, job: Job) -> tuple[dict[str, TenantState], dict[str, int]]:
     """Every tenant's (fingerprint, model), and the row estimate of its largest managed table.
 
     One REPEATABLE READ snapshot: the catalog rows of every tenant are digested on the server, and
@@ -177,11 +177,11 @@ def read_states(conn: psycopg.Connection, job: Job) -> tuple[dict[str, tuple[str
         for start in range(0, len(read), PREFLIGHT_CHUNK):
             chunk = read[start : start + PREFLIGHT_CHUNK]
             models.update(introspect(conn, chunk, list(job.tables), job.template, job.enums).models)
-    interned: dict[SchemaModel, tuple[str, SchemaModel]] = {}
-    by_digest: dict[str, tuple[str, SchemaModel]] = {}
+    interned: dict[SchemaModel, TenantState] = {}
+    by_digest: dict[str, TenantState] = {}
     for digest, schema in first.items():
         model = models[schema]
-        by_digest[digest] = interned.setdefault(model, (fingerprint(model), model))
+        by_digest[digest] = interned.setdefault(model, TenantState(fingerprint(model), model))
     return {schema: by_digest[digests.get(schema, "")] for schema in schemas}, rows
 
 
@@ -237,7 +237,7 @@ def preflight(
     conn: psycopg.Connection,
     job: Job,
     report: Report,
-    states: dict[str, tuple[str, SchemaModel]],
+    states: dict[str, TenantState],
     rows: dict[str, int],
     options: Options | None = None,
     workers: Workers | None = None,
@@ -399,9 +399,7 @@ def _holds_data(losses: tuple[Loss, ...]) -> sql.Composed:
     return sql.SQL("SELECT {} FROM ").format(sql.SQL(", ").join(found))
 
 
-def _unknown_message(
-    job: Job, unknown: list[str], states: dict[str, tuple[str, SchemaModel]], ledger: dict[str, LedgerRow]
-) -> str:
+def _unknown_message(job: Job, unknown: list[str], states: dict[str, TenantState], ledger: dict[str, LedgerRow]) -> str:
     lost = [s for s in unknown if job.direction == "downgrade" and s not in ledger and (states[s][0] == job.target)]
     if lost:
         starts = ", ".join(job.groups)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import NamedTuple
 
 from schemadiff.core.model import SchemaModel
 from schemadiff.core.online import without_online_parts
@@ -22,6 +23,7 @@ __all__ = [
     "Loss",
     "Options",
     "Report",
+    "TenantState",
     "Verdict",
     "Work",
 ]
@@ -106,6 +108,13 @@ class Work:
 
     def phase(self, name: str) -> tuple[Statement, ...]:
         return tuple(s for s in self.statements if s.phase == name)
+
+
+class TenantState(NamedTuple):
+    """A tenant's state as preflight read it: its fingerprint and its model."""
+
+    fingerprint: str
+    model: SchemaModel
 
 
 class Verdict(Enum):
