@@ -4,9 +4,12 @@ lock timeouts.
 
 Every statement goes to the server on its own, over the extended protocol (the server itself
 refuses a second statement in a message); the tenant's schema, the timeouts and the ledger row
-go as bound parameters. The transaction is pipelined: BEGIN, the settings, the statements, the
-guards and the catalog reads of the check leave in one round trip; the ledger row and COMMIT in
-a second one, sent only when the check passed.
+go as bound parameters. The statements are pipelined (connection.pipelined: one write, one read).
+Once an earlier tenant proved which catalog digest the promised state has, a tenant is one round
+trip and one implicit transaction: the settings, its statements and a ledger row that only that
+digest lets through, committed by the server at the pipeline's end unless something failed.
+Otherwise BEGIN, the settings, the statements, the guards and the catalog reads of the check leave
+in one round trip; the ledger row and COMMIT in a second one, sent only when the check passed.
 
 A tenant whose revision has no after-commit part is exactly one transaction. With one, the
 ledger row commits with the transaction marked incomplete and is completed after the last build
