@@ -9,10 +9,12 @@ template started that revision (the runtime treats a tenant created after an upg
 template), so ``alembic downgrade -1`` takes it back to the template's previous state with the
 others, and a later revision finds it in the template's group.
 
-Refused, before any change: a name that is not a tenant name; a database not at the head of the
-versions directory, or whose template has no ledger row there; a schemadiff run in progress (its
-lock is held: the tenant could miss the run); a schema of that name. The transaction holds the run
-lock shared until it ends, so a run that starts meanwhile waits for it.
+Refused, before any change: a name that is not a tenant name (before any connection); a database
+not at the head of the versions directory, or whose template has no ledger row there; a schemadiff
+run in progress (its lock is held: the tenant could miss the run); a schema of that name. Refused
+after creating, rolled back: a spec that no longer reads back as the head revision's target (the
+spec changed and no revision captures it yet). The transaction holds the run lock shared until it
+ends, so a run that starts meanwhile waits for it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg.rows import tuple_row
 
 from schemadiff.core.diff import diff_schema
 from schemadiff.core.fingerprint import fingerprint
@@ -98,7 +101,7 @@ class TenantBlueprint:
         self.check_name(name)
         if not isinstance(target, str):
             return self._create_on(target, name)
-        with connection.connect(target) as conn:
+        with connection.connect(connection.to_libpq(target)) as conn:
             created = self._create_on(conn, name)
             conn.commit()
             return created
@@ -106,7 +109,7 @@ class TenantBlueprint:
     def check_name(self, name: str) -> None:
         """Refuse a name that is not a tenant's, before any connection."""
         spec_pattern = self.loaded.spec.tenants.pattern
-        problem = _name_problem(name, self.head.template)
+        problem = _name_problem(name, {self.head.template, self.loaded.spec.tenants.template})
         if problem is None and not re.fullmatch(spec_pattern, name):
             problem = (
                 f"does not match the tenant pattern '{spec_pattern}' "
@@ -245,13 +248,13 @@ class TenantBlueprint:
         )
 
 
-def _name_problem(name: str, template: str) -> str | None:
+def _name_problem(name: str, templates: set[str]) -> str | None:
     size = len(name.encode("utf-8"))
     if not name or "\x00" in name:
         return "is not a schema name"
     if size > MAX_NAME_BYTES:
         return f"is {size} bytes; PostgreSQL allows {MAX_NAME_BYTES} (it would silently truncate it)"
-    if name == template:
+    if name in templates:
         return "is the template schema"
     if _SYSTEM.match(name):
         return "is a system schema name (pg_*, information_schema)"
@@ -282,7 +285,8 @@ def _take_run_lock(conn: psycopg.Connection[Any], name: str) -> None:
     """The run lock, shared, until the transaction ends: no schemadiff run is under way (its
     preflight would not see the new tenant), and none starts before this transaction ends. Sent
     through psycopg itself, which opens the caller's transaction when none is open."""
-    row = conn.execute("SELECT pg_catalog.pg_try_advisory_xact_lock_shared(%s, %s)", LOCK_KEY).fetchone()
+    with conn.cursor(row_factory=tuple_row) as cur:  # whatever rows the caller's connection makes
+        row = cur.execute("SELECT pg_catalog.pg_try_advisory_xact_lock_shared(%s, %s)", LOCK_KEY).fetchone()
     if not (row and row[0]):
         raise TenantRefused(
             f"tenant {name!r}: a schemadiff run holds the migration lock (a tenant created now could miss it); "

@@ -11,7 +11,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import sqlalchemy
+from sqlalchemy.orm import Session
 
+from schemadiff.pg import connection
 from schemadiff.runtime.execute import LOCK_KEY
 from schemadiff.spec.schema import load_spec
 from schemadiff.workflow import demo
@@ -231,6 +234,16 @@ def test_inside_the_applications_transaction(fresh_db: str, spec_path: Path, ser
     with psycopg.connect(fresh_db, autocommit=True) as app:  # autocommit: committed by the call
         blueprint.create(app, "user_101")
     assert schema_exists(fresh_db, "user_101") and len(ledger(fresh_db, "user_101")) == 1
+
+    engine = sqlalchemy.create_engine(connection.to_sqlalchemy(fresh_db))  # the README's SQLAlchemy form
+    try:
+        with Session(engine) as session:
+            blueprint.create(session.connection().connection.driver_connection, "user_102")
+            assert not schema_exists(fresh_db, "user_102")
+            session.commit()
+    finally:
+        engine.dispose()
+    assert schema_exists(fresh_db, "user_102") and len(ledger(fresh_db, "user_102")) == 1
 
 
 def test_enum_types_keys_and_sequences_are_the_tenants_own(fresh_db: str, server_url: str, tmp_path: Path) -> None:
