@@ -101,10 +101,8 @@ class TenantBlueprint:
         self.check_name(name)
         if not isinstance(target, str):
             return self._create_on(target, name)
-        with connection.connect(connection.to_libpq(target)) as conn:
-            created = self._create_on(conn, name)
-            conn.commit()
-            return created
+        with connection.connect(connection.to_libpq(target), autocommit=True) as conn:
+            return self._create_on(conn, name)  # in a transaction of its own, committed
 
     def check_name(self, name: str) -> None:
         """Refuse a name that is not a tenant's, before any connection."""
@@ -131,12 +129,11 @@ class TenantBlueprint:
                 f"tenant {name!r}: the connection is not ready (status {status.name}); nothing was created"
             )
         try:
-            if not conn.autocommit:
+            locked = not conn.autocommit
+            if locked:
                 _take_run_lock(conn, name)  # opens the caller's transaction (psycopg) if none is open
             with conn.transaction():  # a savepoint inside the caller's transaction, else BEGIN … COMMIT
-                if conn.autocommit:
-                    _take_run_lock(conn, name)
-                saved, from_fp = self._check_database(conn, name)
+                saved, from_fp = self._check_database(conn, name, locked)
                 self._create_schema(conn, name)
                 self._record(conn, name, from_fp, saved)
         except psycopg.errors.DuplicateSchema:
@@ -145,14 +142,16 @@ class TenantBlueprint:
             raise TenantRefused(f"tenant {name!r}: {first_line(exc)}; nothing was created") from None
         return CreatedTenant(name, self.head.revision, self.head.target, from_fp, time.perf_counter() - started)
 
-    def _check_database(self, conn: psycopg.Connection[Any], name: str) -> tuple[tuple[str, ...], str]:
-        """The caller's settings (then this transaction's own: a search_path naming the new schema
-        alone, the lock_timeout); the database is at the head and the schema is free; the
-        template's starting state there."""
+    def _check_database(self, conn: psycopg.Connection[Any], name: str, locked: bool) -> tuple[tuple[str, ...], str]:
+        """The run lock unless ``locked``; the caller's settings (then this transaction's own: a
+        search_path naming the new schema alone, the lock_timeout); the database is at the head
+        and the schema is free; the template's starting state there."""
         head = self.head
-        [[saved], _set, [(versions_table, ledger_table, taken)]] = connection.pipelined(
+        lock = [] if locked else [Message(RUN_LOCK, LOCK_KEY)]
+        *free, [saved], _set, [(versions_table, ledger_table, taken)] = connection.pipelined(
             conn,
             [
+                *lock,
                 Message(f"SELECT {', '.join(f'pg_catalog.current_setting({s!r})' for s in SETTINGS)}"),
                 Message(
                     "SELECT pg_catalog.set_config('search_path', $1, true), "
@@ -168,6 +167,8 @@ class TenantBlueprint:
                 ),
             ],
         )
+        if free and not free[0][0][0]:
+            raise _run_under_way(name)
         if taken:
             raise TenantRefused(f"schema {name!r} already exists; nothing was created")
         reads = [Message("SELECT version_num FROM public.alembic_version ORDER BY 1")] if versions_table else []
@@ -281,6 +282,10 @@ def _require_head(head: HeadRevision, current: tuple[str, ...]) -> None:
     )
 
 
+# the run lock of runtime.execute, shared, until the transaction ends; False when a run holds it
+RUN_LOCK = "SELECT pg_catalog.pg_try_advisory_xact_lock_shared($1, $2)"
+
+
 def _take_run_lock(conn: psycopg.Connection[Any], name: str) -> None:
     """The run lock, shared, until the transaction ends: no schemadiff run is under way (its
     preflight would not see the new tenant), and none starts before this transaction ends. Sent
@@ -288,10 +293,14 @@ def _take_run_lock(conn: psycopg.Connection[Any], name: str) -> None:
     with conn.cursor(row_factory=tuple_row) as cur:  # whatever rows the caller's connection makes
         row = cur.execute("SELECT pg_catalog.pg_try_advisory_xact_lock_shared(%s, %s)", LOCK_KEY).fetchone()
     if not (row and row[0]):
-        raise TenantRefused(
-            f"tenant {name!r}: a schemadiff run holds the migration lock (a tenant created now could miss it); "
-            "try again when it has finished; nothing was created"
-        )
+        raise _run_under_way(name)
+
+
+def _run_under_way(name: str) -> TenantRefused:
+    return TenantRefused(
+        f"tenant {name!r}: a schemadiff run holds the migration lock (a tenant created now could miss it); "
+        "try again when it has finished; nothing was created"
+    )
 
 
 def prepare_tenants(

@@ -175,6 +175,8 @@ def test_refusals_leave_nothing_behind(fresh_db: str, spec_path: Path, server_ur
     with psycopg.connect(fresh_db) as run:  # a schemadiff run in progress holds its lock
         run.execute("SELECT pg_advisory_lock(%s, %s)", LOCK_KEY)
         busy = cli_create("user_100", spec_path, fresh_db, ini)
+        with psycopg.connect(fresh_db) as app, pytest.raises(TenantRefused, match="holds the migration lock"):
+            prepare_tenants(spec_path, ini).create(app, "user_100")  # in the application's transaction
     assert busy.exit_code == 1 and "a schemadiff run holds the migration lock" in busy.stderr
 
     execute(fresh_db, "DELETE FROM public.schemadiff_ledger WHERE schema_name = 'public'")
