@@ -149,7 +149,9 @@ def run(url: str, project: Path, n: int) -> None:
         timed(lambda i=i: create_tenant(url, f"user_{300000 + i}", SPEC, ini)) for i in range(1, min(n, 20) + 1)
     ]
     (om, op), (lm, lp), (um, up), (sm, sp) = ms(ours), ms(like), ms(per_url), ms(one_shot)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"database {connection.redact(url)}; marketplace_tasks; {n} tenants each, interleaved")
+    print(f"load average {load} on {os.cpu_count()} cores (a shared machine: the times scale with it, the ratio less)")
     print(f"{'schemadiff (prepared blueprint, one connection):':52} median {om:6.1f} ms   p95 {op:6.1f} ms")
     print(f"{'baseline CREATE TABLE … LIKE … INCLUDING ALL:':52} median {lm:6.1f} ms   p95 {lp:6.1f} ms")
     print(f"ratio schemadiff / baseline (median): {om / lm:.1f}×")
