@@ -30,7 +30,7 @@ from psycopg.rows import tuple_row
 
 from schemadiff.core.diff import diff_schema
 from schemadiff.core.fingerprint import fingerprint
-from schemadiff.core.model import SchemaModel, model_from_dict
+from schemadiff.core.model import SchemaModel
 from schemadiff.core.options import Options
 from schemadiff.core.sqltext import quote_ident
 from schemadiff.errors import SchemadiffError, first_line
@@ -42,9 +42,10 @@ from schemadiff.runtime.tenant_phases import state_digest
 from schemadiff.spec.names import MAX_NAME_BYTES
 from schemadiff.spec.schema import LoadedSpec, load_spec
 from schemadiff.spec.to_model import create_schema_statements, spec_model
+from schemadiff.workflow.head_revision import HeadRevision, read_head, require_head
 from schemadiff.workflow.planning import managed_names
 
-__all__ = ["CreatedTenant", "HeadRevision", "TenantBlueprint", "TenantRefused", "create_tenant", "prepare_tenants"]
+__all__ = ["CreatedTenant", "TenantBlueprint", "TenantRefused", "create_tenant", "prepare_tenants"]
 
 _SYSTEM = re.compile(r"^(pg_.*|information_schema)$")
 SETTINGS = ("search_path", "lock_timeout", "standard_conforming_strings")  # set for the creation, then restored
@@ -52,19 +53,6 @@ SETTINGS = ("search_path", "lock_timeout", "standard_conforming_strings")  # set
 
 class TenantRefused(SchemadiffError):
     """The tenant was not created (nothing was left behind); the message says why and what to do."""
-
-
-@dataclass(frozen=True)
-class HeadRevision:
-    """What the head revision of the versions directory promises: its target state, its tenants."""
-
-    revision: str
-    target: str
-    target_model: SchemaModel | None
-    template: str
-    pattern: str
-    tables: tuple[str, ...]
-    chain: tuple[str, ...]  # "<id> (<message>)" from the head back to the first revision
 
 
 @dataclass(frozen=True)
@@ -181,7 +169,7 @@ class TenantBlueprint:
                 )
             )
         found = connection.pipelined(conn, reads) if reads else []
-        _require_head(head, tuple(v for (v,) in found[0]) if versions_table else ())
+        _refuse_unless_at(head, tuple(v for (v,) in found[0]) if versions_table else ())
         start = found[-1] if ledger_table else []
         if not start:
             raise TenantRefused(
@@ -264,24 +252,11 @@ def _name_problem(name: str, templates: set[str]) -> str | None:
     return None
 
 
-def _require_head(head: HeadRevision, current: tuple[str, ...]) -> None:
-    if current == (head.revision,):
-        return
-    shown = ", ".join(current) or "(none)"
-    ids = [entry.split(" ", 1)[0] for entry in head.chain]
-    if len(current) == 1 and current[0] in ids:
-        pending = head.chain[: ids.index(current[0])]
-    elif not current:
-        pending = head.chain
-    else:
-        raise TenantRefused(
-            f"the database is at revision {shown}, which the versions directory (head {head.revision}) does not "
-            "have; create tenants with the versions directory the database was migrated with; nothing was created"
-        )
-    raise TenantRefused(
-        f"the database is at revision {shown}, not at head {head.revision}: pending {', '.join(pending)}; "
-        "apply them first (schemadiff apply), then create the tenant; nothing was created"
-    )
+def _refuse_unless_at(head: HeadRevision, current: tuple[str, ...]) -> None:
+    try:
+        require_head(head, current)
+    except SchemadiffError as exc:
+        raise TenantRefused(f"{exc}; nothing was created") from None
 
 
 # the run lock of runtime.execute, shared, until the transaction ends; False when a run holds it
@@ -314,34 +289,14 @@ def prepare_tenants(
     from schemadiff.workflow.alembic_env import alembic_config
 
     loaded = spec if isinstance(spec, LoadedSpec) else load_spec(spec)
-    head = read_head(alembic_config(Path(config)), loaded.spec.migrations.directory)
+    try:
+        head = read_head(alembic_config(Path(config)), loaded.spec.migrations.directory)
+    except SchemadiffError as exc:
+        raise TenantRefused(f"{exc}; nothing was created") from None
     tables = tuple(dict.fromkeys([*managed_names(loaded), *head.tables]))
     enums = list(loaded.spec.enums) + ([e.name for e in head.target_model.enums] if head.target_model else [])
     statements = tuple(statement for _table, statement in create_schema_statements(None, spec_model(loaded.spec)))
     return TenantBlueprint(loaded, head, statements, tables, tuple(dict.fromkeys(enums)), lock_timeout)
-
-
-def read_head(cfg: Any, versions_override: str | None = None) -> HeadRevision:
-    """The head revision's promises, from its module (``TENANTS``, ``TARGET``, ``TARGET_MODEL``)."""
-    import json
-
-    from schemadiff.workflow.alembic_env import current_head, script_directory
-
-    script = script_directory(cfg, Path(versions_override) if versions_override else None)
-    head = current_head(script)
-    if head is None:
-        raise TenantRefused(
-            "the versions directory has no revision yet; write one with `schemadiff plan -m MESSAGE` and "
-            "apply it: a new tenant is created at the head revision; nothing was created"
-        )
-    module = script.get_revision(head).module
-    tenants, target = getattr(module, "TENANTS", None), getattr(module, "TARGET", None)
-    if tenants is None or not isinstance(target, str):
-        raise TenantRefused(f"head revision {head} was not written by schemadiff (it has no TENANTS and TARGET)")
-    text = getattr(module, "TARGET_MODEL", "")
-    model = model_from_dict(json.loads(text)) if text else None
-    chain = tuple(f"{s.revision} ({s.doc})" for s in script.walk_revisions("base", head))
-    return HeadRevision(head, target, model, tenants.template, tenants.pattern, tuple(tenants.tables), chain)
 
 
 def create_tenant(
@@ -352,6 +307,36 @@ def create_tenant(
     lock_timeout: str = Options.lock_timeout,
 ) -> CreatedTenant:
     """Create tenant ``name`` at the spec's state, recorded at the head revision (see
-    :meth:`TenantBlueprint.create` for ``target`` and commits). Reads the spec and the versions
-    directory each time: an application creating many keeps a :func:`prepare_tenants` instead."""
-    return prepare_tenants(spec, config, lock_timeout).create(target, name)
+    :meth:`TenantBlueprint.create` for ``target`` and commits). The spec and the versions directory
+    are read at the first call and again only when one of their files changed, so an application
+    may call this at every sign-up."""
+    return _prepared(spec, config, lock_timeout).create(target, name)
+
+
+_PREPARED: dict[tuple[str, str, str], tuple[tuple[object, ...], TenantBlueprint]] = {}
+
+
+def _prepared(spec: str | Path | LoadedSpec, config: str | Path, lock_timeout: str) -> TenantBlueprint:
+    """The blueprint of an earlier call while the spec, alembic.ini and the revision files are the
+    same files as then (path, size and modification time)."""
+    if isinstance(spec, LoadedSpec):
+        return prepare_tenants(spec, config, lock_timeout)
+    key = (str(Path(spec).resolve()), str(Path(config).resolve()), lock_timeout)
+    found = _PREPARED.get(key)
+    if found is not None and found[0] == _stamps(key, found[1].head.versions):
+        return found[1]
+    blueprint = prepare_tenants(spec, config, lock_timeout)
+    _PREPARED[key] = (_stamps(key, blueprint.head.versions), blueprint)
+    return blueprint
+
+
+def _stamps(key: tuple[str, str, str], versions: Path) -> tuple[object, ...]:
+    stamps: list[object] = []
+    for path in [Path(key[0]), Path(key[1]), *sorted(versions.glob("*.py"))]:
+        try:
+            stat = path.stat()
+        except OSError:  # gone: read again, and the reading says what is wrong
+            stamps.append((str(path), None))
+            continue
+        stamps.append((str(path), stat.st_size, stat.st_mtime_ns))
+    return tuple(stamps)

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from schemadiff.errors import SchemadiffError
 from schemadiff.spec.schema import load_spec
 from schemadiff.spec.to_model import create_schema_statements, spec_model
 from schemadiff.workflow.alembic_env import init_environment
-from schemadiff.workflow.new_tenant import HeadRevision, TenantBlueprint, TenantRefused, _require_head, prepare_tenants
+from schemadiff.workflow.head_revision import HeadRevision, require_head
+from schemadiff.workflow.new_tenant import TenantBlueprint, TenantRefused, prepare_tenants
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "schema.yaml"
@@ -19,7 +21,7 @@ CHAIN = ("c3 (third)", "b2 (second)", "a1 (first)")
 
 
 def blueprint(pattern: str = "^user_[0-9]+$") -> TenantBlueprint:
-    head = HeadRevision("c3", "0afbcd0afbf7c182", None, "public", pattern, ("marketplace_tasks",), CHAIN)
+    head = HeadRevision("c3", "0afbcd0afbf7c182", None, "public", pattern, ("marketplace_tasks",), CHAIN, ROOT)
     return TenantBlueprint(load_spec(SPEC), head, (), ("marketplace_tasks",), ())
 
 
@@ -55,15 +57,17 @@ def test_a_name_the_head_revisions_pattern_misses_is_refused() -> None:
 
 
 def test_a_database_behind_the_head_is_told_what_is_pending() -> None:
-    _require_head(blueprint().head, ("c3",))  # at the head: nothing to say
-    with pytest.raises(TenantRefused, match=r"at revision a1, not at head c3: pending c3 \(third\), b2 \(second\);"):
-        _require_head(blueprint().head, ("a1",))
+    require_head(blueprint().head, ("c3",))  # at the head: nothing to say
+    with pytest.raises(SchemadiffError, match=r"at revision a1, not at head c3: pending c3 \(third\), b2 \(second\);"):
+        require_head(blueprint().head, ("a1",))
     with pytest.raises(
-        TenantRefused, match=r"at revision \(none\), not at head c3: pending c3 \(third\), b2 \(second\), a1"
+        SchemadiffError, match=r"at revision \(none\), not at head c3: pending c3 \(third\), b2 \(second\), a1"
     ):
-        _require_head(blueprint().head, ())
-    with pytest.raises(TenantRefused, match=r"at revision zz9, which the versions directory \(head c3\) does not have"):
-        _require_head(blueprint().head, ("zz9",))
+        require_head(blueprint().head, ())
+    with pytest.raises(
+        SchemadiffError, match=r"at revision zz9, which the versions directory \(head c3\) does not have"
+    ):
+        require_head(blueprint().head, ("zz9",))
 
 
 def test_the_statements_name_no_schema_enum_types_first_keys_last() -> None:
@@ -95,3 +99,28 @@ def test_a_head_revision_not_written_by_schemadiff_is_refused(tmp_path: Path) ->
     )
     with pytest.raises(TenantRefused, match="head revision h1 was not written by schemadiff"):
         prepare_tenants(SPEC, tmp_path / "alembic.ini")
+
+
+def test_create_tenant_reads_the_spec_and_revisions_again_only_when_a_file_changed(tmp_path: Path) -> None:
+    from schemadiff.workflow.new_tenant import _prepared
+
+    init_environment(tmp_path)
+    versions = tmp_path / "migrations" / "versions"
+    [revision] = (ROOT / "migrations" / "versions").glob("*.py")
+    (versions / revision.name).write_text(revision.read_text())
+    spec = tmp_path / "schema.yaml"
+    spec.write_text(SPEC.read_text())
+    ini = tmp_path / "alembic.ini"
+    first = _prepared(spec, ini, "2s")
+    assert _prepared(spec, ini, "2s") is first
+    assert _prepared(spec, ini, "5s") is not first  # another setting, another blueprint
+    spec.write_text(SPEC.read_text() + "# a comment\n")
+    second = _prepared(spec, ini, "2s")
+    assert second is not first and _prepared(spec, ini, "2s") is second
+    (versions / "20990101_0000_later.py").write_text(
+        revision.read_text()
+        .replace("revision = '922286ffdd67'", "revision = 'later'")
+        .replace("down_revision = None", "down_revision = '922286ffdd67'")
+    )
+    third = _prepared(spec, ini, "2s")
+    assert third is not second and third.head.revision == "later"
