@@ -21,6 +21,7 @@ from schemadiff.cli.check_commands import ReportFormat
 from schemadiff.cli.common import (
     AllowOpt,
     ConfigOpt,
+    DevUrlOpt,
     Format,
     SpecOpt,
     UrlOpt,
@@ -304,6 +305,7 @@ def status(
     database_url: UrlOpt = None,
     config: ConfigOpt = Path("alembic.ini"),
     format: Annotated[ReportFormat, typer.Option("--format", "-f", help="Output format.")] = ReportFormat.text,
+    dev_url: DevUrlOpt = None,
 ) -> None:
     """Show the Alembic revision and the tenants per state: at the spec, pending, unknown.
 
@@ -320,7 +322,7 @@ def status(
         loaded = _load(spec)
         target = connection.resolve_url(database_url)
         url = target.url
-        states = apply_mod.status(config, url, loaded)
+        states = apply_mod.status(config, url, loaded, connection.to_libpq(dev_url) if dev_url else None)
         render = render_status_json if format is ReportFormat.json else render_status_text
         typer.echo(render(states, target.shown), nl=False)
     except SchemadiffError as exc:

@@ -81,7 +81,7 @@ def pending_revisions(chain: list[RevisionInfo], applied: str | None) -> list[Re
 
 
 def classify(
-    fingerprint: str, schemas: tuple[str, ...], pending: list[RevisionInfo], target: str, head: str | None
+    fingerprint: str, schemas: tuple[str, ...], chain: list[RevisionInfo], pending: list[RevisionInfo], target: str
 ) -> GroupState:
     """Follow one state through the pending revisions (see the module docstring)."""
     if fingerprint == target:
@@ -96,12 +96,18 @@ def classify(
         via.append(rev.revision)
     if state == target:
         return GroupState(fingerprint, schemas, PENDING, tuple(via))
-    if via:
+    head = next((r for r in reversed(chain) if r.managed), None)
+    if head is not None and state == head.target:
+        reason = (
+            f"{'the pending revision(s) take it to' if via else 'it is at'} the head revision's target {state}, "
+            f"not to the spec's {target}: the spec changed and no revision captures it yet"
+        )
+    elif via:
         reason = f"the pending revision(s) take it to {state}, not to the spec's {target}"
     elif pending:
         reason = "no pending revision changes this state"
     else:
-        reason = f"the database is at the head ({head or 'no revision'}) and no revision takes this state to the spec"
+        reason = "the database is at the head and no revision takes this state to the spec"
     return GroupState(fingerprint, schemas, UNKNOWN, tuple(via), reason)
 
 
@@ -114,6 +120,6 @@ def tenant_states(
     """Every group (fingerprint, schemas) classified against the revisions not yet run."""
     head = chain[-1].revision if chain else None
     pending = pending_revisions(chain, applied)
-    classified = [classify(fp, schemas, pending, target, head) for fp, schemas in groups]
+    classified = [classify(fp, schemas, chain, pending, target) for fp, schemas in groups]
     classified.sort(key=lambda g: g.state != AT_SPEC)  # stable: the plan's group order otherwise
     return TenantStates(applied, head, target, tuple(classified))

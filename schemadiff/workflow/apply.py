@@ -107,9 +107,9 @@ def current_revision(url: str) -> str | None:
         return row[0] if row else None
 
 
-def status(config: Path | None, url: str, loaded: LoadedSpec) -> TenantStates:
+def status(config: Path | None, url: str, loaded: LoadedSpec, dev_url: str | None = None) -> TenantStates:
     """The database's revision, the head, and every tenant at the spec, pending or unknown
     (``core.tenant_states``); the versions directory is read without running it."""
     from schemadiff.workflow.check import database_states, revision_chain
 
-    return database_states(loaded, url, revision_chain(loaded, config))
+    return database_states(loaded, url, revision_chain(loaded, config), dev_url)
