@@ -100,7 +100,7 @@ def classify(
     if head is not None and state == head.target:
         reason = (
             f"{'the pending revision(s) take it to' if via else 'it is at'} the head revision's target {state}, "
-            f"not to the spec's {target}: the spec changed and no revision captures it yet"
+            f"not {'to' if via else 'at'} the spec's {target}: the spec changed and no revision captures it yet"
         )
     elif via:
         reason = f"the pending revision(s) take it to {state}, not to the spec's {target}"

@@ -21,12 +21,12 @@ def checksum_state(rev: RevisionInfo) -> str | None:
     return "verified" if rev.recorded == rev.actual else "edited"
 
 
-def status_lines(states: TenantStates, database: str) -> list[str]:
+def status_lines(states: TenantStates, database: str, reasons: bool = True) -> list[str]:
     lines = [f"database {database}: revision {states.revision or '(none)'}, head {states.head or '(none)'}"]
     for label, state in (("at the spec:", AT_SPEC), ("pending:", PENDING), ("unknown:", UNKNOWN)):
         schemas = states.schemas(state)
         lines.append(f"  {label:<12} {len(schemas):>6}  {few(schemas)}".rstrip())
-    for g in states.groups:
+    for g in states.groups if reasons else ():  # check says it in its problems
         if g.state == UNKNOWN:
             lines.append(f"  unknown state {g.fingerprint} ({len(g.schemas)} schema(s)): {g.reason}")
     return lines
@@ -79,7 +79,7 @@ def _revisions_line(result: CheckResult) -> list[str]:
 def render_check_text(result: CheckResult) -> str:
     lines = [f"spec {result.spec_path}: target state {result.target}", *_revisions_line(result)]
     if result.tenants is not None:
-        lines += status_lines(result.tenants, result.database)
+        lines += status_lines(result.tenants, result.database, reasons=False)
     lines += [f"note: {f.message}" for f in result.notes]
     lines += [f"warning: {f.message}" for f in result.warnings]
     lines += [f"problem: {f.message}" for f in result.problems]

@@ -164,7 +164,7 @@ def test_tenants_are_followed_through_the_pending_revisions() -> None:
     assert [g.reason for g in spec_moved.groups] == [
         "the pending revision(s) take it to the head revision's target T1, not to the spec's T9: the spec changed "
         "and no revision captures it yet",
-        "it is at the head revision's target T1, not to the spec's T9: the spec changed and no revision captures it yet",
+        "it is at the head revision's target T1, not at the spec's T9: the spec changed and no revision captures it yet",
     ]
     done = tenant_states([("T2", ("public", "user_1"))], [R1, R2], "r2", "T2")
     assert done.verdict == AT_SPEC and STATUS_EXIT[done.verdict] == 0
