@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from schemadiff.cli.common import EXIT_CHANGES, EXIT_OK, ConfigOpt, DevUrlOpt, SpecOpt, UrlOpt, _fail, _load, app
+from schemadiff.cli.common import EXIT_CHANGES, EXIT_OK, ConfigOpt, DevUrlOpt, SpecOpt, UrlOpt, _err, _fail, _load, app
 from schemadiff.errors import SchemadiffError
 from schemadiff.pg import connection
 
@@ -55,7 +55,7 @@ def check(
         if uses_database(database_url, no_database):
             url = connection.resolve_url(database_url).url
         dev = connection.to_libpq(dev_url) if dev_url else None
-        result = run_check(loaded, config, url, dev, allow_pending)
+        result = run_check(loaded, config, url, dev, allow_pending, notice=lambda m: _err(f"note: {m}"))
         render = render_check_json if format is ReportFormat.json else render_check_text
         typer.echo(render(result), nl=False)
     except SchemadiffError as exc:

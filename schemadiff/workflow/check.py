@@ -5,6 +5,7 @@ state and, with a database, where every tenant stands; the verdicts are ``core.g
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -27,13 +28,14 @@ def _shown(path: str) -> str:
         return path
 
 
-def revision_chain(loaded: LoadedSpec, config: Path | None) -> tuple[RevisionInfo, ...]:
+def revision_chain(loaded: LoadedSpec, config: Path | None, required: bool = False) -> tuple[RevisionInfo, ...]:
     """The versions directory (``migrations.directory`` of the spec, else that of ``config``), oldest
-    first; empty when there is no Alembic environment and the spec names no directory."""
+    first; empty when there is no Alembic environment and the spec names no directory (an error
+    when ``required``)."""
     override = loaded.spec.migrations.directory
     if override:
         directory = Path(override)
-    elif config is not None and config.exists():
+    elif config is not None and (required or config.exists()):
         directory = versions_directory(alembic_config(config), None)
     else:
         return ()
@@ -57,10 +59,14 @@ def applied_revision(url: str, chain: tuple[RevisionInfo, ...]) -> str | None:
 
 
 def database_states(
-    loaded: LoadedSpec, url: str, chain: tuple[RevisionInfo, ...], dev_url: str | None = None
+    loaded: LoadedSpec,
+    url: str,
+    chain: tuple[RevisionInfo, ...],
+    dev_url: str | None = None,
+    notice: Callable[[str], None] = lambda _m: None,
 ) -> TenantStates:
     """Every tenant, grouped by state, classified against the revisions the database has not run."""
-    plan, _ = make_plan(loaded, url, dev_url, lint=False)
+    plan, _ = make_plan(loaded, url, dev_url, notice, lint=False)
     groups = [(plan.target_fingerprint, plan.unchanged)] if plan.unchanged else []
     groups += [(g.fingerprint, g.schemas) for g in plan.groups]
     return tenant_states(groups, list(chain), applied_revision(url, chain), plan.target_fingerprint)
@@ -78,12 +84,13 @@ def check(
     url: str | None = None,
     dev_url: str | None = None,
     allow_pending: bool = False,
+    notice: Callable[[str], None] = lambda _m: None,
 ) -> CheckResult:
     """The whole check; with ``url``, the tenants too (and the spec normalized there, as `plan`
     does), else the spec normalized in the dev database."""
-    chain = revision_chain(loaded, config)
+    chain = revision_chain(loaded, config, required=True)
     if url is None:
         target = fingerprint(normalized_target(loaded, dev_url))
         return gate(loaded.path, target, chain)
-    states = database_states(loaded, url, chain, dev_url)
+    states = database_states(loaded, url, chain, dev_url, notice)
     return gate(loaded.path, states.target, chain, states, connection.redact(url), allow_pending)
