@@ -25,7 +25,7 @@ def status_lines(states: TenantStates, database: str, reasons: bool = True) -> l
     lines = [f"database {database}: revision {states.revision or '(none)'}, head {states.head or '(none)'}"]
     for label, state in (("at the spec:", AT_SPEC), ("pending:", PENDING), ("unknown:", UNKNOWN)):
         schemas = states.schemas(state)
-        lines.append(f"  {label:<12} {len(schemas):>6}  {few(schemas)}".rstrip())
+        lines.append(f"  {label:<12} {len(schemas):>6}  {few(schemas)}")
     for g in states.groups if reasons else ():  # check says it in its problems
         if g.state == UNKNOWN:
             lines.append(f"  unknown state {g.fingerprint} ({len(g.schemas)} schema(s)): {g.reason}")
