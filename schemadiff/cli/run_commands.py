@@ -17,6 +17,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from schemadiff.cli import fleet_commands as fleet
 from schemadiff.cli.check_commands import ReportFormat
 from schemadiff.cli.common import (
     AllowOpt,
@@ -118,7 +119,7 @@ def _summary(outcome: object) -> None:
 @app.command()
 def apply(
     spec: SpecOpt = Path("schema.yaml"),
-    database_url: UrlOpt = None,
+    database_url: fleet.UrlsOpt = None,
     config: ConfigOpt = Path("alembic.ini"),
     yes: YesOpt = False,
     workers: WorkersOpt = Options.workers,
@@ -126,17 +127,25 @@ def apply(
     statement_timeout: StatementTimeoutOpt = Options.statement_timeout,
     lock_wait: LockWaitOpt = Options.lock_wait,
     allow: AllowOpt = None,
+    targets: fleet.TargetsOpt = None,
 ) -> None:
     """Run pending revisions (alembic upgrade head) on every tenant, then confirm each matches the spec.
 
     Before any change the plan is re-read against the live tenants and its hazards are checked
     again (tables may have grown since the revision was written): refused hazards need --allow.
+    With several databases (--targets, or --database-url repeated) every shard runs at once, each
+    with --workers connections; a shard that fails does not stop the others.
     """
     from schemadiff.workflow import apply as apply_mod
 
     try:
         loaded = _load(spec)
         allowed = _allowed(allow, loaded)
+        shards, one_url = fleet.targets_of(database_url, targets)
+        if shards:
+            options = Options(workers, lock_timeout, statement_timeout, lock_wait, allow=frozenset(allowed))
+            fleet.run("upgrade", shards, config, spec, options, yes)
+            return
     except SchemadiffError as exc:
         raise _fail(exc) from None
 
@@ -156,7 +165,7 @@ def apply(
         "Apply pending revisions to {}?",
         run,
         _at_head,
-        database_url,
+        one_url,
         config,
         yes,
         Options(workers, lock_timeout, statement_timeout, lock_wait, allow=frozenset(allowed)),
@@ -225,7 +234,7 @@ def _run_revisions(
 
 @app.command()
 def rollback(
-    database_url: UrlOpt = None,
+    database_url: fleet.UrlsOpt = None,
     config: ConfigOpt = Path("alembic.ini"),
     steps: Annotated[int, typer.Option("--steps", min=1, help="How many revisions to go back.")] = 1,
     yes: YesOpt = False,
@@ -246,6 +255,7 @@ def rollback(
         bool, typer.Option("--dry-run", help="Show the downgrade and its hazards; change nothing.")
     ] = False,
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format of --dry-run.")] = Format.text,
+    targets: fleet.TargetsOpt = None,
 ) -> None:
     """Reverse the last revision(s) (alembic downgrade -N): each tenant back to the state it started from.
 
@@ -256,18 +266,24 @@ def rollback(
 
     try:
         allowed = hazard_names(allow)
+        shards, one_url = fleet.targets_of(database_url, targets)
+        options = Options(workers, lock_timeout, statement_timeout, lock_wait, allow=allowed, assume_from=assume_from)
+        if shards and dry_run:
+            raise SchemadiffError("--dry-run shows one database; run it per shard with its own --database-url")
+        if shards:
+            fleet.run("downgrade", shards, config, Path("schema.yaml"), options, yes, steps)
+            return
     except SchemadiffError as exc:
         raise _fail(exc) from None
-    options = Options(workers, lock_timeout, statement_timeout, lock_wait, allow=allowed, assume_from=assume_from)
     if dry_run:
-        _preview(database_url, config, options, format, steps)
+        _preview(one_url, config, options, format, steps)
         return
 
     def run(cfg: object, url: str, options: Options, report: object) -> object:
         return apply_mod.downgrade(cfg, url, steps, options, report)  # type: ignore[arg-type]
 
     _run_revisions(
-        "downgrade", f"Roll back {steps} revision(s) on {{}}?", run, _none_applied, database_url, config, yes, options
+        "downgrade", f"Roll back {steps} revision(s) on {{}}?", run, _none_applied, one_url, config, yes, options
     )
 
 
@@ -302,16 +318,18 @@ def _preview(database_url: str | None, config: Path, options: Options, format: F
 @app.command()
 def status(
     spec: SpecOpt = Path("schema.yaml"),
-    database_url: UrlOpt = None,
+    database_url: fleet.UrlsOpt = None,
     config: ConfigOpt = Path("alembic.ini"),
     format: Annotated[ReportFormat, typer.Option("--format", "-f", help="Output format.")] = ReportFormat.text,
     dev_url: DevUrlOpt = None,
+    targets: fleet.TargetsOpt = None,
 ) -> None:
     """Show the Alembic revision and the tenants per state: at the spec, pending, unknown.
 
     Exit 0 when the database is at the head and every tenant at the spec, 3 when revisions or
     tenants are pending (`schemadiff apply` takes them to the spec), 4 when any tenant is in an
-    unknown state (plan a new revision), 1 on error.
+    unknown state (plan a new revision), 1 on error. With several databases (--targets, or
+    --database-url repeated) every shard is read at once and the worst shard's code is the exit.
     """
     from schemadiff.core.tenant_states import STATUS_EXIT
     from schemadiff.render.check_report import render_status_json, render_status_text
@@ -320,7 +338,10 @@ def status(
     url: str | None = None
     try:
         loaded = _load(spec)
-        target = connection.resolve_url(database_url)
+        shards, one_url = fleet.targets_of(database_url, targets)
+        if shards:
+            raise typer.Exit(fleet.status(loaded, shards, config, format is ReportFormat.json, dev_url))
+        target = connection.resolve_url(one_url)
         url = target.url
         states = apply_mod.status(config, url, loaded, connection.to_libpq(dev_url) if dev_url else None)
         render = render_status_json if format is ReportFormat.json else render_status_text

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from schemadiff.core.plan import Plan
 from schemadiff.core.policy import summarize
 
 
-def plan_dict(plan: Plan) -> dict[str, Any]:
+def plan_dict(plan: Plan, sql_schema: Callable[[str], str] = str) -> dict[str, Any]:
+    """``sql_schema``: the schema a listed name's SQL is shown for (a fleet lists ``SHARD:SCHEMA``)."""
     return {
         "changes": plan.changes,
         "tenant_count": plan.tenant_count,
@@ -59,7 +61,7 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
                         "table": op.table,
                         "name": op.name,
                         "description": op.describe(),
-                        "sql": ";\n".join(op.sql(g.schemas[0])) + ";",
+                        "sql": ";\n".join(op.sql(sql_schema(g.schemas[0]))) + ";",
                         "sql_schema": g.schemas[0],
                         "hazards": list(op.hazards),
                     }

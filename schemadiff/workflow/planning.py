@@ -81,9 +81,16 @@ def with_lint(plan: Plan, loaded: LoadedSpec, notice: Callable[[str], None]) -> 
         return plan
 
 
-def plan_from(loaded: LoadedSpec, tenants: LiveSchemas, target: SchemaModel, allowed: tuple[str, ...] = ()) -> Plan:
+def plan_from(
+    loaded: LoadedSpec,
+    tenants: LiveSchemas,
+    target: SchemaModel,
+    allowed: tuple[str, ...] = (),
+    first: str | None = None,
+) -> Plan:
+    """The plan of ``tenants``; ``first`` is the schema listed first (the template by default)."""
     spec = loaded.spec
-    groups = group_schemas(tenants.models, first=spec.tenants.template)
+    groups = group_schemas(tenants.models, first=first or spec.tenants.template)
     return build_plan(
         groups,
         target,
