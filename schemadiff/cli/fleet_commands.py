@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional
 
@@ -76,8 +77,9 @@ def plan(
     no_validate: bool,
     strict: bool,
     dry_run: bool,
+    write_checked_revision: Callable[..., Path],
 ) -> NoReturn:
-    from schemadiff.cli.plan_commands import write_checked_revision
+    """``write_checked_revision``: plan's own (proves and writes the one revision)."""
     from schemadiff.core.policy import check_policy
     from schemadiff.render.json_report import plan_dict
     from schemadiff.render.text_report import render_text
@@ -183,15 +185,15 @@ def run(
     spec: Path,
     options: Options,
     yes: bool,
+    confirm: Callable[[str, bool], None],
     steps: int = 1,
 ) -> None:
     """apply (``upgrade``) or rollback (``downgrade``) on every shard at once; exit 1 when any
     shard failed or could not be reached (a rerun finishes only what is left)."""
-    from schemadiff.cli.run_commands import _confirm
     from schemadiff.workflow.fleet import fleet_run, run_error
 
     verb = "Apply pending revisions to" if action == "upgrade" else f"Roll back {steps} revision(s) on"
-    _confirm(f"{verb} {len(targets)} shard(s) ({', '.join(t.name for t in targets)})?", yes)
+    confirm(f"{verb} {len(targets)} shard(s) ({', '.join(t.name for t in targets)})?", yes)
     results = fleet_run(action, targets, config, spec, options, steps)
     _summary(results, action)
     failed = [r.target.name for r in results if run_error(r)]

@@ -80,7 +80,20 @@ def plan(
         allowed = _allowed(allow, loaded)
         shards, one_url = fleet.targets_of(database_url, targets)
         if shards:
-            fleet.plan(loaded, shards, dev_url, format, allowed, message, why, config, no_validate, strict, dry_run)
+            fleet.plan(
+                loaded,
+                shards,
+                dev_url,
+                format,
+                allowed,
+                message,
+                why,
+                config,
+                no_validate,
+                strict,
+                dry_run,
+                write_checked_revision,
+            )
         target = connection.resolve_url(one_url)
         url = target.url
         result = _plan(loaded, target, dev_url, allowed)

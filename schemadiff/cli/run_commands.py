@@ -144,7 +144,7 @@ def apply(
         shards, one_url = fleet.targets_of(database_url, targets)
         if shards:
             options = Options(workers, lock_timeout, statement_timeout, lock_wait, allow=frozenset(allowed))
-            fleet.run("upgrade", shards, config, spec, options, yes)
+            fleet.run("upgrade", shards, config, spec, options, yes, _confirm)
             return
     except SchemadiffError as exc:
         raise _fail(exc) from None
@@ -271,7 +271,7 @@ def rollback(
         if shards and dry_run:
             raise SchemadiffError("--dry-run shows one database; run it per shard with its own --database-url")
         if shards:
-            fleet.run("downgrade", shards, config, Path("schema.yaml"), options, yes, steps)
+            fleet.run("downgrade", shards, config, Path("schema.yaml"), options, yes, _confirm, steps)
             return
     except SchemadiffError as exc:
         raise _fail(exc) from None
