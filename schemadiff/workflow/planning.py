@@ -61,7 +61,7 @@ def make_plan(
                     "matches no schema in the database; fix the pattern (it must match "
                     "whole names) or point --database-url at the right database"
                 )
-            target = target_model(conn, loaded, lambda: connection.connect(dev_url or _embedded_dev_url()), notice)
+            target = target_model(conn, loaded, lambda: connection.connect(dev_url or embedded_dev_url()), notice)
             plan = plan_from(loaded, tenants, target, allowed)
             check_conversions(conn, loaded, plan)
     except psycopg.Error as exc:
@@ -122,7 +122,7 @@ def check_conversions(conn: psycopg.Connection, loaded: LoadedSpec, plan: Plan) 
         raise SchemadiffError("\n".join(problems))
 
 
-def _embedded_dev_url() -> str:
+def embedded_dev_url() -> str:
     from schemadiff.pg import embedded_server
 
     try:
