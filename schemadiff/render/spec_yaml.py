@@ -19,6 +19,7 @@ from schemadiff.spec.draft import SECTIONS, Note, SpecDraft, TableDraft
 
 WIDTH = 100
 _NON_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_BREAKS = "\n\r\x85\u2028\u2029"  # what YAML takes for a line break (folded inside quotes)
 
 
 def render_spec_yaml(draft: SpecDraft) -> str:
@@ -96,7 +97,13 @@ def key(name: str) -> str:
 def _plain(text: str) -> bool:
     """Whether YAML reads ``text`` written plain back as the same string, in a flow mapping and
     in a block one (as a key and as a value)."""
-    if not text or text != text.strip() or _NON_PRINTABLE.search(text) or "\n" in text or "#" in text:
+    if (
+        not text
+        or text != text.strip()
+        or _NON_PRINTABLE.search(text)
+        or any(c in _BREAKS for c in text)
+        or "#" in text
+    ):
         return False
     try:
         return (
@@ -110,7 +117,7 @@ def _plain(text: str) -> bool:
 
 def quoted(text: str) -> str:
     """``'text'`` when it holds no quote and only printable characters, else ``"text"`` escaped."""
-    if "'" not in text and "\n" not in text and not _NON_PRINTABLE.search(text):
+    if "'" not in text and not any(c in _BREAKS for c in text) and not _NON_PRINTABLE.search(text):
         return f"'{text}'"
     return '"' + "".join(_escape(c) for c in text) + '"'
 
@@ -122,7 +129,7 @@ def _escape(char: str) -> str:
         return "\\n"
     if char == "\t":
         return "\\t"
-    if _NON_PRINTABLE.match(char) or char in "\x85\u2028\u2029":
+    if _NON_PRINTABLE.match(char) or char in _BREAKS:
         code = ord(char)
         return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
     return char
@@ -132,7 +139,7 @@ def comment_lines(notes: list[Note], indent: str) -> list[str]:
     """Each note as ``# …`` lines within WIDTH, any character YAML would refuse escaped."""
     lines = []
     for note in notes:
-        text = "".join(_escape(c) if c in "\n\t" or _NON_PRINTABLE.match(c) else c for c in note.text)
+        text = "".join(_escape(c) if c in _BREAKS or c == "\t" or _NON_PRINTABLE.match(c) else c for c in note.text)
         lines += textwrap.wrap(
             text,
             width=WIDTH,
