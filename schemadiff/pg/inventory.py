@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg.rows import dict_row
 
+from schemadiff.core.model import natural_key
 from schemadiff.pg.introspect import SQL_DIR
 from schemadiff.spec.draft import LiveExtra
 
@@ -33,7 +34,8 @@ class Inventory:
 
 def read_inventory(conn: psycopg.Connection, schema: str) -> Inventory:
     inventory = Inventory()
-    for kind, name, detail in conn.execute(_sql("inventory"), {"schema": schema}).fetchall():
+    rows = conn.execute(_sql("inventory"), {"schema": schema}).fetchall()
+    for kind, name, detail in sorted(rows, key=lambda r: (r[0], natural_key(r[1]))):  # whatever the collation
         if kind == "table":
             inventory.tables[name] = detail
         elif kind == "enum type":
@@ -56,6 +58,7 @@ def table_extras(conn: psycopg.Connection, schema: str, tables: list[str]) -> di
     ``search_path`` empty, so every name a definition prints is schema-qualified."""
     out: dict[str, list[LiveExtra]] = {t: [] for t in tables}
     with conn.cursor(row_factory=dict_row) as cur:
-        for row in cur.execute(_sql("table_extras"), {"schema": schema, "tables": tables}).fetchall():
+        rows = cur.execute(_sql("table_extras"), {"schema": schema, "tables": tables}).fetchall()
+        for row in sorted(rows, key=lambda r: (r["kind"], natural_key(r["name"] or ""), r["detail"] or "")):
             out[row["table"]].append(LiveExtra(row["table"], row["kind"], row["name"], row["detail"]))
     return out

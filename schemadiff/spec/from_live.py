@@ -124,6 +124,7 @@ def draft_table(live: TableInput, ctx: LiveContext) -> TableDraft:
             draft.columns[col.name] = keys
     add_constraints(draft, table, ctx)
     add_indexes(draft, table)
+    draft.sections = {s: dict(sorted(entries.items())) for s, entries in draft.sections.items()}
     pk = set(draft.primary_key or [c for c, keys in draft.columns.items() if keys.get("primary_key")])
     for name, keys in draft.columns.items():
         if name in pk:

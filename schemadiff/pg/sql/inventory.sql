@@ -42,4 +42,3 @@ WHERE n.nspname = %(schema)s
   AND NOT EXISTS (
         SELECT 1 FROM pg_catalog.pg_depend d
         WHERE d.classid = 'pg_catalog.pg_type'::pg_catalog.regclass AND d.objid = t.oid AND d.deptype = 'e')
-ORDER BY 1, 2

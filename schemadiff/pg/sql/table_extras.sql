@@ -97,4 +97,3 @@ JOIN pg_catalog.pg_depend dep
  AND dep.refobjsubid = a.attnum AND dep.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND dep.deptype = 'i'
 JOIN pg_catalog.pg_sequence s ON s.seqrelid = dep.objid
 WHERE s.seqcycle OR s.seqcache <> 1
-ORDER BY 1, 2, 3
