@@ -39,6 +39,8 @@ class LiveContext:
     enums: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # enum types of the schema read
     # tables of the schema read that its foreign keys reach as a table every tenant shares
     shared: frozenset[str] = frozenset()
+    # tables of the schema read that schemadiff does not plan: why (partitioned …)
+    unplannable: Mapping[str, str] = field(default_factory=dict)
 
 
 class Unsupported(ValueError):
@@ -79,6 +81,7 @@ def add_constraints(draft: TableDraft, table: Table, ctx: LiveContext) -> None:
     for con in table.constraints:
         definition = con.definition.removesuffix(NOT_VALID)
         try:
+            _columns_written(draft, con.uses)
             handlers[con.kind](draft, con, definition, parse_constraint(definition), ctx)
         except Unsupported as exc:
             draft.note(f"constraint {con.name} left out: {exc}; the plan would drop it: {con.definition}", True)
@@ -88,6 +91,12 @@ def add_constraints(draft: TableDraft, table: Table, ctx: LiveContext) -> None:
                 f"constraint {con.name} is NOT VALID here; the spec's constraints are validated, so the plan validates it",
                 True,
             )
+
+
+def _columns_written(draft: TableDraft, uses: tuple[str, ...]) -> None:
+    missing = [c for c in uses if c not in draft.columns]
+    if missing:
+        raise Unsupported(f"it uses column {missing[0]}, which is left out")
 
 
 def _names(nodes: Any) -> list[str]:
@@ -220,6 +229,8 @@ def _foreign_key(draft: TableDraft, con: Constraint, text: str, node: ast.Constr
         raise Unsupported("the spec cannot say MATCH FULL")
     columns, ref_columns = _names(node.fk_attrs), _names(node.pk_attrs)
     own, table = _referenced(node)
+    if own is None and table in ctx.unplannable:
+        raise Unsupported(f"it references {table}, which is {ctx.unplannable[table]} (schemadiff plans plain tables)")
     schema = own or (ctx.template if table in ctx.shared else None)
     entry: dict[str, Any] = {"columns": columns, "references": {"table": table, "columns": ref_columns}}
     if schema is not None:
@@ -272,6 +283,7 @@ def _elem_extras(elem: ast.IndexElem) -> bool:
 def add_indexes(draft: TableDraft, table: Table) -> None:
     for index in table.indexes:
         try:
+            _columns_written(draft, index.uses)
             draft.sections["indexes"][index.name] = index_entry(index)
         except Unsupported as exc:
             draft.note(f"index {index.name} left out: {exc}; the plan would drop it: {index.tail}", True)

@@ -99,7 +99,8 @@ def _draft(conn: psycopg.Connection, reading: _Reading, pattern: str, tables: li
     used = {spec_type(c.type, reading.inventory.enums) for t in live.values() for c in t.columns}
     written = [e for e in reading.inventory.enums if e in used or not reading.explicit]
     draft.enums = {e: list(enum_labels.get(e, ())) for e in written}
-    ctx = LiveContext(reading.template, enum_labels, frozenset(shared))
+    unplannable = {t: why for t, why in reading.inventory.tables.items() if why}
+    ctx = LiveContext(reading.template, enum_labels, frozenset(shared), unplannable)
     extras = table_extras(conn, reading.source, list(live))
     for name, table in live.items():
         table_draft = draft_table(TableInput(table, tuple(extras.get(name, ()))), ctx)
@@ -173,7 +174,7 @@ def _with_referenced(
             present = tables_present(conn, reading.tenants, list(reached))
             shared |= {t for t in reached if t not in present}
         for name, by in reached.items():
-            if name not in shared and name in reading.inventory.tables:
+            if name not in shared and name in reading.inventory.tables and not reading.inventory.tables[name]:
                 included[name] = by
                 todo.append(name)
     return live, included, shared, enums

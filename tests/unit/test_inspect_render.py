@@ -258,3 +258,25 @@ def test_the_tenant_pattern_is_guessed_from_the_commonest_numbered_prefix() -> N
     assert guess_pattern(["public", "t.1", "t.2"], "public") == r"^t\.[0-9]+$"
     with pytest.raises(SchemadiffError, match="--pattern"):
         guess_pattern(["public", "audit"], "public")
+
+
+def test_keys_and_indexes_on_a_column_left_out_are_left_out_too() -> None:
+    table = Table(
+        "t",
+        columns=(Column("id", "integer", nullable=False), Column("span", "interval day")),
+        constraints=(
+            Constraint("t_span_key", "u", "UNIQUE (span)", uses=("span",)),
+            Constraint("t_ev_fkey", "f", "FOREIGN KEY (id) REFERENCES events(id)", uses=("id",)),
+        ),
+        indexes=(Index("t_span", False, "USING btree (span)", uses=("span",)),),
+    )
+    ctx = LiveContext("public", unplannable={"events": "partitioned"})
+    draft = draft_table(TableInput(table), ctx)
+    assert draft.columns == {"id": {"type": "integer", "nullable": False}}
+    assert all(not entries for entries in draft.sections.values())
+    assert [n.text.split(";")[0] for n in draft.notes] == [
+        "column span (interval day) left out: the spec has no such type",
+        "constraint t_span_key left out: it uses column span, which is left out",
+        "constraint t_ev_fkey left out: it references events, which is partitioned (schemadiff plans plain tables)",
+        "index t_span left out: it uses column span, which is left out",
+    ]
