@@ -56,6 +56,8 @@ def inspect(
         target = Path(out)
         if out != "-" and target.exists() and not force:
             raise SchemadiffError(f"{out} exists; pass --force to overwrite it, or --out another path")
+        if out != "-" and not target.parent.is_dir():
+            raise SchemadiffError(f"cannot write {out}: no directory {target.parent}")
         resolved = connection.resolve_url(database_url)
         url = resolved.url
         _inspect(url, dev_url, out, source, _table_names(tables), template, pattern)
@@ -82,9 +84,16 @@ def _inspect(
     if out == "-":
         typer.echo(inspected.text, nl=False)
     else:
-        Path(out).write_text(inspected.text, encoding="utf-8")
+        try:
+            Path(out).write_text(inspected.text, encoding="utf-8")
+        except OSError as exc:
+            raise SchemadiffError(f"cannot write {out}: {exc.strerror or exc}") from None
     dev = connection.to_libpq(dev_url) if dev_url else None
-    plan = compare_tenants(loaded, url, dev, notice=lambda m: _err(f"note: {m}"))
+    try:
+        plan = compare_tenants(loaded, url, dev, notice=lambda m: _err(f"note: {m}"))
+    except SchemadiffError as exc:
+        where = "the spec" if out == "-" else out
+        raise SchemadiffError(f"wrote {where}, but could not group the tenants against it: {exc}") from None
     if inspected.pattern_guessed:
         _err(f"note: tenant pattern {inspected.draft.pattern} guessed from the schema names; pass --pattern to choose")
     _err(render_inspect_report(inspected.draft, "standard output" if out == "-" else out, plan).rstrip("\n"))

@@ -258,13 +258,17 @@ def test_specs_of_the_repository_come_back_as_written(new_database, tmp_path: Pa
         assert "at the spec:       2  public, user_1" in report
 
 
-def test_an_existing_file_is_kept_without_force(tmp_path: Path) -> None:
+def test_the_output_file_is_checked_before_any_connection(tmp_path: Path) -> None:
     out = tmp_path / "schema.yaml"
     out.write_text("mine\n")
     result = run_cli("inspect", "--database-url", "postgresql://nobody@127.0.0.1:1/none", "--out", out)
     assert result.exit_code == 1
     assert result.stderr.strip() == f"error: {out} exists; pass --force to overwrite it, or --out another path"
     assert out.read_text() == "mine\n"
+    nowhere = tmp_path / "missing" / "schema.yaml"
+    result = run_cli("inspect", "--database-url", "postgresql://nobody@127.0.0.1:1/none", "--out", nowhere)
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"error: cannot write {nowhere}: no directory {nowhere.parent}"
 
 
 def test_bad_requests_are_one_line_errors(fresh_db: str, tmp_path: Path) -> None:
