@@ -20,7 +20,14 @@ import re
 import tokenize
 from dataclasses import dataclass
 
-from schemadiff.render.models_tables import ColumnCode, Names, column_code, shared_tables, table_args
+from schemadiff.render.models_tables import (
+    ColumnCode,
+    Names,
+    column_code,
+    dotted_targets,
+    shared_tables,
+    table_args,
+)
 from schemadiff.render.models_types import IMPORTS
 from schemadiff.render.python_source import (
     INDENT,
@@ -46,6 +53,7 @@ MODULE_NAMES = frozenset(
 DECLARATIVE_NAMES = frozenset({"metadata", "registry", "type_annotation_map"})
 SA_IMPORTS = ["import sqlalchemy as sa", "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column"]
 TENANT_EXAMPLE = "user_42"
+DOTTED_NOTE = "a foreign key names a table or column with a dot: its target is written as\n(table, column) tokens, which need SQLAlchemy 2.1 (a dotted string cannot say it)."
 
 
 @dataclass(frozen=True)
@@ -171,9 +179,10 @@ def _table_block(name: str, table: TableSpec, names: Names, taken: set[str]) -> 
     attributes = set(taken) | DECLARATIVE_NAMES
     columns = [column_code(name, c, col, pk, names, _attribute(c, attributes)) for c, col in table.columns.items()]
     args = table_args(name, table, names)
+    note = comment_lines(f"{name}: {DOTTED_NOTE}") if dotted_targets(name, table) else []
     if not pk:
-        return _core_table(name, table, columns, args, taken)
-    out = [f"class {_unique_name(_camel(name), taken)}(Base):", f"    __tablename__ = {py_str(name)}"]
+        return note + _core_table(name, table, columns, args, taken)
+    out = [*note, f"class {_unique_name(_camel(name), taken)}(Base):", f"    __tablename__ = {py_str(name)}"]
     if table.comment is not None:
         args.append(mapping([("comment", py_str(table.comment))]))
     if args:

@@ -120,6 +120,15 @@ def _target(key: ForeignKey, i: int, names: Names) -> Node:
     return py_str(f"{key.table}.{key.ref_columns[i]}")
 
 
+def dotted_targets(name: str, table: TableSpec) -> bool:
+    """Whether a tenant-local foreign key names a table or column holding a dot, which only
+    SQLAlchemy 2.1's (table, column) tokens can say (a dotted string cannot)."""
+    return any(
+        key.schema is None and "." in "".join((key.table, *key.ref_columns))
+        for _n, key, _p in declared_keys(name, table)
+    )
+
+
 def table_args(name: str, table: TableSpec, names: Names) -> list[Node]:
     """Constraints and indexes beyond the columns' own, each kind sorted by name."""
     args: list[Node] = []
