@@ -177,7 +177,7 @@ def _shared_block(spec: Spec, names: Names) -> list[str]:
 def _table_block(name: str, table: TableSpec, names: Names, taken: set[str]) -> list[str]:
     pk = primary_key_columns(table)
     attributes = set(taken) | DECLARATIVE_NAMES
-    columns = [column_code(name, c, col, pk, names, _attribute(c, attributes)) for c, col in table.columns.items()]
+    columns = [column_code(c, col, pk, names, _unique_name(c, attributes)) for c, col in table.columns.items()]
     args = table_args(name, table, names)
     note = comment_lines(f"{name}: {DOTTED_NOTE}") if dotted_targets(name, table) else []
     if not pk:
@@ -223,13 +223,9 @@ def _camel(name: str) -> str:
     return "".join(p[:1].upper() + p[1:] for p in parts) or "Table"
 
 
-def _attribute(column: str, taken: set[str]) -> str:
-    """A Python attribute for a column: its name where it can be one."""
-    return _unique_name(column, taken)
-
-
 def _unique_name(name: str, taken: set[str]) -> str:
-    """``name`` as a Python identifier that no other name of its scope takes (``_2``, ``_3`` … else)."""
+    """``name`` as a Python identifier no other name of its scope takes: characters Python refuses as
+    ``_``, a keyword or a taken name with ``_`` appended, then ``2``, ``3`` … until it is free."""
     base = "".join(ch if ("_" + ch).isidentifier() else "_" for ch in name) or "_"
     if not base.isidentifier():  # starts with a digit
         base = "n" + base

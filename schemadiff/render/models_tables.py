@@ -57,7 +57,9 @@ def sql_literal(sql: str) -> str:
     return py_str(_BIND.sub(lambda m: "\\:" + m.group(1), sql))
 
 
-def column_code(table: str, name: str, col: ColumnSpec, pk: list[str], names: Names, attribute: str) -> ColumnCode:
+def column_code(name: str, col: ColumnSpec, pk: list[str], names: Names, attribute: str) -> ColumnCode:
+    """One column: its type, key, identity or expression, and the keyword arguments that differ from
+    SQLAlchemy's defaults (nullability is the annotation's ``| None``)."""
     model = column_model(name, col, frozenset(names.enums))
     ctype = mapped_type(col.type, col.collation, names.enums.get(col.type))
     items: list[Node] = [ctype.sql]
