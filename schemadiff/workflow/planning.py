@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 
 import psycopg
@@ -61,7 +62,7 @@ def make_plan(
                     "matches no schema in the database; fix the pattern (it must match "
                     "whole names) or point --database-url at the right database"
                 )
-            target = target_model(conn, loaded, lambda: connection.connect(dev_url or _embedded_dev_url()), notice)
+            target = target_model(conn, loaded, lambda: _dev_connection(dev_url), notice)
             plan = plan_from(loaded, tenants, target, allowed)
             check_conversions(conn, loaded, plan)
     except psycopg.Error as exc:
@@ -122,10 +123,26 @@ def check_conversions(conn: psycopg.Connection, loaded: LoadedSpec, plan: Plan) 
         raise SchemadiffError("\n".join(problems))
 
 
-def _embedded_dev_url() -> str:
+@contextmanager
+def _dev_connection(dev_url: str | None) -> Iterator[psycopg.Connection]:
+    """A connection to the dev database: ``dev_url``, else the embedded server, borrowed (stopped
+    afterwards when this started it)."""
+    if dev_url:
+        with connection.connect(dev_url) as conn:
+            yield conn
+        return
+    with embedded_dev_url() as url, connection.connect(url) as conn:
+        yield conn
+
+
+@contextmanager
+def embedded_dev_url() -> Iterator[str]:
+    """The embedded server as a scratch database for the block (see ``embedded_server.borrowed``)."""
     from schemadiff.pg import embedded_server
 
-    try:
-        return embedded_server.server_url()
-    except SchemadiffError as exc:
-        raise DatabaseError(f"no dev database: {exc}") from None
+    with ExitStack() as stack:
+        try:
+            url = stack.enter_context(embedded_server.borrowed())
+        except SchemadiffError as exc:
+            raise DatabaseError(f"no dev database: {exc}") from None
+        yield url
