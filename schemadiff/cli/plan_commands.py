@@ -87,8 +87,8 @@ def plan(
         if strict and result.lint:
             rules = ", ".join(dict.fromkeys(f.rule for f in result.lint))
             raise SchemadiffError(
-                f"--strict: {len(result.lint)} lint finding(s) ({rules}); fix them, or exclude "
-                "rules under lint.exclude in the spec"
+                f"--strict: {len(result.lint)} lint finding(s) ({rules}); fix them, or silence a rule "
+                "the spec contradicts on purpose with lint.ignore: {RULE: REASON}"
             )
         if result.changes and message and not dry_run:
             path = write_checked_revision(

@@ -75,8 +75,11 @@ def with_lint(plan: Plan, loaded: LoadedSpec, notice: Callable[[str], None]) -> 
         return plan
     from schemadiff.workflow.lint import lint_plan
 
+    lint = loaded.spec.lint
     try:
-        return replace(plan, lint=tuple(lint_plan(plan, set(loaded.spec.lint.exclude))))
+        found = lint_plan(plan, set(lint.exclude), lint.ignore)
+        silenced = tuple(f for f in found if f.reason is not None)
+        return replace(plan, lint=tuple(f for f in found if f.reason is None), silenced=silenced)
     except (FileNotFoundError, OSError, ValueError) as exc:
         notice(f"squawk lint skipped: {exc}")
         return plan
