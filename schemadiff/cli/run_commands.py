@@ -18,9 +18,11 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from schemadiff.cli.check_commands import ReportFormat
 from schemadiff.cli.common import (
     AllowOpt,
     ConfigOpt,
+    DevUrlOpt,
     Format,
     SpecOpt,
     UrlOpt,
@@ -319,25 +321,30 @@ def status(
     spec: SpecOpt = Path("schema.yaml"),
     database_url: UrlOpt = None,
     config: ConfigOpt = Path("alembic.ini"),
+    format: Annotated[ReportFormat, typer.Option("--format", "-f", help="Output format.")] = ReportFormat.text,
+    dev_url: DevUrlOpt = None,
 ) -> None:
-    """Show the Alembic revision and the tenants per state: at the spec, pending, unknown."""
-    from schemadiff.text import few
+    """Show the Alembic revision and the tenants per state: at the spec, pending, unknown.
+
+    Exit 0 when the database is at the head and every tenant at the spec, 3 when revisions or
+    tenants are pending (`schemadiff apply` takes them to the spec), 4 when any tenant is in an
+    unknown state (plan a new revision), 1 on error.
+    """
+    from schemadiff.core.tenant_states import STATUS_EXIT
+    from schemadiff.render.check_report import render_status_json, render_status_text
     from schemadiff.workflow import apply as apply_mod
-    from schemadiff.workflow.alembic_env import alembic_config
 
     url: str | None = None
     try:
         loaded = _load(spec)
-        cfg = alembic_config(config) if config.exists() else None
         target = connection.resolve_url(database_url)
         url = target.url
-        st = apply_mod.status(cfg, url, loaded)
-        typer.echo(f"database {target.shown}: revision {st.revision or '(none)'}, head {st.head or '(none)'}")
-        typer.echo(f"  at the spec: {len(st.at_spec):>6}  {few(st.at_spec)}")
-        typer.echo(f"  pending:     {len(st.pending):>6}  {few(st.pending)}")
-        typer.echo(f"  unknown:     {len(st.unknown):>6}  {few(st.unknown)}")
+        states = apply_mod.status(config, url, loaded, connection.to_libpq(dev_url) if dev_url else None)
+        render = render_status_json if format is ReportFormat.json else render_status_text
+        typer.echo(render(states, target.shown), nl=False)
     except SchemadiffError as exc:
         raise _fail(exc, url) from None
+    raise typer.Exit(STATUS_EXIT[states.verdict])
 
 
 @app.command()
@@ -383,7 +390,7 @@ def demo(
         _step(3, "apply", [*args, "--yes"])
         _step(4, "status", args)
         _step(5, "rollback", ["--database-url", demo_url, "--config", str(ini), "--yes"])
-        _step(6, "status", args)
+        _step(6, "status", args, ok=(3,))  # rolled back: every tenant pending again
         typer.echo("\nThe embedded PostgreSQL keeps running for the next command; `schemadiff db stop` stops it.")
     except SchemadiffError as exc:
         raise _fail(exc, url) from None

@@ -15,6 +15,7 @@ from schemadiff.core.ops import AlterColumn, DropColumn, DropTable, Op, RenameCo
 from schemadiff.core.plan import GroupPlan, Plan
 from schemadiff.core.relation_renames import RenameTable
 from schemadiff.render.alembic_ops import render_op
+from schemadiff.render.revision_checksum import CHECKSUM_NAME, PLACEHOLDER, with_checksum
 from schemadiff.text import few
 
 
@@ -40,7 +41,7 @@ def render_revision(plan: Plan, info: RevisionInfo) -> str:
     parts = [_header(plan, info)]
     parts += [_group_functions(n, group) for n, group in enumerate(plan.groups, 1)]
     parts.append(_footer(plan))
-    return _docstring(plan, info) + "\n\n" + "\n\n\n".join(parts) + "\n"
+    return with_checksum(_docstring(plan, info) + "\n\n" + "\n\n\n".join(parts) + "\n")
 
 
 def _docstring(plan: Plan, info: RevisionInfo) -> str:
@@ -129,6 +130,9 @@ def _header(plan: Plan, info: RevisionInfo) -> str:
             f"LARGE_TABLE_ROWS = {plan.large_table_rows}",
             "# Format 2: the statements name no schema; each tenant runs them with its search_path set to it.",
             "REVISION_FORMAT = 2",
+            "# sha256 of this file's operations (its code without docstrings, comments or formatting);",
+            "# `schemadiff check` fails when they no longer match it: write a new revision instead of editing this one.",
+            f"{CHECKSUM_NAME} = {PLACEHOLDER!r}",
         ]
     )
 

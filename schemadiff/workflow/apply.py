@@ -13,6 +13,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from schemadiff.core.options import Options
+from schemadiff.core.tenant_states import TenantStates
 from schemadiff.errors import SchemadiffError, first_line
 from schemadiff.pg import connection
 from schemadiff.runtime.execute import Report, Reporter
@@ -129,28 +130,9 @@ def current_revision(url: str) -> str | None:
         return row[0] if row else None
 
 
-@dataclass(frozen=True)
-class Status:
-    revision: str | None
-    head: str | None
-    at_spec: tuple[str, ...]
-    pending: tuple[str, ...]  # in a starting state the head revision knows
-    unknown: tuple[str, ...]
+def status(config: Path | None, url: str, loaded: LoadedSpec, dev_url: str | None = None) -> TenantStates:
+    """The database's revision, the head, and every tenant at the spec, pending or unknown
+    (``core.tenant_states``); the versions directory is read without running it."""
+    from schemadiff.workflow.check import database_states, revision_chain
 
-
-def status(cfg: Config | None, url: str, loaded: LoadedSpec) -> Status:
-    plan, _ = make_plan(loaded, url, lint=False)
-    known: set[str] = set()
-    head = None
-    if cfg is not None:
-        from schemadiff.workflow.alembic_env import script_directory
-
-        script = script_directory(cfg)
-        head = script.get_current_head()
-        module = script.get_revision(head).module if head else None
-        known = {g.fingerprint for g in getattr(module, "GROUPS", [])}
-    pending: list[str] = []
-    unknown: list[str] = []
-    for group in plan.groups:
-        (pending if group.fingerprint in known else unknown).extend(group.schemas)
-    return Status(current_revision(url), head, plan.unchanged, tuple(pending), tuple(unknown))
+    return database_states(loaded, url, revision_chain(loaded, config), dev_url)

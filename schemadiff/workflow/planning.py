@@ -16,7 +16,7 @@ from schemadiff.errors import DatabaseError, SchemadiffError, first_line
 from schemadiff.pg import connection
 from schemadiff.pg.casts import without_implicit_cast
 from schemadiff.pg.introspect import introspect, list_tenants
-from schemadiff.pg.normalize import target_model
+from schemadiff.pg.normalize import normalize_in, target_model
 from schemadiff.spec.conversions import spec_conversions
 from schemadiff.spec.relation_renames import relation_renames
 from schemadiff.spec.schema import LoadedSpec
@@ -124,6 +124,16 @@ def check_conversions(conn: psycopg.Connection, loaded: LoadedSpec, plan: Plan) 
     )
     if problems:
         raise SchemadiffError("\n".join(problems))
+
+
+def normalized_target(loaded: LoadedSpec, dev_url: str | None = None) -> SchemaModel:
+    """The spec's target model normalized in the dev database alone (``dev_url``, the embedded
+    server by default, borrowed), for what needs the spec's target state and no target database."""
+    try:
+        with _dev_connection(dev_url) as dev:
+            return normalize_in(dev, loaded)
+    except psycopg.Error as exc:
+        raise DatabaseError(connection.redact(f"dev database error: {first_line(exc)}", dev_url)) from None
 
 
 @contextmanager
