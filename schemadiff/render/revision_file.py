@@ -165,9 +165,12 @@ def _footer(plan: Plan) -> str:
     groups = ",\n".join(_group_entry(n, g) for n, g in enumerate(plan.groups, 1))
     tables = [json.dumps(t, sort_keys=True) for t in model_to_dict(plan.target)]
     model = ",\n".join(f"    {t!r}" for t in tables)  # one list item per table
+    starts = "".join(
+        f"    {g.fingerprint!r}: {json.dumps(model_to_dict(g.model), sort_keys=True)!r},\n" for g in plan.groups
+    )
     call = (
         "revision=revision, tenants=TENANTS, groups=GROUPS, target=TARGET, target_model=TARGET_MODEL,\n"
-        "        large_table_rows=LARGE_TABLE_ROWS, revision_format=REVISION_FORMAT"
+        "        large_table_rows=LARGE_TABLE_ROWS, revision_format=REVISION_FORMAT, start_models=START_MODELS"
     )
     return "\n".join(
         [
@@ -177,6 +180,9 @@ def _footer(plan: Plan) -> str:
             "so the runtime can check each tenant reached it",
             "# and say what differs in a schema it does not recognize.",
             f"TARGET_MODEL = '[' + ', '.join([\n{model},\n]) + ']'",
+            "# Each group's starting model, so a run meeting a schema in a state this revision does not",
+            "# know can name the nearest state it knows and what differs from it.",
+            f"START_MODELS = {{\n{starts}}}",
             "",
             "",
             "def upgrade() -> None:",
