@@ -31,7 +31,7 @@ from schemadiff.spec.from_live import TableInput, draft_table, spec_type
 from schemadiff.spec.live_keys import LiveContext, reference
 from schemadiff.spec.schema import LoadedSpec, parse_located
 from schemadiff.text import did_you_mean
-from schemadiff.workflow.planning import embedded_dev_url, plan_from, read_tenants
+from schemadiff.workflow.planning import dev_connection, plan_from, read_tenants
 
 # tables Alembic and schemadiff keep in the template for themselves: never part of a spec
 OWN_TABLES = ("alembic_version", "schemadiff_ledger")
@@ -197,7 +197,7 @@ def compare_tenants(
     try:
         with connection.connect(url) as conn:
             _schemas, tenants = read_tenants(conn, loaded)
-            target = target_model(conn, loaded, lambda: connection.connect(dev_url or embedded_dev_url()), notice)
+            target = target_model(conn, loaded, lambda: dev_connection(dev_url), notice)
             return plan_from(loaded, tenants, target)
     except psycopg.Error as exc:
         raise DatabaseError(connection.redact(f"database error: {first_line(exc)}", url)) from None
