@@ -284,7 +284,7 @@ class TableSpec(_Strict):
     )
     exclusions: dict[Ident, ExclusionSpec] = Field(
         default_factory=dict,
-        description="name -> EXCLUDE constraint (using, elements: [{column or expression, operator}], where)",
+        description="name -> EXCLUDE constraint (using, elements: [{column or expression, opclass, operator}], where)",
     )
 
     @model_validator(mode="after")
