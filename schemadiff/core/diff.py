@@ -26,6 +26,7 @@ from schemadiff.core.conversions import Conversion, Conversions, converted
 from schemadiff.core.enum_ops import diff_enums, enum_columns
 from schemadiff.core.foreign_keys import FOREIGN_KEY, foreign_keys, without_foreign_keys
 from schemadiff.core.generated_columns import dependents, generated_change, unswapped
+from schemadiff.core.identity_sequences import moved, sequence_renames
 from schemadiff.core.index_swap import ReplaceIndex
 from schemadiff.core.model import (
     NOT_VALID,
@@ -50,9 +51,12 @@ from schemadiff.core.ops import (
 from schemadiff.core.relation_renames import (
     NO_RENAMES,
     RelationRenames,
+    RenameTable,
     left_behind,
     renamed_indexes,
     renamed_table,
+    tables_renamed,
+    with_references_renamed,
 )
 from schemadiff.core.serial_ops import SerialToIdentity, serial_sequence
 
@@ -69,6 +73,7 @@ def diff_schema(
     """Ops that take ``current`` to ``target``, for the tables (and enum types) ``target`` names only
     (a table declared ``renamed_from`` is renamed first: ``core.relation_renames``)."""
     ops: list[Op] = diff_enums(current, target)
+    current = with_references_renamed(current, tables_renamed(current, target, relations))
     for table in target.tables:
         moved, live = renamed_table(current, table, relations)
         ops += moved + diff_table(
@@ -85,14 +90,18 @@ def diff_schema(
 
 def _foreign_keys_in_order(ops: list[Op]) -> list[Op]:
     """Foreign keys dropped before every other op and added (or validated) after them: a key needs
-    its referenced table and unique key, which the other ops create, change or drop."""
+    its referenced table and unique key, which the other ops create, change or drop. Tables are
+    renamed before all: every op after names a table by its new name (the keys that name a renamed
+    table were read as naming its new name: ``relation_renames.with_references_renamed``)."""
+    renamed = [op for op in ops if isinstance(op, RenameTable)]
     first = [op for op in ops if isinstance(op, DropConstraint) and op.constraint.kind == FOREIGN_KEY]
     last = [
         op for op in ops if isinstance(op, (AddConstraint, ValidateConstraint)) and op.constraint.kind == FOREIGN_KEY
     ]
     if not first and not last:
         return ops
-    return first + [op for op in ops if op not in first and op not in last] + last
+    early = renamed + first
+    return early + [op for op in ops if op not in early and op not in last] + last
 
 
 def reverse_ops(ops: list[Op]) -> list[Op]:
@@ -127,6 +136,8 @@ def diff_table(
             ops += generated_change(name, was, col, *dependents(current, target, was.name))
         elif was is not None and _shape(was) != _shape(col):
             ops += _alter_column(name, was, col, (conversions or {}).get(col.name))
+        if was is not None:
+            ops += sequence_renames(name, was, col)
     ops += [
         ReplaceIndex(name, i, wanted)
         for i in current.indexes
@@ -168,7 +179,7 @@ def _renames(current: Table, target: Table, renames: Mapping[str, str]) -> tuple
         for new in ready:
             old = pending.pop(new)
             ops.append(RenameColumn(target.name, old, new))
-            columns[new] = replace(columns.pop(old), name=new)
+            columns[new] = moved(replace(columns.pop(old), name=new), target.name, target.name, old)
     return ops, columns
 
 

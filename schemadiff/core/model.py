@@ -31,6 +31,9 @@ class Column:
     # an identity's sequence START WITH / INCREMENT BY, None for PostgreSQL's default 1
     identity_start: int | None = None
     identity_increment: int | None = None
+    # an identity's sequence name where it is not the one PostgreSQL derives, ``<table>_<column>_seq``
+    # (a table or column renamed since: see core/identity_sequences.py)
+    identity_sequence: str | None = None
 
     @property
     def identity_options(self) -> tuple[int, int]:
@@ -40,7 +43,7 @@ class Column:
 
 # left out of plain data while None: fingerprints and embedded models of columns without them
 # read as they did before these fields existed
-OPTIONAL_COLUMN_FIELDS = ("generated", "collation", "identity_start", "identity_increment")
+OPTIONAL_COLUMN_FIELDS = ("generated", "collation", "identity_start", "identity_increment", "identity_sequence")
 
 
 def column_data(col: Column) -> dict[str, Any]:

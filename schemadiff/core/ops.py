@@ -93,12 +93,14 @@ def not_null_check_name(table: str, column: str) -> str:
 
 
 def identity_clause(col: Column) -> str:
-    """``GENERATED … AS IDENTITY``, with ``(START WITH n INCREMENT BY m)`` where either is not 1."""
+    """``GENERATED … AS IDENTITY``, with ``(START WITH n INCREMENT BY m)`` where either is not 1, and
+    ``SEQUENCE NAME`` where the sequence's name is not the derived one (created in the table's schema)."""
     sql = f"GENERATED {'ALWAYS' if col.identity == 'a' else 'BY DEFAULT'} AS IDENTITY"
+    options = [f"SEQUENCE NAME {quote_ident(col.identity_sequence)}"] if col.identity_sequence else []
     if col.identity_options != (1, 1):
         start, increment = col.identity_options
-        sql += f" (START WITH {start} INCREMENT BY {increment})"
-    return sql
+        options.append(f"START WITH {start} INCREMENT BY {increment}")
+    return f"{sql} ({' '.join(options)})" if options else sql
 
 
 def column_sql(col: Column) -> str:

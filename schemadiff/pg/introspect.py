@@ -18,6 +18,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from schemadiff.core.constraintdef import creatable
+from schemadiff.core.identity_sequences import derived_sequence
 from schemadiff.core.model import (
     Column,
     Constraint,
@@ -150,7 +151,7 @@ def _table(
     prefix_tail = f" ON {row['schema_q']}.{row['name_q']} "
     return Table(
         name=row["name"],
-        columns=tuple(_column(c, strip) for c in columns.get(oid, [])),
+        columns=tuple(_column(c, strip, row["name"]) for c in columns.get(oid, [])),
         constraints=tuple(
             _constraint(c, _keep if _shared_in_template(c, row["schema"], managed) else strip)
             for c in constraints.get(oid, [])
@@ -174,8 +175,9 @@ def _constraint(row: dict[str, Any], strip: Any) -> Constraint:
     return Constraint(row["name"], row["kind"], definition, source=creatable(definition), uses=tuple(row["uses"]))
 
 
-def _column(row: dict[str, Any], strip: Any) -> Column:
+def _column(row: dict[str, Any], strip: Any, table: str) -> Column:
     generated = row["default"] if row["generated"] else None  # the expression of a generated column
+    sequence = row["identity_sequence"]
     return Column(
         name=row["name"],
         type=strip(row["type"]),
@@ -187,6 +189,7 @@ def _column(row: dict[str, Any], strip: Any) -> Column:
         collation=row["collation"],
         identity_start=_unless_one(row["identity_start"]),
         identity_increment=_unless_one(row["identity_increment"]),
+        identity_sequence=None if sequence is None or sequence == derived_sequence(table, row["name"]) else sequence,
     )
 
 

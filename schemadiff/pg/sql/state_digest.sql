@@ -21,14 +21,16 @@ SELECT t.nspname,
                             a.attnum::text, a.atttypid::text, a.atttypmod::text, a.attnotnull::text,
                             a.attcollation::text, pg_catalog.quote_nullable(a.attidentity::text),
                             pg_catalog.quote_nullable(a.attgenerated::text), pg_catalog.quote_nullable(ad.adbin::text),
-                            pg_catalog.quote_nullable(d.description), seq.seqstart::text, seq.seqincrement::text)
+                            pg_catalog.quote_nullable(d.description), seq.seqstart::text, seq.seqincrement::text,
+                            pg_catalog.quote_nullable(seq.relname))
 FROM t JOIN pg_catalog.pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped
 LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
 LEFT JOIN pg_catalog.pg_description d
      ON d.objoid = t.oid AND d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid = a.attnum
-LEFT JOIN LATERAL (  -- an identity's sequence options
-    SELECT s.seqstart, s.seqincrement
+LEFT JOIN LATERAL (  -- an identity's sequence: its options and its name
+    SELECT s.seqstart, s.seqincrement, sc.relname
     FROM pg_catalog.pg_depend dep JOIN pg_catalog.pg_sequence s ON s.seqrelid = dep.objid
+    JOIN pg_catalog.pg_class sc ON sc.oid = dep.objid
     WHERE a.attidentity <> '' AND dep.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
       AND dep.refobjid = a.attrelid AND dep.refobjsubid = a.attnum
       AND dep.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND dep.deptype = 'i'
