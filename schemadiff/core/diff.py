@@ -59,6 +59,8 @@ from schemadiff.core.relation_renames import (
     with_references_renamed,
 )
 from schemadiff.core.serial_ops import SerialToIdentity, serial_sequence
+from schemadiff.core.table_kinds import diff_kind, kind_problems, new_partitions
+from schemadiff.errors import SchemadiffError
 
 Renames = Mapping[str, Mapping[str, str]]  # table -> {new column name: old column name}
 
@@ -72,6 +74,9 @@ def diff_schema(
 ) -> list[Op]:
     """Ops that take ``current`` to ``target``, for the tables (and enum types) ``target`` names only
     (a table declared ``renamed_from`` is renamed first: ``core.relation_renames``)."""
+    problems = kind_problems(current, target, relations.tables)
+    if problems:  # build_plan refuses these first, naming the schemas
+        raise SchemadiffError("; ".join(f"{what}: {fix}" for what, fix in problems))
     ops: list[Op] = diff_enums(current, target)
     current = with_references_renamed(current, tables_renamed(current, target, relations))
     for table in target.tables:
@@ -129,6 +134,7 @@ def diff_table(
     ops += [DropIndex(name, i) for i in current.indexes if target.index(i.name) != i and not _replaced(i, target)]
     renamed, columns = _renames(current, target, renames)
     ops += renamed
+    ops += diff_kind(current, target)
     ops += [AddColumn(name, c) for c in target.columns if c.name not in columns]
     for col in target.columns:
         was = columns.get(col.name)
@@ -155,6 +161,7 @@ def diff_table(
         for i in target.indexes
         if (live := current.index(i.name)) != i and not (live and _replaced(live, target))
     ]
+    ops += new_partitions(current, target)
     ops += _comments(current, target, columns)
     return with_rebuilds(unswapped(ops), current)
 
@@ -209,9 +216,10 @@ def _readable(live: Constraint, target: Table) -> Constraint:
 
 def _replaced(live: Index, target: Table) -> bool:
     """A valid live index the spec defines differently: replaced (an INVALID one serves no query:
-    it is dropped and created, online on large tables)."""
+    it is dropped and created, online on large tables). Not on a partitioned table: its partitions'
+    indexes, built beside theirs, would keep the names PostgreSQL gives the second of two."""
     wanted = target.index(live.name)
-    return wanted is not None and wanted != live and live.valid
+    return wanted is not None and wanted != live and live.valid and target.partition_by is None
 
 
 def _alter_column(table: str, old: Column, new: Column, conversion: Conversion | None = None) -> list[Op]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from schemadiff.core.model import (
     EnumType,
     Index,
     LiveSchemas,
+    Partition,
     SchemaModel,
     Table,
     TableStats,
@@ -74,18 +76,23 @@ def introspect(
         cur.execute("SET LOCAL search_path = ''")
         table_rows = cur.execute(_sql("tables"), {"schemas": schemas, "tables": tables}).fetchall()
         refuse_unplannable(table_rows)
-        oids = [r["oid"] for r in table_rows]
+        oids = [r["oid"] for r in table_rows if not r["is_partition"]]  # a partition is its parent's
         columns = _by_oid(cur.execute(_sql("columns"), {"oids": oids}).fetchall())
         constraints = _by_oid(cur.execute(_sql("constraints"), {"oids": oids}).fetchall())
         indexes = _by_oid(cur.execute(_sql("indexes"), {"oids": oids}).fetchall())
         enum_types = _enum_types(cur, schemas, enum_names) if enum_names else {}
     built: dict[str, list[Table]] = defaultdict(list)
     result = LiveSchemas()
+    partitions = _partitions(table_rows)
     for row in table_rows:
+        result.stats[(row["schema"], row["name"])] = TableStats(rows=int(row["rows"]))
+        if row["is_partition"]:  # a partition the spec names: part of its parent's model
+            continue
         strip = _stripper(row["schema_q"])
         shared = set(tables) if row["schema"] == template else None
-        built[row["schema"]].append(_table(row, columns, constraints, indexes, strip, shared))
-        result.stats[(row["schema"], row["name"])] = TableStats(rows=int(row["rows"]))
+        table = _table(row, columns, constraints, indexes, strip, shared)
+        parts = partitions.get((row["schema"], row["name"]))
+        built[row["schema"]].append(replace(table, partitions=parts) if parts else table)
     order = {name: i for i, name in enumerate(tables)}
     for schema in schemas:
         found = sorted(built.get(schema, []), key=lambda t: order[t.name])
@@ -102,19 +109,35 @@ def _enum_types(cur: psycopg.Cursor[Any], schemas: list[str], names: list[str]) 
     return {schema: tuple(sorted(types, key=lambda e: order[e.name])) for schema, types in found.items()}
 
 
+def _partitions(table_rows: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[Partition, ...]]:
+    """{(schema, parent): the partitions read (the names the spec gives partitions), by name}."""
+    found: dict[tuple[str, str], list[Partition]] = defaultdict(list)
+    for row in table_rows:
+        if row["is_partition"]:
+            strip = _stripper(row["schema_q"])
+            found[(row["schema"], row["parent"])].append(Partition(row["name"], strip(row["bound"])))
+    return {key: tuple(sorted(parts, key=lambda p: p.name)) for key, parts in found.items()}
+
+
 def refuse_unplannable(table_rows: list[dict[str, Any]]) -> None:
-    """Partitioned tables, partitions and UNLOGGED tables are not planned as if they were plain
-    tables (a rebuild would lose what they are): a SchemadiffError naming them, before any plan."""
+    """A partition whose parent the spec does not manage is never planned as if it were a table of
+    its own (nor as a partition, its parent unknown): a SchemadiffError naming it, before any plan."""
+    managed = {(row["schema"], row["name"]) for row in table_rows if not row["is_partition"]}
     found: dict[tuple[str, str], list[str]] = defaultdict(list)
     for row in table_rows:
-        if row["unplannable"]:
-            found[(row["name"], row["unplannable"])].append(row["schema"])
+        if row["is_partition"] and (row["schema"], row["parent"]) not in managed:
+            parent = row["parent"] or "a table of another schema"
+            found[(row["name"], parent)].append(row["schema"])
     if found:
-        lines = [f"{name} is {what} in {len(s)} schema(s): {few(s)}" for (name, what), s in sorted(found.items())]
+        lines = [
+            f"{name} is a partition of {parent} in {len(s)} schema(s): {few(s)}"
+            for (name, parent), s in sorted(found.items())
+        ]
         raise SchemadiffError(
-            "schemadiff plans plain (logged, unpartitioned) tables only: "
+            "schemadiff plans a partition only with its partitioned table: "
             + "; ".join(lines)
-            + ". Leave such a table out of the spec, or make it a plain table by hand (ALTER TABLE … SET LOGGED)"
+            + ". Add the partitioned table to the spec and name the partition under its partitions, "
+            "or leave the partition out of the spec"
         )
 
 
@@ -158,6 +181,8 @@ def _table(
         ),
         indexes=tuple(_index(i, prefix_tail, strip) for i in indexes.get(oid, [])),
         comment=row["comment"],
+        unlogged=row["unlogged"],
+        partition_by=strip(row["partition_by"]),
     )
 
 

@@ -8,11 +8,11 @@ from dataclasses import replace
 
 import pytest
 
+from schemadiff.core.constraint_ops import DropConstraint
 from schemadiff.core.diff import diff_schema, reverse_ops
 from schemadiff.core.fingerprint import group_schemas
 from schemadiff.core.index_swap import ReplaceIndex
 from schemadiff.core.model import Column, Constraint, Index, SchemaModel, Table
-from schemadiff.core.constraint_ops import DropConstraint
 from schemadiff.core.ops import CreateIndex, CreateTable, DropTable, RenameColumn
 from schemadiff.core.plan import build_plan
 from schemadiff.core.relation_renames import (

@@ -12,9 +12,23 @@
 -- several milliseconds per tenant); the preflight digests every tenant at once and reads one
 -- tenant of each digest in full (execute.read_states).
 SELECT t.nspname, pg_catalog.concat_ws(' ', 't', pg_catalog.quote_nullable(t.relname),
-                                       pg_catalog.quote_nullable(d.description)) AS fact
-FROM t LEFT JOIN pg_catalog.pg_description d
+                                       pg_catalog.quote_nullable(d.description),
+                                       -- its kind: UNLOGGED, partitioned (by which key), a partition (of what)
+                                       c.relkind::text, c.relpersistence::text,
+                                       pg_catalog.quote_nullable(pc.relname),
+                                       pg_catalog.quote_nullable((pc.relnamespace = c.relnamespace)::text),
+                                       pg_catalog.quote_nullable(c.relpartbound::text),
+                                       pg_catalog.quote_nullable(pt.partstrat::text),
+                                       pg_catalog.quote_nullable(pt.partattrs::text),
+                                       pg_catalog.quote_nullable(pt.partclass::text),
+                                       pg_catalog.quote_nullable(pt.partcollation::text),
+                                       pg_catalog.quote_nullable(pt.partexprs::text)) AS fact
+FROM t JOIN pg_catalog.pg_class c ON c.oid = t.oid
+LEFT JOIN pg_catalog.pg_description d
      ON d.objoid = t.oid AND d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid = 0
+LEFT JOIN pg_catalog.pg_inherits i ON i.inhrelid = t.oid
+LEFT JOIN pg_catalog.pg_class pc ON pc.oid = i.inhparent
+LEFT JOIN pg_catalog.pg_partitioned_table pt ON pt.partrelid = t.oid
 UNION ALL
 SELECT t.nspname,
        pg_catalog.concat_ws(' ', 'c', pg_catalog.quote_nullable(t.relname), pg_catalog.quote_nullable(a.attname),
