@@ -166,6 +166,7 @@ def test_partitioned_round_trip(
     assert f"create partition events_2026 of events {Y2026}   [fails_on_existing_rows]" in shown.stdout
     assert "create index idx_events_kind on events USING btree (kind)   [blocks_writes]" in shown.stdout
     assert "CONCURRENTLY" not in shown.stdout  # large, but PostgreSQL builds no such index concurrently
+    assert "require-concurrent-index-creation" not in shown.stdout  # squawk asks for what PostgreSQL refuses
     assert "events_2025" not in shown.stdout  # a partition the spec does not name: never planned
 
     project = make_project(tmp_path / "project")
