@@ -10,11 +10,12 @@ declares that index (a definition that also changed is then replaced as any othe
 sequence ``<old>_<column>_seq`` becomes ``<new>_<column>_seq`` (``core.identity_sequences``). A
 foreign key naming ``old`` (the table's own, or another table's) reads as naming the new name, as
 PostgreSQL prints it after the rename, so it is kept, not dropped and added. An index renamed from
-``old`` keeps its build; a definition that also changed is then replaced as any other. A rename whose old and new names both exist is not made: the schema's new
-table (or index) is planned as it stands, and the old one, which the spec's state does not have, is
-dropped: an old index as drift (``drops_index``), an old table by :func:`left_behind`
-(``deletes_data``: refused unless allowed). :func:`rename_conflicts` says why in the plan. Such a
-schema is in its own group, since its state differs from every schema without the old name.
+``old`` keeps its build; a definition that also changed is then replaced as any other. A rename
+whose old and new names both exist is not made: the schema's new table (or index) is planned as it
+stands, and the old one, which the spec's state does not have, is dropped: an old index as drift
+(``drops_index``), an old table by :func:`left_behind` (``deletes_data``: refused unless allowed).
+:func:`rename_conflicts` says why in the plan. Such a schema is in its own group, since its state
+differs from every schema without the old name.
 """
 
 from __future__ import annotations
