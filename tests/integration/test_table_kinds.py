@@ -243,3 +243,54 @@ def test_what_postgresql_cannot_change_in_place_is_refused(
     assert result.exit_code == 1, result.stdout
     assert problem in result.stderr
     assert result.stderr.startswith("error: plan refused: ") and "drop" not in result.stdout
+
+
+MODELS_SPEC = (
+    HEAD
+    + """tables:
+  events:
+    partition_by: RANGE (created_at)
+    partitions:
+      events_2026: "FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')"
+    columns:
+      id: {type: bigint, nullable: false}
+      created_at: {type: date, nullable: false}
+    primary_key: [id, created_at]
+  import_buffer:
+    unlogged: true
+    columns:
+      id: {type: bigint, primary_key: true}
+  leases:
+    columns:
+      id: {type: integer, primary_key: true}
+      network: {type: inet, nullable: false}
+      during: {type: tsrange}
+    exclusions:
+      no_overlap:
+        elements:
+          - {column: network, opclass: inet_ops, operator: "&&"}
+          - {expression: "during", opclass: range_ops, operator: "&&"}
+"""
+)
+
+
+def test_models_create_the_table_kinds_and_leave_the_partitions_to_the_plan(
+    fresh_db: str, server_url: str, tmp_path: Path
+) -> None:
+    """``schemadiff models`` says UNLOGGED, the partition key and operator classes as SQLAlchemy does;
+    create_all() makes no partition (its comment says so): the plan against such a tenant creates it."""
+    from .test_models_roundtrip import create_all, plan_json, write_models
+
+    spec = tmp_path / "schema.yaml"
+    spec.write_text(MODELS_SPEC)
+    models_dir = write_models(spec, tmp_path / "app")
+    assert "create_all() does not create its partitions" in (models_dir / "models.py").read_text()
+    create_all(models_dir, fresh_db, "public", "user_42")
+    assert query(
+        fresh_db, "SELECT relpersistence::text FROM pg_class WHERE oid = 'user_42.import_buffer'::regclass"
+    ) == [("u",)]
+    code, plan = plan_json(spec, fresh_db, server_url)
+    assert code == 2
+    [group] = plan["groups"]
+    assert isinstance(group, dict) and group["schemas"] == ["public", "user_42"]
+    assert [(op["kind"], op["name"]) for op in group["ops"]] == [("create_partition", "events_2026")]
