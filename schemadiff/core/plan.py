@@ -13,10 +13,12 @@ from schemadiff.core.diff import (
     unmanaged_constraints,
 )
 from schemadiff.core.fingerprint import Group, fingerprint
-from schemadiff.core.model import CONSTRAINT_KINDS, SchemaModel, TableStats
+from schemadiff.core.model import CONSTRAINT_KINDS, SchemaModel, TableStats, relation_names
 from schemadiff.core.online import make_online
 from schemadiff.core.ops import Op
 from schemadiff.core.relation_renames import NO_RENAMES, RelationRenames, rename_conflicts
+from schemadiff.core.table_kinds import kind_problems
+from schemadiff.errors import SchemadiffError
 from schemadiff.text import few
 
 
@@ -119,6 +121,8 @@ def build_plan(
     unmanaged: tuple[str, ...] = (),
 ) -> Plan:
     target_fp = fingerprint(target)
+    refuse_unplannable(groups, target, relations)
+    partitioned = {t.name for t in target.tables if t.partition_by is not None}
     changed: list[GroupPlan] = []
     unchanged: list[str] = []
     notes: list[str] = []
@@ -127,14 +131,14 @@ def build_plan(
         notes += [f"{note}: {few(group.schemas)}" for note in rename_conflicts(group.model, target, relations)]
         if ops:
             large = _large_tables(group, target, stats or {}, large_table_rows, relations)
-            ops = make_online(ops, {table for table, _ in large}, set(concurrent_indexes))
+            ops = make_online(ops, {table for table, _ in large}, set(concurrent_indexes), partitioned)
             changed.append(GroupPlan(group.fingerprint, group.schemas, tuple(ops), group.model, large))
         else:
             unchanged.extend(group.schemas)
     return Plan(
         template,
         pattern,
-        tuple(t.name for t in target.tables) + relations.old_tables(),
+        tuple(relation_names(target)) + relations.old_tables(),
         target,
         target_fp,
         tuple(changed),
@@ -146,6 +150,25 @@ def build_plan(
         unmanaged=unmanaged,
         notes=tuple(notes),
     )
+
+
+def refuse_unplannable(groups: list[Group], target: SchemaModel, relations: RelationRenames = NO_RENAMES) -> None:
+    """A SchemadiffError when a group's state cannot be planned to the target in place (a partition
+    key or bound that differs: ``table_kinds.kind_problems``): one line per kind of fix, naming each
+    problem and the schemas that have it."""
+    found: dict[str, dict[str, list[str]]] = {}  # fix -> problem -> schemas
+    for group in groups:
+        for problem, fix in kind_problems(group.model, target, relations.tables):
+            found.setdefault(fix, {}).setdefault(problem, []).extend(group.schemas)
+    if found:
+        raise SchemadiffError(
+            "\n".join(
+                "plan refused: "
+                + "; ".join(f"{problem} (in {len(s)} schema(s): {few(s)})" for problem, s in problems.items())
+                + f". {fix[0].upper()}{fix[1:]}"
+                for fix, problems in found.items()
+            )
+        )
 
 
 def unmanaged_report(models: Mapping[str, SchemaModel], target: SchemaModel, shown: int = 5) -> tuple[str, ...]:

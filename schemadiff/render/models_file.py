@@ -27,6 +27,7 @@ from schemadiff.render.models_tables import (
     dotted_targets,
     shared_tables,
     table_args,
+    table_options,
 )
 from schemadiff.render.models_types import IMPORTS
 from schemadiff.render.python_source import (
@@ -181,10 +182,12 @@ def _table_block(name: str, table: TableSpec, names: Names, taken: set[str]) -> 
     args = table_args(name, table, names)
     note = comment_lines(f"{name}: {DOTTED_NOTE}") if dotted_targets(name, table) else []
     if not pk:
-        return note + _core_table(name, table, columns, args, taken)
+        return note + _partitions_note(name, table) + _core_table(name, table, columns, args, taken)
+    note += _partitions_note(name, table)
     out = [*note, f"class {_unique_name(_camel(name), taken)}(Base):", f"    __tablename__ = {py_str(name)}"]
-    if table.comment is not None:
-        args.append(mapping([("comment", py_str(table.comment))]))
+    options = table_options(table)
+    if options:
+        args.append(mapping(options))
     if args:
         out += layout(seq("(", args, ")"), 1, "__table_args__ = ")
     out.append("")
@@ -192,6 +195,17 @@ def _table_block(name: str, table: TableSpec, names: Names, taken: set[str]) -> 
         items = ([py_str(col.column)] if col.attribute != col.column else []) + list(col.items)
         out += _mapped_lines(col, call("mapped_column", *items, **dict(col.options)))
     return out
+
+
+def _partitions_note(name: str, table: TableSpec) -> list[str]:
+    """The spec's partitions of ``name``, which ``create_all`` does not create (schemadiff does)."""
+    if not table.partitions:
+        return []
+    listed = "".join(f"\n  {p}: {bound}" for p, bound in table.partitions.items())
+    return comment_lines(
+        f"{name} is partitioned. create_all() does not create its partitions; a plan against a\n"
+        f"tenant made so creates them (CREATE TABLE … PARTITION OF {name} …):{listed}"
+    )
 
 
 def _mapped_lines(col: ColumnCode, node: Node) -> list[str]:
@@ -206,13 +220,12 @@ def _mapped_lines(col: ColumnCode, node: Node) -> list[str]:
 
 
 def _core_table(name: str, table: TableSpec, columns: list[ColumnCode], args: list[Node], taken: set[str]) -> list[str]:
-    comment = table.comment
     items: list[Node] = [py_str(name), "Base.metadata"]
     for col in columns:
         options = dict(col.options) | ({"nullable": "False"} if col.not_null else {})
         items.append(call("sa.Column", py_str(col.column), *col.items, **options))
     items += args
-    node = call("sa.Table", *items, comment=py_str(comment) if comment is not None else None)
+    node = call("sa.Table", *items, **dict(table_options(table)))
     var = _unique_name(f"{name}_table", taken)
     note = comment_lines(f"{name} has no primary key, without which the ORM maps no class: a Core table.")
     return note + layout(node, head=f"{var} = ")

@@ -19,7 +19,7 @@ from schemadiff.core.foreign_keys import ForeignKey
 from schemadiff.core.sqltext import parse_type, quote_ident, quote_literal
 from schemadiff.render.models_types import MappedType, mapped_type
 from schemadiff.render.python_source import Node, call, mapping, py_str, seq
-from schemadiff.spec.exclusions import ExclusionSpec
+from schemadiff.spec.exclusions import ExclusionElementSpec, ExclusionSpec
 from schemadiff.spec.keys import UniqueSpec, column_reference, declared_keys, foreign_key
 from schemadiff.spec.schema import ColumnSpec, IdentitySpec, IndexSpec, TableSpec, primary_key_columns
 from schemadiff.spec.to_model import column_model, index_key
@@ -182,18 +182,39 @@ def _foreign_key(name: str, key: ForeignKey, names: Names) -> Node:
 
 
 def _exclusion(name: str, spec: ExclusionSpec) -> Node:
-    elements: list[Node] = [
-        seq("(", [py_str(e.column) if e.column is not None else sql_text(f"({e.expression})"), py_str(e.operator)], ")")
-        for e in spec.elements
+    elements: list[Node] = [seq("(", [_element_key(e), py_str(e.operator)], ")") for e in spec.elements]
+    ops: list[tuple[str, Node]] = [
+        (e.column, py_str(e.opclass)) for e in spec.elements if e.column is not None and e.opclass is not None
     ]
     return call(
         "postgresql.ExcludeConstraint",
         *elements,
         name=py_str(name),
         using=py_str(spec.using) if spec.using != "gist" else None,
+        ops=mapping(ops) if ops else None,
         where=sql_text(spec.where) if spec.where is not None else None,
         **_deferral(spec.deferrable, spec.initially_deferred),
     )
+
+
+def _element_key(element: ExclusionElementSpec) -> Node:
+    """A column by name (its operator class in ``ops=``), or the expression as text with its class."""
+    if element.column is not None:
+        return py_str(element.column)
+    opclass = f" {quote_ident(element.opclass)}" if element.opclass is not None else ""
+    return sql_text(f"({element.expression}){opclass}")
+
+
+def table_options(table: TableSpec) -> list[tuple[str, Node]]:
+    """The table's keyword options: its comment, ``UNLOGGED`` and its partition key."""
+    out: list[tuple[str, Node]] = []
+    if table.comment is not None:
+        out.append(("comment", py_str(table.comment)))
+    if table.unlogged:
+        out.append(("prefixes", seq("[", [py_str("UNLOGGED")], "]")))
+    if table.partition_by is not None:
+        out.append(("postgresql_partition_by", py_str(table.partition_by)))
+    return out
 
 
 def _index(name: str, index: IndexSpec) -> Node:

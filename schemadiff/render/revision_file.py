@@ -14,6 +14,7 @@ from schemadiff.core.model import model_to_dict
 from schemadiff.core.ops import AlterColumn, DropColumn, DropTable, Op, RenameColumn
 from schemadiff.core.plan import GroupPlan, Plan
 from schemadiff.core.relation_renames import RenameTable
+from schemadiff.core.table_kinds import DropPartition
 from schemadiff.render.alembic_ops import render_op
 from schemadiff.render.revision_checksum import CHECKSUM_NAME, PLACEHOLDER, with_checksum
 from schemadiff.text import few
@@ -103,6 +104,8 @@ def losses(ops: tuple[Op, ...]) -> list[str]:
             out.append(f"runtime.Loss({table!r}, {before.get((op.table, col.name), col.name)!r}{default})")
         elif isinstance(op, DropTable):
             out.append(f"runtime.Loss({table!r})")
+        elif isinstance(op, DropPartition):
+            out.append(f"runtime.Loss({op.partition.name!r})")
     return out
 
 

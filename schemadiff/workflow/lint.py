@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
+from schemadiff.core.ops import CreateIndex, DropIndex
 from schemadiff.core.options import Options
 from schemadiff.core.plan import GroupPlan, LintFinding, Plan
 from schemadiff.core.sqltext import quote_ident
@@ -30,6 +31,10 @@ SATISFIED_BY_RUNTIME = {
     "prefer-robust-stmts": "each tenant runs once, in one transaction, after a preflight of its exact state",
     "transaction-nesting": "the runtime owns the transactions; revisions contain no BEGIN/COMMIT",
 }
+
+
+# rules asking for CONCURRENTLY, which PostgreSQL refuses for an index of a partitioned table
+CONCURRENT_RULES = frozenset({"require-concurrent-index-creation", "require-concurrent-index-deletion"})
 
 
 def squawk_binary() -> str | None:
@@ -44,8 +49,9 @@ def lint_plan(plan: Plan, exclude: set[str], ignore: Mapping[str, str] | None = 
     if binary is None:
         raise FileNotFoundError("squawk")
     merged: dict[tuple[str, str], LintFinding] = {}
+    partitioned = frozenset(t.name for t in plan.target.tables if t.partition_by is not None)
     for n, group in enumerate(plan.groups, 1):
-        for finding in _lint_group(binary, n, group, exclude | set(SATISFIED_BY_RUNTIME)):
+        for finding in _lint_group(binary, n, group, exclude | set(SATISFIED_BY_RUNTIME), partitioned):
             key = (finding.rule, finding.statement)
             if key in merged:
                 old = merged[key]
@@ -56,9 +62,17 @@ def lint_plan(plan: Plan, exclude: set[str], ignore: Mapping[str, str] | None = 
     return tuple(replace(f, reason=reasons.get(f.rule)) for f in found)
 
 
-def _lint_group(binary: str, n: int, group: GroupPlan, exclude: set[str]) -> list[LintFinding]:
+def _lint_group(
+    binary: str, n: int, group: GroupPlan, exclude: set[str], partitioned: frozenset[str] = frozenset()
+) -> list[LintFinding]:
     schema = group.schemas[0]
     all_statements = group_statements(group, schema)
+    never_concurrent = {  # the index ops of partitioned tables: asking for CONCURRENTLY there is moot
+        s.sql
+        for op in group.ops
+        if op.table in partitioned and isinstance(op, (CreateIndex, DropIndex))
+        for s in op.statements(schema)
+    }
     statements = [s.sql for s in all_statements]
     before, inside, after = by_phase(all_statements)
     defaults = Options()  # the settings the runtime runs with unless told otherwise
@@ -92,6 +106,8 @@ def _lint_group(binary: str, n: int, group: GroupPlan, exclude: set[str]) -> lis
     out = []
     for item in raw:
         index = owner.get(int(item.get("line", 0)))
+        if item["rule_name"] in CONCURRENT_RULES and index is not None and statements[index] in never_concurrent:
+            continue
         text = pattern.sub("<schema>.", statements[index]) if index is not None else ""
         out.append(
             LintFinding(

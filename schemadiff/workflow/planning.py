@@ -30,9 +30,11 @@ def spec_renames(loaded: LoadedSpec) -> dict[str, dict[str, str]]:
 
 
 def managed_names(loaded: LoadedSpec) -> list[str]:
-    """The spec's tables, then the names its tables are renamed from (read as well: a tenant that
-    still has one is in another state than one that has not)."""
-    return list(loaded.spec.tables) + list(relation_renames(loaded.spec).old_tables())
+    """The spec's tables, the partitions it names, then the names its tables are renamed from (read as
+    well: a tenant that still has one is in another state than one that has not)."""
+    tables = loaded.spec.tables
+    partitions = [p for table in tables.values() for p in table.partitions]
+    return list(tables) + partitions + list(relation_renames(loaded.spec).old_tables())
 
 
 def read_tenants(conn: psycopg.Connection, loaded: LoadedSpec) -> tuple[list[str], LiveSchemas]:

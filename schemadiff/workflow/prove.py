@@ -21,7 +21,7 @@ import psycopg
 from schemadiff.core.enum_ops import create_enum_sql
 from schemadiff.core.fingerprint import fingerprint
 from schemadiff.core.foreign_keys import foreign_keys, shared_references, without_foreign_keys
-from schemadiff.core.model import SchemaModel
+from schemadiff.core.model import SchemaModel, relation_names
 from schemadiff.core.ops import CreateTable, add_constraint_sql
 from schemadiff.core.plan import Plan
 from schemadiff.core.serial_ops import serial_sequence
@@ -96,7 +96,7 @@ def _run_and_compare(work: str, oracle: str, statements: tuple[Statement, ...], 
     if differences:
         return f"the result differs from what was expected; migra says:\n{differences}"
     with connection.connect(work) as conn:
-        tables, enums = [t.name for t in expected.tables], [e.name for e in expected.enums]
+        tables, enums = relation_names(expected), [e.name for e in expected.enums]
         got = introspect(conn, [SCHEMA], tables, enums=enums).models[SCHEMA]
     if fingerprint(got) != fingerprint(expected):
         return f"schemadiff reads state {fingerprint(got)}, expected {fingerprint(expected)}"

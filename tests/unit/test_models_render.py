@@ -153,3 +153,52 @@ def test_the_committed_models_are_what_schema_yaml_generates() -> None:
     assert committed == generate(ROOT / "schema.yaml").source, (
         "models.py is out of date with schema.yaml: run `schemadiff models` at the repository root and commit it"
     )
+
+
+KINDS_SPEC = """version: 1
+tenants: {pattern: '^user_[0-9]+$'}
+tables:
+  events:
+    partition_by: RANGE (created_at)
+    partitions:
+      events_2026: "FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')"
+    columns:
+      id: {type: bigint, nullable: false}
+      created_at: {type: date, nullable: false}
+    primary_key: [id, created_at]
+  import_buffer:
+    unlogged: true
+    comment: rows on their way in
+    columns:
+      id: {type: bigint}
+  leases:
+    columns:
+      id: {type: integer, primary_key: true}
+      network: {type: inet, nullable: false}
+      during: {type: tsrange}
+    exclusions:
+      no_overlap:
+        elements:
+          - {column: network, opclass: inet_ops, operator: "&&"}
+          - {expression: during, opclass: range_ops, operator: "&&"}
+"""
+
+
+def test_table_kinds_and_operator_classes_are_said_as_sqlalchemy_says_them(tmp_path: Path) -> None:
+    """Issue 10: UNLOGGED (prefixes), the partition key (postgresql_partition_by), an exclusion
+    element's operator class (ops, or beside its expression); the partitions, which create_all()
+    does not make, in a comment."""
+    text = render_models(parse_spec(KINDS_SPEC), "schema.yaml")
+    assert '    __table_args__ = ({"postgresql_partition_by": "RANGE (created_at)"},)' in text
+    assert "#   events_2026: FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')" in text
+    assert '    comment="rows on their way in",\n    prefixes=["UNLOGGED"],\n)' in text
+    assert '            (sa.text("(during) range_ops"), "&&"),' in text
+    assert '            ops={"network": "inet_ops"},' in text
+    (tmp_path / "models.py").write_text(text)
+    proc = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--isolated", "--check", "models.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
