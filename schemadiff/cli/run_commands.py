@@ -13,6 +13,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
@@ -88,21 +89,38 @@ def _confirm(question: str, yes: bool) -> None:
         raise SchemadiffError("cancelled; nothing changed")
 
 
-def _progress(label: str) -> tuple[Progress, object]:
-    progress = Progress(
-        TextColumn(label),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=False,
-    )
-    task = progress.add_task(label, total=None)
+class _Progress:
+    """A progress bar on stderr drawn from the first tenant done, its total known: a run with no
+    tenant to change (or before the runtime knows how many) draws nothing, never ``0/?``."""
 
-    def report(schema: str, done: int, total: int) -> None:
-        progress.update(task, completed=done, total=total)
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self._bar: Progress | None = None
+        self._task: TaskID | None = None
 
-    return progress, report
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+    def report(self, schema: str, done: int, total: int) -> None:
+        if total <= 0:
+            return
+        if self._bar is None:
+            self._bar = Progress(
+                TextColumn(self.label),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=False,
+            )
+            self._task = self._bar.add_task(self.label, total=total)
+            self._bar.start()
+        assert self._task is not None
+        self._bar.update(self._task, completed=done, total=total)
 
 
 def _summary(outcome: object) -> None:
@@ -150,7 +168,7 @@ def apply(
         raise _fail(exc) from None
 
     def run(cfg: object, url: str, options: Options, report: object) -> object:
-        apply_mod.check_hazards(loaded, url, allowed)
+        apply_mod.check_hazards(loaded, url, allowed, apply_mod.first_pending_starts(cfg, url))  # type: ignore[arg-type]
         outcome = apply_mod.upgrade(cfg, url, loaded, options, report)  # type: ignore[arg-type]
         if not outcome.converged:
             _summary(outcome)
@@ -218,9 +236,8 @@ def _run_revisions(
             typer.echo(nothing)
             return False
         _confirm(question.format(target.shown), yes)
-        progress, report = _progress(label)
-        with progress:
-            outcome = run(cfg, url, options, report)
+        with _Progress(label) as progress:
+            outcome = run(cfg, url, options, progress.report)
         _summary(outcome)
     except SchemadiffError as exc:
         failed_report = getattr(exc, "report", None)

@@ -14,6 +14,7 @@ from schemadiff.core.model import model_to_dict
 from schemadiff.core.ops import AlterColumn, DropColumn, DropTable, Op, RenameColumn
 from schemadiff.core.plan import GroupPlan, Plan
 from schemadiff.core.relation_renames import RenameTable
+from schemadiff.core.table_kinds import DropPartition
 from schemadiff.render.alembic_ops import render_op
 from schemadiff.render.revision_checksum import CHECKSUM_NAME, PLACEHOLDER, with_checksum
 from schemadiff.text import few
@@ -103,6 +104,8 @@ def losses(ops: tuple[Op, ...]) -> list[str]:
             out.append(f"runtime.Loss({table!r}, {before.get((op.table, col.name), col.name)!r}{default})")
         elif isinstance(op, DropTable):
             out.append(f"runtime.Loss({table!r})")
+        elif isinstance(op, DropPartition):
+            out.append(f"runtime.Loss({op.partition.name!r})")
     return out
 
 
@@ -165,9 +168,12 @@ def _footer(plan: Plan) -> str:
     groups = ",\n".join(_group_entry(n, g) for n, g in enumerate(plan.groups, 1))
     tables = [json.dumps(t, sort_keys=True) for t in model_to_dict(plan.target)]
     model = ",\n".join(f"    {t!r}" for t in tables)  # one list item per table
+    starts = "".join(
+        f"    {g.fingerprint!r}: {json.dumps(model_to_dict(g.model), sort_keys=True)!r},\n" for g in plan.groups
+    )
     call = (
         "revision=revision, tenants=TENANTS, groups=GROUPS, target=TARGET, target_model=TARGET_MODEL,\n"
-        "        large_table_rows=LARGE_TABLE_ROWS, revision_format=REVISION_FORMAT"
+        "        large_table_rows=LARGE_TABLE_ROWS, revision_format=REVISION_FORMAT, start_models=START_MODELS"
     )
     return "\n".join(
         [
@@ -177,6 +183,9 @@ def _footer(plan: Plan) -> str:
             "so the runtime can check each tenant reached it",
             "# and say what differs in a schema it does not recognize.",
             f"TARGET_MODEL = '[' + ', '.join([\n{model},\n]) + ']'",
+            "# Each group's starting model, so a run meeting a schema in a state this revision does not",
+            "# know can name the nearest state it knows and what differs from it.",
+            f"START_MODELS = {{\n{starts}}}",
             "",
             "",
             "def upgrade() -> None:",

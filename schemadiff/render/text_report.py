@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from schemadiff.core.plan import Plan
+from schemadiff.core.plan import Plan, silenced_rules
+from schemadiff.core.policy import verdict
 from schemadiff.text import few
 
 
@@ -34,6 +35,7 @@ def render_text(plan: Plan, database: str = "", sql_schema: Callable[[str], str]
     lines += _lint_lines(plan)
     lines += _unmanaged_lines(plan)
     lines += _note_lines(plan)
+    lines += ["", f"Verdict: {verdict(plan)}"]
     return "\n".join(lines) + "\n"
 
 
@@ -51,7 +53,7 @@ def _unmanaged_lines(plan: Plan) -> list[str]:
 
 
 def _lint_lines(plan: Plan) -> list[str]:
-    if not plan.lint:
+    if not plan.lint and not plan.silenced:
         return []
     lines = ["", "Lint (squawk):"]
     for f in plan.lint:
@@ -60,6 +62,8 @@ def _lint_lines(plan: Plan) -> list[str]:
         lines.append(f"      {f.statement.splitlines()[0]}" + (" …" if "\n" in f.statement else ""))
         if f.help:
             lines.append(f"      help: {f.help}")
+    for rule, (count, reason) in silenced_rules(plan).items():
+        lines.append(f"  silenced by the spec: {rule} ({count} finding(s)): {reason}")
     return lines
 
 

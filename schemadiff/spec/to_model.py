@@ -9,7 +9,7 @@ the benchmarks and the tests seed their tenants with the same statements.
 
 from __future__ import annotations
 
-from schemadiff.core.model import Column, Constraint, EnumType, Index, SchemaModel, Table
+from schemadiff.core.model import Column, Constraint, EnumType, Index, Partition, SchemaModel, Table
 from schemadiff.core.ops import CreateTable
 from schemadiff.core.sqltext import parse_type, quote_ident, quote_literal, render_default
 from schemadiff.spec.keys import declared_keys
@@ -42,6 +42,9 @@ def table_model(name: str, table: TableSpec, enums: frozenset[str] = frozenset()
         indexes=tuple(index_model(iname, index) for iname, index in table.indexes.items()),
         constraints=constraint_models(name, table),
         comment=table.comment,
+        unlogged=table.unlogged,
+        partition_by=table.partition_by,
+        partitions=tuple(Partition(p, bound) for p, bound in table.partitions.items()),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from alembic import command
@@ -86,12 +86,35 @@ def upgrade(cfg: Config, url: str, loaded: LoadedSpec, options: Options, reporte
     return outcome
 
 
-def check_hazards(loaded: LoadedSpec, url: str, allowed: set[str]) -> None:
-    """The policy again, on the live tenants: refuse before any change."""
+def check_hazards(loaded: LoadedSpec, url: str, allowed: set[str], known: frozenset[str] | None = None) -> None:
+    """The policy again, on the live tenants: refuse before any change. ``known``: the starting
+    states the first pending revision knows; schemas in other states are left to its runtime, which
+    stops before any change and says what differs (their plan here is not what would run)."""
     from schemadiff.core.policy import check_policy
 
     plan, _ = make_plan(loaded, url, allowed=tuple(sorted(allowed)), lint=False)
+    if known is not None:
+        plan = replace(plan, groups=tuple(g for g in plan.groups if g.fingerprint in known))
     check_policy(plan, allowed)
+
+
+def first_pending_starts(cfg: Config, url: str) -> frozenset[str] | None:
+    """The starting states (fingerprints) of the first revision the database has not run; None
+    when there is none, or it is not one schemadiff wrote."""
+    from alembic.script.revision import RevisionError
+    from alembic.util import CommandError
+
+    from schemadiff.workflow.alembic_env import database_revisions, script_directory
+
+    script = script_directory(cfg)
+    try:
+        pending = list(script.iterate_revisions("heads", database_revisions(url) or "base"))
+    except (CommandError, RevisionError):  # an unknown current revision: the upgrade itself says so
+        return None
+    groups = getattr(pending[-1].module, "GROUPS", None) if pending else None
+    if groups is None:
+        return None
+    return frozenset(g.fingerprint for g in groups)
 
 
 def downgrade(cfg: Config, url: str, steps: int, options: Options, reporter: Reporter | None = None) -> Outcome:
