@@ -84,7 +84,7 @@ def plan(
     from schemadiff.render.json_report import plan_dict
     from schemadiff.render.text_report import render_text
     from schemadiff.workflow.fleet import fleet_plan
-    from schemadiff.workflow.planning import embedded_dev_url
+    from schemadiff.workflow.planning import dev_connection
 
     if format not in (Format.text, Format.json):
         raise SchemadiffError(
@@ -96,7 +96,7 @@ def plan(
         loaded,
         targets,
         dev,
-        lambda: connection.connect(dev or embedded_dev_url()),
+        lambda: dev_connection(dev),
         notice=lambda m: _err(f"note: {m}"),
         allowed=tuple(sorted(allowed)),
     )

@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -91,7 +92,7 @@ def fleet_plan(
     loaded: LoadedSpec,
     targets: list[Target],
     dev_url: str | None,
-    dev_connect: Callable[[], psycopg.Connection],
+    dev_connect: Callable[[], AbstractContextManager[psycopg.Connection]],
     notice: Callable[[str], None] = lambda _m: None,
     allowed: tuple[str, ...] = (),
 ) -> FleetPlan:
