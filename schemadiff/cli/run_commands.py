@@ -13,13 +13,17 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
 
+from schemadiff.cli import fleet_commands as fleet
+from schemadiff.cli.check_commands import ReportFormat
 from schemadiff.cli.common import (
     AllowOpt,
     ConfigOpt,
+    DevUrlOpt,
     Format,
     SpecOpt,
     UrlOpt,
@@ -85,21 +89,38 @@ def _confirm(question: str, yes: bool) -> None:
         raise SchemadiffError("cancelled; nothing changed")
 
 
-def _progress(label: str) -> tuple[Progress, object]:
-    progress = Progress(
-        TextColumn(label),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=False,
-    )
-    task = progress.add_task(label, total=None)
+class _Progress:
+    """A progress bar on stderr drawn from the first tenant done, its total known: a run with no
+    tenant to change (or before the runtime knows how many) draws nothing, never ``0/?``."""
 
-    def report(schema: str, done: int, total: int) -> None:
-        progress.update(task, completed=done, total=total)
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self._bar: Progress | None = None
+        self._task: TaskID | None = None
 
-    return progress, report
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+    def report(self, schema: str, done: int, total: int) -> None:
+        if total <= 0:
+            return
+        if self._bar is None:
+            self._bar = Progress(
+                TextColumn(self.label),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=False,
+            )
+            self._task = self._bar.add_task(self.label, total=total)
+            self._bar.start()
+        assert self._task is not None
+        self._bar.update(self._task, completed=done, total=total)
 
 
 def _summary(outcome: object) -> None:
@@ -116,7 +137,7 @@ def _summary(outcome: object) -> None:
 @app.command()
 def apply(
     spec: SpecOpt = Path("schema.yaml"),
-    database_url: UrlOpt = None,
+    database_url: fleet.UrlsOpt = None,
     config: ConfigOpt = Path("alembic.ini"),
     yes: YesOpt = False,
     workers: WorkersOpt = Options.workers,
@@ -124,22 +145,30 @@ def apply(
     statement_timeout: StatementTimeoutOpt = Options.statement_timeout,
     lock_wait: LockWaitOpt = Options.lock_wait,
     allow: AllowOpt = None,
+    targets: fleet.TargetsOpt = None,
 ) -> None:
     """Run pending revisions (alembic upgrade head) on every tenant, then confirm each matches the spec.
 
     Before any change the plan is re-read against the live tenants and its hazards are checked
     again (tables may have grown since the revision was written): refused hazards need --allow.
+    With several databases (--targets, or --database-url repeated) every shard runs at once, each
+    with --workers connections; a shard that fails does not stop the others.
     """
     from schemadiff.workflow import apply as apply_mod
 
     try:
         loaded = _load(spec)
         allowed = _allowed(allow, loaded)
+        shards, one_url = fleet.targets_of(database_url, targets)
+        if shards:
+            options = Options(workers, lock_timeout, statement_timeout, lock_wait, allow=frozenset(allowed))
+            fleet.run("upgrade", shards, config, spec, options, yes, _confirm)
+            return
     except SchemadiffError as exc:
         raise _fail(exc) from None
 
     def run(cfg: object, url: str, options: Options, report: object) -> object:
-        apply_mod.check_hazards(loaded, url, allowed)
+        apply_mod.check_hazards(loaded, url, allowed, apply_mod.first_pending_starts(cfg, url))  # type: ignore[arg-type]
         outcome = apply_mod.upgrade(cfg, url, loaded, options, report)  # type: ignore[arg-type]
         if not outcome.converged:
             _summary(outcome)
@@ -154,7 +183,7 @@ def apply(
         "Apply pending revisions to {}?",
         run,
         _at_head,
-        database_url,
+        one_url,
         config,
         yes,
         Options(workers, lock_timeout, statement_timeout, lock_wait, allow=frozenset(allowed)),
@@ -207,9 +236,8 @@ def _run_revisions(
             typer.echo(nothing)
             return False
         _confirm(question.format(target.shown), yes)
-        progress, report = _progress(label)
-        with progress:
-            outcome = run(cfg, url, options, report)
+        with _Progress(label) as progress:
+            outcome = run(cfg, url, options, progress.report)
         _summary(outcome)
     except SchemadiffError as exc:
         failed_report = getattr(exc, "report", None)
@@ -223,7 +251,7 @@ def _run_revisions(
 
 @app.command()
 def rollback(
-    database_url: UrlOpt = None,
+    database_url: fleet.UrlsOpt = None,
     config: ConfigOpt = Path("alembic.ini"),
     steps: Annotated[int, typer.Option("--steps", min=1, help="How many revisions to go back.")] = 1,
     yes: YesOpt = False,
@@ -244,6 +272,7 @@ def rollback(
         bool, typer.Option("--dry-run", help="Show the downgrade and its hazards; change nothing.")
     ] = False,
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format of --dry-run.")] = Format.text,
+    targets: fleet.TargetsOpt = None,
 ) -> None:
     """Reverse the last revision(s) (alembic downgrade -N): each tenant back to the state it started from.
 
@@ -254,18 +283,24 @@ def rollback(
 
     try:
         allowed = hazard_names(allow)
+        shards, one_url = fleet.targets_of(database_url, targets)
+        options = Options(workers, lock_timeout, statement_timeout, lock_wait, allow=allowed, assume_from=assume_from)
+        if shards and dry_run:
+            raise SchemadiffError("--dry-run shows one database; run it per shard with its own --database-url")
+        if shards:
+            fleet.run("downgrade", shards, config, Path("schema.yaml"), options, yes, _confirm, steps)
+            return
     except SchemadiffError as exc:
         raise _fail(exc) from None
-    options = Options(workers, lock_timeout, statement_timeout, lock_wait, allow=allowed, assume_from=assume_from)
     if dry_run:
-        _preview(database_url, config, options, format, steps)
+        _preview(one_url, config, options, format, steps)
         return
 
     def run(cfg: object, url: str, options: Options, report: object) -> object:
         return apply_mod.downgrade(cfg, url, steps, options, report)  # type: ignore[arg-type]
 
     _run_revisions(
-        "downgrade", f"Roll back {steps} revision(s) on {{}}?", run, _none_applied, database_url, config, yes, options
+        "downgrade", f"Roll back {steps} revision(s) on {{}}?", run, _none_applied, one_url, config, yes, options
     )
 
 
@@ -300,27 +335,37 @@ def _preview(database_url: str | None, config: Path, options: Options, format: F
 @app.command()
 def status(
     spec: SpecOpt = Path("schema.yaml"),
-    database_url: UrlOpt = None,
+    database_url: fleet.UrlsOpt = None,
     config: ConfigOpt = Path("alembic.ini"),
+    format: Annotated[ReportFormat, typer.Option("--format", "-f", help="Output format.")] = ReportFormat.text,
+    dev_url: DevUrlOpt = None,
+    targets: fleet.TargetsOpt = None,
 ) -> None:
-    """Show the Alembic revision and the tenants per state: at the spec, pending, unknown."""
-    from schemadiff.text import few
+    """Show the Alembic revision and the tenants per state: at the spec, pending, unknown.
+
+    Exit 0 when the database is at the head and every tenant at the spec, 3 when revisions or
+    tenants are pending (`schemadiff apply` takes them to the spec), 4 when any tenant is in an
+    unknown state (plan a new revision), 1 on error. With several databases (--targets, or
+    --database-url repeated) every shard is read at once and the worst shard's code is the exit.
+    """
+    from schemadiff.core.tenant_states import STATUS_EXIT
+    from schemadiff.render.check_report import render_status_json, render_status_text
     from schemadiff.workflow import apply as apply_mod
-    from schemadiff.workflow.alembic_env import alembic_config
 
     url: str | None = None
     try:
         loaded = _load(spec)
-        cfg = alembic_config(config) if config.exists() else None
-        target = connection.resolve_url(database_url)
+        shards, one_url = fleet.targets_of(database_url, targets)
+        if shards:
+            raise typer.Exit(fleet.status(loaded, shards, config, format is ReportFormat.json, dev_url))
+        target = connection.resolve_url(one_url)
         url = target.url
-        st = apply_mod.status(cfg, url, loaded)
-        typer.echo(f"database {target.shown}: revision {st.revision or '(none)'}, head {st.head or '(none)'}")
-        typer.echo(f"  at the spec: {len(st.at_spec):>6}  {few(st.at_spec)}")
-        typer.echo(f"  pending:     {len(st.pending):>6}  {few(st.pending)}")
-        typer.echo(f"  unknown:     {len(st.unknown):>6}  {few(st.unknown)}")
+        states = apply_mod.status(config, url, loaded, connection.to_libpq(dev_url) if dev_url else None)
+        render = render_status_json if format is ReportFormat.json else render_status_text
+        typer.echo(render(states, target.shown), nl=False)
     except SchemadiffError as exc:
         raise _fail(exc, url) from None
+    raise typer.Exit(STATUS_EXIT[states.verdict])
 
 
 @app.command()
@@ -366,7 +411,7 @@ def demo(
         _step(3, "apply", [*args, "--yes"])
         _step(4, "status", args)
         _step(5, "rollback", ["--database-url", demo_url, "--config", str(ini), "--yes"])
-        _step(6, "status", args)
+        _step(6, "status", args, ok=(3,))  # rolled back: every tenant pending again
         typer.echo("\nThe embedded PostgreSQL keeps running for the next command; `schemadiff db stop` stops it.")
     except SchemadiffError as exc:
         raise _fail(exc, url) from None

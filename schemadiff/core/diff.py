@@ -26,6 +26,7 @@ from schemadiff.core.conversions import Conversion, Conversions, converted
 from schemadiff.core.enum_ops import diff_enums, enum_columns
 from schemadiff.core.foreign_keys import FOREIGN_KEY, foreign_keys, without_foreign_keys
 from schemadiff.core.generated_columns import dependents, generated_change, unswapped
+from schemadiff.core.identity_sequences import moved, sequence_renames
 from schemadiff.core.index_swap import ReplaceIndex
 from schemadiff.core.model import (
     NOT_VALID,
@@ -50,11 +51,16 @@ from schemadiff.core.ops import (
 from schemadiff.core.relation_renames import (
     NO_RENAMES,
     RelationRenames,
+    RenameTable,
     left_behind,
     renamed_indexes,
     renamed_table,
+    tables_renamed,
+    with_references_renamed,
 )
 from schemadiff.core.serial_ops import SerialToIdentity, serial_sequence
+from schemadiff.core.table_kinds import diff_kind, kind_problems, new_partitions
+from schemadiff.errors import SchemadiffError
 
 Renames = Mapping[str, Mapping[str, str]]  # table -> {new column name: old column name}
 
@@ -68,7 +74,11 @@ def diff_schema(
 ) -> list[Op]:
     """Ops that take ``current`` to ``target``, for the tables (and enum types) ``target`` names only
     (a table declared ``renamed_from`` is renamed first: ``core.relation_renames``)."""
+    problems = kind_problems(current, target, relations.tables)
+    if problems:  # build_plan refuses these first, naming the schemas
+        raise SchemadiffError("; ".join(f"{what}: {fix}" for what, fix in problems))
     ops: list[Op] = diff_enums(current, target)
+    current = with_references_renamed(current, tables_renamed(current, target, relations))
     for table in target.tables:
         moved, live = renamed_table(current, table, relations)
         ops += moved + diff_table(
@@ -85,14 +95,18 @@ def diff_schema(
 
 def _foreign_keys_in_order(ops: list[Op]) -> list[Op]:
     """Foreign keys dropped before every other op and added (or validated) after them: a key needs
-    its referenced table and unique key, which the other ops create, change or drop."""
+    its referenced table and unique key, which the other ops create, change or drop. Tables are
+    renamed before all: every op after names a table by its new name (the keys that name a renamed
+    table were read as naming its new name: ``relation_renames.with_references_renamed``)."""
+    renamed = [op for op in ops if isinstance(op, RenameTable)]
     first = [op for op in ops if isinstance(op, DropConstraint) and op.constraint.kind == FOREIGN_KEY]
     last = [
         op for op in ops if isinstance(op, (AddConstraint, ValidateConstraint)) and op.constraint.kind == FOREIGN_KEY
     ]
     if not first and not last:
         return ops
-    return first + [op for op in ops if op not in first and op not in last] + last
+    early = renamed + first
+    return early + [op for op in ops if op not in early and op not in last] + last
 
 
 def reverse_ops(ops: list[Op]) -> list[Op]:
@@ -120,6 +134,7 @@ def diff_table(
     ops += [DropIndex(name, i) for i in current.indexes if target.index(i.name) != i and not _replaced(i, target)]
     renamed, columns = _renames(current, target, renames)
     ops += renamed
+    ops += diff_kind(current, target)
     ops += [AddColumn(name, c) for c in target.columns if c.name not in columns]
     for col in target.columns:
         was = columns.get(col.name)
@@ -127,6 +142,8 @@ def diff_table(
             ops += generated_change(name, was, col, *dependents(current, target, was.name))
         elif was is not None and _shape(was) != _shape(col):
             ops += _alter_column(name, was, col, (conversions or {}).get(col.name))
+        if was is not None:
+            ops += sequence_renames(name, was, col)
     ops += [
         ReplaceIndex(name, i, wanted)
         for i in current.indexes
@@ -144,6 +161,7 @@ def diff_table(
         for i in target.indexes
         if (live := current.index(i.name)) != i and not (live and _replaced(live, target))
     ]
+    ops += new_partitions(current, target)
     ops += _comments(current, target, columns)
     return with_rebuilds(unswapped(ops), current)
 
@@ -168,7 +186,7 @@ def _renames(current: Table, target: Table, renames: Mapping[str, str]) -> tuple
         for new in ready:
             old = pending.pop(new)
             ops.append(RenameColumn(target.name, old, new))
-            columns[new] = replace(columns.pop(old), name=new)
+            columns[new] = moved(replace(columns.pop(old), name=new), target.name, target.name, old)
     return ops, columns
 
 
@@ -198,9 +216,10 @@ def _readable(live: Constraint, target: Table) -> Constraint:
 
 def _replaced(live: Index, target: Table) -> bool:
     """A valid live index the spec defines differently: replaced (an INVALID one serves no query:
-    it is dropped and created, online on large tables)."""
+    it is dropped and created, online on large tables). Not on a partitioned table: its partitions'
+    indexes, built beside theirs, would keep the names PostgreSQL gives the second of two."""
     wanted = target.index(live.name)
-    return wanted is not None and wanted != live and live.valid
+    return wanted is not None and wanted != live and live.valid and target.partition_by is None
 
 
 def _alter_column(table: str, old: Column, new: Column, conversion: Conversion | None = None) -> list[Op]:

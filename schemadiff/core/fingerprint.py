@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
-from schemadiff.core.model import SchemaModel, column_data, managed_state, natural_key
+from schemadiff.core.model import SchemaModel, managed_state, natural_key, table_data
 
 
 def canonical(model: SchemaModel) -> str:
@@ -20,9 +20,10 @@ def canonical(model: SchemaModel) -> str:
     """
     tables = []
     for table in managed_state(model).tables:
-        data = asdict(table)
-        data["columns"] = [column_data(c) for c in table.columns]
-        for key in ("columns", "indexes", "constraints"):
+        data = table_data(table)
+        for key in ("columns", "indexes", "constraints", "partitions"):
+            if key not in data:  # partitions: only where the table has some
+                continue
             items = [{k: v for k, v in item.items() if k not in ("source", "uses")} for item in data[key]]
             data[key] = sorted(items, key=lambda item: item["name"])
         tables.append(data)

@@ -127,3 +127,19 @@ def shared_references(table: Table) -> list[tuple[ForeignKey, Constraint]]:
         if key is not None and key.schema is not None:
             out.append((key, constraint))
     return out
+
+
+def referencing_renamed(constraint: Constraint, old: str, new: str) -> Constraint:
+    """A tenant-local foreign key to table ``old`` as PostgreSQL prints it once ``old`` is renamed to
+    ``new`` (its text names the table by its current name); any other constraint as it is."""
+    key = parse_foreign_key(constraint.definition) if constraint.kind == FOREIGN_KEY else None
+    if key is None or key.schema is not None or key.table != old:
+        return constraint
+    head = f"FOREIGN KEY ({_names(key.columns)}) REFERENCES "
+    before, after = f"{head}{quote_ident(old)}(", f"{head}{quote_ident(new)}("
+    if not constraint.definition.startswith(before):
+        return constraint
+    source = constraint.source
+    if source is not None and source.startswith(before):
+        source = after + source[len(before) :]
+    return replace(constraint, definition=after + constraint.definition[len(before) :], source=source)

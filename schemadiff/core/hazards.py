@@ -7,7 +7,8 @@ the lock and scan hazards (``rewrites_table``, ``blocks_writes``, ``access_exclu
 ``scans_table``) are refused only where they bite — on a tenant whose table holds at least
 ``policy.large_table_rows`` rows (estimated) — and are warnings elsewhere;
 ``fails_on_existing_rows`` is a warning: such a tenant fails alone, rolled back, and is reported;
-``drops_index`` is a warning: queries that used the index still work, only slower.
+``drops_index`` is a warning: queries that used the index still work, only slower;
+``not_crash_safe`` is a warning: the spec asks for an UNLOGGED table, whose rows a crash empties.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ SCANS_TABLE = "scans_table"
 FAILS_ON_EXISTING_ROWS = "fails_on_existing_rows"
 IRREVERSIBLE = "irreversible"
 DROPS_INDEX = "drops_index"
+NOT_CRASH_SAFE = "not_crash_safe"
 
 ALL = (
     DELETES_DATA,
@@ -36,6 +38,7 @@ ALL = (
     FAILS_ON_EXISTING_ROWS,
     IRREVERSIBLE,
     DROPS_INDEX,
+    NOT_CRASH_SAFE,
 )
 ALWAYS_REFUSED = (DELETES_DATA,)
 REFUSED_ON_LARGE_TABLES = (REWRITES_TABLE, BLOCKS_WRITES, ACCESS_EXCLUSIVE, SCANS_TABLE)
@@ -49,6 +52,7 @@ EXPLAIN = {
     FAILS_ON_EXISTING_ROWS: "fails if existing rows violate it (the tenant then fails alone, rolled back)",
     IRREVERSIBLE: "its downgrade cannot bring the data back",
     DROPS_INDEX: "queries that use the index become slower",
+    NOT_CRASH_SAFE: "the table becomes UNLOGGED: a crash empties it, and standbys never receive its rows",
 }
 
 _VOLATILE = re.compile(r"\b(random|clock_timestamp|timeofday|gen_random_uuid|uuid_generate_v[14]|nextval)\s*\(")

@@ -31,6 +31,9 @@ class Column:
     # an identity's sequence START WITH / INCREMENT BY, None for PostgreSQL's default 1
     identity_start: int | None = None
     identity_increment: int | None = None
+    # an identity's sequence name where it is not the one PostgreSQL derives, ``<table>_<column>_seq``
+    # (a table or column renamed since: see core/identity_sequences.py)
+    identity_sequence: str | None = None
 
     @property
     def identity_options(self) -> tuple[int, int]:
@@ -40,7 +43,27 @@ class Column:
 
 # left out of plain data while None: fingerprints and embedded models of columns without them
 # read as they did before these fields existed
-OPTIONAL_COLUMN_FIELDS = ("generated", "collation", "identity_start", "identity_increment")
+OPTIONAL_COLUMN_FIELDS = ("generated", "collation", "identity_start", "identity_increment", "identity_sequence")
+
+
+# left out of plain data while they hold their defaults: fingerprints and embedded models of plain
+# tables read as they did before these fields existed
+OPTIONAL_TABLE_FIELDS = ("unlogged", "partition_by", "partitions")  # False, None, ()
+
+
+def table_data(table: Table) -> dict[str, Any]:
+    """``asdict(table)`` without the table fields it does not use, its columns as ``column_data``."""
+    data = asdict(table)
+    for key in OPTIONAL_TABLE_FIELDS:
+        if not data[key]:
+            del data[key]
+    data["columns"] = [column_data(c) for c in table.columns]
+    return data
+
+
+def relation_names(model: SchemaModel) -> list[str]:
+    """The names introspection reads for ``model``: its tables, then the partitions it names."""
+    return [t.name for t in model.tables] + [p.name for t in model.tables for p in t.partitions]
 
 
 def column_data(col: Column) -> dict[str, Any]:
@@ -94,12 +117,28 @@ CONSTRAINT_KINDS = {"p": "primary key", "u": "unique", "c": "check", "f": "forei
 
 
 @dataclass(frozen=True)
+class Partition:
+    """A partition of a partitioned table that the spec names: its bound as PostgreSQL prints it
+    (``FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')``, ``DEFAULT``). It has its parent's columns,
+    constraints and indexes; live partitions the spec does not name are not in the model at all."""
+
+    name: str
+    bound: str
+
+
+@dataclass(frozen=True)
 class Table:
     name: str
     columns: tuple[Column, ...] = ()
     indexes: tuple[Index, ...] = ()
     constraints: tuple[Constraint, ...] = ()
     comment: str | None = None
+    unlogged: bool = False  # CREATE UNLOGGED TABLE
+    partition_by: str | None = None  # the partition key as pg_get_partkeydef prints it: "RANGE (created_at)"
+    partitions: tuple[Partition, ...] = ()  # the partitions the spec names that exist, by name
+
+    def partition(self, name: str) -> Partition | None:
+        return next((p for p in self.partitions if p.name == name), None)
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -174,8 +213,7 @@ def model_to_dict(model: SchemaModel) -> list[dict[str, Any]]:
 
 
 def _table_data(table: Table) -> dict[str, Any]:
-    data = asdict(table)
-    data["columns"] = [column_data(c) for c in table.columns]
+    data = table_data(table)
     for key in ("indexes", "constraints"):  # what they use is read live, never carried
         for item in data[key]:
             del item["uses"]
@@ -193,6 +231,9 @@ def model_from_dict(data: list[dict[str, Any]]) -> SchemaModel:
                 indexes=tuple(Index(**i) for i in t["indexes"]),
                 constraints=tuple(Constraint(**c) for c in t["constraints"]),
                 comment=t.get("comment"),
+                unlogged=t.get("unlogged", False),
+                partition_by=t.get("partition_by"),
+                partitions=tuple(Partition(**p) for p in t.get("partitions", ())),
             )
         )
     return SchemaModel(tuple(tables), enums)

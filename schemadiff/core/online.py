@@ -5,7 +5,8 @@ the phases of an online change. Pure.
   transaction (automatically on large tables, always for indexes with ``concurrently: true``);
 * new CHECK and FOREIGN KEY constraints on large tables are added ``NOT VALID`` and validated in
   a transaction of their own, so the scan holds no lock that blocks reads or writes;
-* ``SET NOT NULL`` on a large table goes through a validated CHECK.
+* ``SET NOT NULL`` on a large table goes through a validated CHECK;
+* none of these on a partitioned table (its ops keep their plain form and hazards).
 
 Which statement runs in which phase is data on the statement (``statements.Statement``).
 """
@@ -25,9 +26,19 @@ from schemadiff.core.ops import (
 )
 
 
-def make_online(ops: list[Op], large_tables: set[str], concurrent_indexes: set[str]) -> list[Op]:
+def make_online(
+    ops: list[Op],
+    large_tables: set[str],
+    concurrent_indexes: set[str],
+    partitioned: set[str] | frozenset[str] = frozenset(),
+) -> list[Op]:
+    """Online forms where they apply; never on a ``partitioned`` table: PostgreSQL builds no index
+    of one CONCURRENTLY, and before 18 adds no foreign key to one NOT VALID."""
     out: list[Op] = []
     for op in ops:
+        if op.table in partitioned:
+            out.append(op)
+            continue
         if (
             (
                 isinstance(op, (CreateIndex, DropIndex))

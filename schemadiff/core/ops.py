@@ -27,7 +27,7 @@ from schemadiff.core.hazards import (
     is_widening,
     type_change,
 )
-from schemadiff.core.model import Column, Constraint, Index, Table
+from schemadiff.core.model import Column, Constraint, Index, Partition, Table
 from schemadiff.core.sqltext import qualify, quote_ident, quote_literal
 from schemadiff.core.statements import AFTER, BEFORE, Statement
 
@@ -93,12 +93,14 @@ def not_null_check_name(table: str, column: str) -> str:
 
 
 def identity_clause(col: Column) -> str:
-    """``GENERATED … AS IDENTITY``, with ``(START WITH n INCREMENT BY m)`` where either is not 1."""
+    """``GENERATED … AS IDENTITY``, with ``(START WITH n INCREMENT BY m)`` where either is not 1, and
+    ``SEQUENCE NAME`` where the sequence's name is not the derived one (created in the table's schema)."""
     sql = f"GENERATED {'ALWAYS' if col.identity == 'a' else 'BY DEFAULT'} AS IDENTITY"
+    options = [f"SEQUENCE NAME {quote_ident(col.identity_sequence)}"] if col.identity_sequence else []
     if col.identity_options != (1, 1):
         start, increment = col.identity_options
-        sql += f" (START WITH {start} INCREMENT BY {increment})"
-    return sql
+        options.append(f"START WITH {start} INCREMENT BY {increment}")
+    return f"{sql} ({' '.join(options)})" if options else sql
 
 
 def column_sql(col: Column) -> str:
@@ -125,6 +127,12 @@ def index_sql(schema: str | None, table: str, index: Index, concurrently: bool =
     return (
         f"CREATE {unique}INDEX {how}{quote_ident(index.name)} ON {qualify(schema, table)} {index.source or index.tail}"
     )
+
+
+def partition_sql(schema: str | None, table: str, partition: Partition) -> str:
+    """``CREATE TABLE p PARTITION OF t <bound>``: the partition takes the table's columns, constraints
+    and indexes."""
+    return f"CREATE TABLE {qualify(schema, partition.name)} PARTITION OF {qualify(schema, table)} {partition.bound}"
 
 
 def add_constraint_sql(schema: str | None, table: str, constraint: Constraint) -> str:
@@ -176,13 +184,16 @@ class CreateTable(Op):
             for c in self.model.constraints
             if c.valid and c.kind != "f"
         ]
-        out = [f"CREATE TABLE {qualify(schema, self.table)} (\n    " + ",\n    ".join(parts) + "\n)"]
+        kind = "UNLOGGED TABLE" if self.model.unlogged else "TABLE"
+        key = f" PARTITION BY {self.model.partition_by}" if self.model.partition_by is not None else ""
+        out = [f"CREATE {kind} {qualify(schema, self.table)} (\n    " + ",\n    ".join(parts) + f"\n){key}"]
         # CREATE TABLE marks every CHECK valid: a NOT VALID one is added afterwards, as it was live;
         # so is a foreign key (after the table exists: it may reference the table itself)
         out += [
             add_constraint_sql(schema, self.table, c) for c in self.model.constraints if not c.valid or c.kind == "f"
         ]
         out += [index_sql(schema, self.table, i) for i in self.model.indexes]
+        out += [partition_sql(schema, self.table, p) for p in self.model.partitions]  # they take its indexes
         if self.model.comment is not None:
             out.append(_comment_sql(schema, self.table, None, self.model.comment))
         out += [_comment_sql(schema, self.table, c.name, c.comment) for c in self.model.columns if c.comment]

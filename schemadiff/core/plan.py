@@ -13,10 +13,12 @@ from schemadiff.core.diff import (
     unmanaged_constraints,
 )
 from schemadiff.core.fingerprint import Group, fingerprint
-from schemadiff.core.model import CONSTRAINT_KINDS, SchemaModel, TableStats
+from schemadiff.core.model import CONSTRAINT_KINDS, SchemaModel, TableStats, relation_names
 from schemadiff.core.online import make_online
 from schemadiff.core.ops import Op
 from schemadiff.core.relation_renames import NO_RENAMES, RelationRenames, rename_conflicts
+from schemadiff.core.table_kinds import kind_problems
+from schemadiff.errors import SchemadiffError
 from schemadiff.text import few
 
 
@@ -30,6 +32,7 @@ class LintFinding:
     help: str | None
     statement: str  # with the group's schema shown as <schema>
     groups: tuple[int, ...]
+    reason: str | None = None  # why the spec silences this rule (lint.ignore), None when reported
 
     @property
     def link(self) -> str:
@@ -72,6 +75,7 @@ class Plan:
     large_table_rows: int = 100_000
     allowed: tuple[str, ...] = ()  # hazards allowed by flag or policy, for the renderers
     lint: tuple[LintFinding, ...] = ()
+    silenced: tuple[LintFinding, ...] = ()  # findings of rules the spec silences, with its reason
     # live constraints the spec cannot declare, left alone: "t.fk_job (foreign key) in 3 schema(s): …"
     unmanaged: tuple[str, ...] = ()
     # what the plan does not do where the spec asks it, and why (a rename whose both names exist)
@@ -88,6 +92,15 @@ class Plan:
     @property
     def hazards(self) -> tuple[str, ...]:
         return tuple(sorted({h for g in self.groups for h in g.hazards}))
+
+
+def silenced_rules(plan: Plan) -> dict[str, tuple[int, str]]:
+    """Each rule the spec silenced that squawk raised: how many findings, and the spec's reason."""
+    out: dict[str, tuple[int, str]] = {}
+    for f in plan.silenced:
+        count, _ = out.get(f.rule, (0, ""))
+        out[f.rule] = (count + 1, f.reason or "")
+    return out
 
 
 def build_plan(
@@ -108,6 +121,8 @@ def build_plan(
     unmanaged: tuple[str, ...] = (),
 ) -> Plan:
     target_fp = fingerprint(target)
+    refuse_unplannable(groups, target, relations)
+    partitioned = {t.name for t in target.tables if t.partition_by is not None}
     changed: list[GroupPlan] = []
     unchanged: list[str] = []
     notes: list[str] = []
@@ -116,14 +131,14 @@ def build_plan(
         notes += [f"{note}: {few(group.schemas)}" for note in rename_conflicts(group.model, target, relations)]
         if ops:
             large = _large_tables(group, target, stats or {}, large_table_rows, relations)
-            ops = make_online(ops, {table for table, _ in large}, set(concurrent_indexes))
+            ops = make_online(ops, {table for table, _ in large}, set(concurrent_indexes), partitioned)
             changed.append(GroupPlan(group.fingerprint, group.schemas, tuple(ops), group.model, large))
         else:
             unchanged.extend(group.schemas)
     return Plan(
         template,
         pattern,
-        tuple(t.name for t in target.tables) + relations.old_tables(),
+        tuple(relation_names(target)) + relations.old_tables(),
         target,
         target_fp,
         tuple(changed),
@@ -135,6 +150,25 @@ def build_plan(
         unmanaged=unmanaged,
         notes=tuple(notes),
     )
+
+
+def refuse_unplannable(groups: list[Group], target: SchemaModel, relations: RelationRenames = NO_RENAMES) -> None:
+    """A SchemadiffError when a group's state cannot be planned to the target in place (a partition
+    key or bound that differs: ``table_kinds.kind_problems``): one line per kind of fix, naming each
+    problem and the schemas that have it."""
+    found: dict[str, dict[str, list[str]]] = {}  # fix -> problem -> schemas
+    for group in groups:
+        for problem, fix in kind_problems(group.model, target, relations.tables):
+            found.setdefault(fix, {}).setdefault(problem, []).extend(group.schemas)
+    if found:
+        raise SchemadiffError(
+            "\n".join(
+                "plan refused: "
+                + "; ".join(f"{problem} (in {len(s)} schema(s): {few(s)})" for problem, s in problems.items())
+                + f". {fix[0].upper()}{fix[1:]}"
+                for fix, problems in found.items()
+            )
+        )
 
 
 def unmanaged_report(models: Mapping[str, SchemaModel], target: SchemaModel, shown: int = 5) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +19,14 @@ import psycopg
 from psycopg.rows import dict_row
 
 from schemadiff.core.constraintdef import creatable
+from schemadiff.core.identity_sequences import derived_sequence
 from schemadiff.core.model import (
     Column,
     Constraint,
     EnumType,
     Index,
     LiveSchemas,
+    Partition,
     SchemaModel,
     Table,
     TableStats,
@@ -50,9 +53,13 @@ def select_tenants(all_schemas: Iterable[str], template: str, pattern: str) -> l
     return ([template] if template in schemas else []) + tenants
 
 
+def list_schemas(conn: psycopg.Connection) -> list[str]:
+    """Every schema that could be a tenant (not the system schemas)."""
+    return [r[0] for r in conn.execute(_sql("schemas")).fetchall()]
+
+
 def list_tenants(conn: psycopg.Connection, template: str, pattern: str) -> list[str]:
-    names = [r[0] for r in conn.execute(_sql("schemas")).fetchall()]
-    return select_tenants(names, template, pattern)
+    return select_tenants(list_schemas(conn), template, pattern)
 
 
 def introspect(
@@ -73,18 +80,23 @@ def introspect(
         cur.execute("SET LOCAL search_path = ''")
         table_rows = cur.execute(_sql("tables"), {"schemas": schemas, "tables": tables}).fetchall()
         refuse_unplannable(table_rows)
-        oids = [r["oid"] for r in table_rows]
+        oids = [r["oid"] for r in table_rows if not r["is_partition"]]  # a partition is its parent's
         columns = _by_oid(cur.execute(_sql("columns"), {"oids": oids}).fetchall())
         constraints = _by_oid(cur.execute(_sql("constraints"), {"oids": oids}).fetchall())
         indexes = _by_oid(cur.execute(_sql("indexes"), {"oids": oids}).fetchall())
         enum_types = _enum_types(cur, schemas, enum_names) if enum_names else {}
     built: dict[str, list[Table]] = defaultdict(list)
     result = LiveSchemas()
+    partitions = _partitions(table_rows)
     for row in table_rows:
+        result.stats[(row["schema"], row["name"])] = TableStats(rows=int(row["rows"]))
+        if row["is_partition"]:  # a partition the spec names: part of its parent's model
+            continue
         strip = _stripper(row["schema_q"])
         shared = set(tables) if row["schema"] == template else None
-        built[row["schema"]].append(_table(row, columns, constraints, indexes, strip, shared))
-        result.stats[(row["schema"], row["name"])] = TableStats(rows=int(row["rows"]))
+        table = _table(row, columns, constraints, indexes, strip, shared)
+        parts = partitions.get((row["schema"], row["name"]))
+        built[row["schema"]].append(replace(table, partitions=parts) if parts else table)
     order = {name: i for i, name in enumerate(tables)}
     for schema in schemas:
         found = sorted(built.get(schema, []), key=lambda t: order[t.name])
@@ -101,19 +113,35 @@ def _enum_types(cur: psycopg.Cursor[Any], schemas: list[str], names: list[str]) 
     return {schema: tuple(sorted(types, key=lambda e: order[e.name])) for schema, types in found.items()}
 
 
+def _partitions(table_rows: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[Partition, ...]]:
+    """{(schema, parent): the partitions read (the names the spec gives partitions), by name}."""
+    found: dict[tuple[str, str], list[Partition]] = defaultdict(list)
+    for row in table_rows:
+        if row["is_partition"]:
+            strip = _stripper(row["schema_q"])
+            found[(row["schema"], row["parent"])].append(Partition(row["name"], strip(row["bound"])))
+    return {key: tuple(sorted(parts, key=lambda p: p.name)) for key, parts in found.items()}
+
+
 def refuse_unplannable(table_rows: list[dict[str, Any]]) -> None:
-    """Partitioned tables, partitions and UNLOGGED tables are not planned as if they were plain
-    tables (a rebuild would lose what they are): a SchemadiffError naming them, before any plan."""
+    """A partition whose parent the spec does not manage is never planned as if it were a table of
+    its own (nor as a partition, its parent unknown): a SchemadiffError naming it, before any plan."""
+    managed = {(row["schema"], row["name"]) for row in table_rows if not row["is_partition"]}
     found: dict[tuple[str, str], list[str]] = defaultdict(list)
     for row in table_rows:
-        if row["unplannable"]:
-            found[(row["name"], row["unplannable"])].append(row["schema"])
+        if row["is_partition"] and (row["schema"], row["parent"]) not in managed:
+            parent = row["parent"] or "a table of another schema"
+            found[(row["name"], parent)].append(row["schema"])
     if found:
-        lines = [f"{name} is {what} in {len(s)} schema(s): {few(s)}" for (name, what), s in sorted(found.items())]
+        lines = [
+            f"{name} is a partition of {parent} in {len(s)} schema(s): {few(s)}"
+            for (name, parent), s in sorted(found.items())
+        ]
         raise SchemadiffError(
-            "schemadiff plans plain (logged, unpartitioned) tables only: "
+            "schemadiff plans a partition only with its partitioned table: "
             + "; ".join(lines)
-            + ". Leave such a table out of the spec, or make it a plain table by hand (ALTER TABLE … SET LOGGED)"
+            + ". Add the partitioned table to the spec and name the partition under its partitions, "
+            "or leave the partition out of the spec"
         )
 
 
@@ -150,13 +178,15 @@ def _table(
     prefix_tail = f" ON {row['schema_q']}.{row['name_q']} "
     return Table(
         name=row["name"],
-        columns=tuple(_column(c, strip) for c in columns.get(oid, [])),
+        columns=tuple(_column(c, strip, row["name"]) for c in columns.get(oid, [])),
         constraints=tuple(
             _constraint(c, _keep if _shared_in_template(c, row["schema"], managed) else strip)
             for c in constraints.get(oid, [])
         ),
         indexes=tuple(_index(i, prefix_tail, strip) for i in indexes.get(oid, [])),
         comment=row["comment"],
+        unlogged=row["unlogged"],
+        partition_by=strip(row["partition_by"]),
     )
 
 
@@ -174,8 +204,9 @@ def _constraint(row: dict[str, Any], strip: Any) -> Constraint:
     return Constraint(row["name"], row["kind"], definition, source=creatable(definition), uses=tuple(row["uses"]))
 
 
-def _column(row: dict[str, Any], strip: Any) -> Column:
+def _column(row: dict[str, Any], strip: Any, table: str) -> Column:
     generated = row["default"] if row["generated"] else None  # the expression of a generated column
+    sequence = row["identity_sequence"]
     return Column(
         name=row["name"],
         type=strip(row["type"]),
@@ -187,6 +218,7 @@ def _column(row: dict[str, Any], strip: Any) -> Column:
         collation=row["collation"],
         identity_start=_unless_one(row["identity_start"]),
         identity_increment=_unless_one(row["identity_increment"]),
+        identity_sequence=None if sequence is None or sequence == derived_sequence(table, row["name"]) else sequence,
     )
 
 

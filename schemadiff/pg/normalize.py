@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import replace
 
 import psycopg
 
-from schemadiff.core.model import SchemaModel, Table
+from schemadiff.core.model import SchemaModel, Table, relation_names
 from schemadiff.core.sqltext import quote_ident
 from schemadiff.errors import DatabaseError, SchemadiffError, first_line
 from schemadiff.pg.introspect import introspect
@@ -56,7 +57,7 @@ def normalize_in(conn: psycopg.Connection, loaded: LoadedSpec) -> SchemaModel:
                     conn.execute(statement)
                 else:
                     _create_or_explain(conn, loaded, scratch, table, [statement])
-            names, enums = [t.name for t in written.tables], [e.name for e in written.enums]
+            names, enums = relation_names(written), [e.name for e in written.enums]
             return with_sources(introspect(conn, [scratch], names, enums=enums).models[scratch], written)
     finally:
         if not conn.autocommit and conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
@@ -89,7 +90,7 @@ def _create_or_explain(
 def target_model(
     conn: psycopg.Connection,
     loaded: LoadedSpec,
-    dev_connect: Callable[[], psycopg.Connection],
+    dev_connect: Callable[[], AbstractContextManager[psycopg.Connection]],
     notice: Callable[[str], None],
 ) -> SchemaModel:
     """Normalize in the target database, or in the dev database when the target refuses."""

@@ -125,8 +125,8 @@ def _column(col: Column) -> str:
 
 
 def _add_column(op: AddColumn) -> list[str]:
-    if op.column.generated is not None or op.column.collation is not None:
-        return _execute(op)
+    if op.column.generated is not None or op.column.collation is not None or op.column.identity_sequence:
+        return _execute(op)  # sa.Column cannot say these
     return [f"op.add_column({op.table!r}, {_column(op.column)})"]
 
 

@@ -2,7 +2,9 @@
 
 An exclusion constraint refuses two rows whose elements all match under their operators, e.g.
 two bookings of one room whose ``tsrange`` overlap (``&&``). Each element is a column or an
-expression (one SQL expression, checked by pglast like every fragment) with its operator. The
+expression (one SQL expression, checked by pglast like every fragment) with its operator, and
+optionally the operator class its index uses for it (``inet_ops``: gist's class for ``inet``, which
+is not that type's default). The
 constraint is built as an index of ``using`` (gist unless said), so each operator must belong to
 an operator class of that method for the element's type (gist has ``&&`` and ``=`` on ranges
 natively; ``=`` on a plain integer needs the btree_gist extension): PostgreSQL says so when the
@@ -45,6 +47,13 @@ def _expression(text: str) -> str:
     return text
 
 
+def _identifier(name: str) -> str:
+    problem = identifier_problem(name)
+    if problem:
+        raise ValueError(problem)
+    return name
+
+
 Operator = Annotated[str, AfterValidator(_operator)]
 
 
@@ -56,6 +65,11 @@ class ExclusionElementSpec(_Strict):
     column: str | None = Field(None, description="a column of this table (or give expression)")
     expression: Annotated[str, AfterValidator(_expression)] | None = Field(
         None, description="one SQL expression, e.g. tsrange(starts_at, ends_at) (or give column)"
+    )
+    opclass: Annotated[str, AfterValidator(_identifier)] | None = Field(
+        None,
+        description="the operator class of this element in the index, e.g. inet_ops (gist's class for inet, "
+        "not its default); its type's default class unless given",
     )
     operator: Operator = Field(description="two rows conflict when this operator holds for every element, e.g. &&")
 
@@ -69,13 +83,17 @@ class ExclusionElementSpec(_Strict):
         return self
 
     def sql(self) -> str:
+        """``key [opclass] WITH operator``, as PostgreSQL's grammar takes an exclusion element."""
         key = quote_ident(self.column) if self.column is not None else f"({self.expression})"
-        return f"{key} WITH {self.operator}"
+        opclass = f" {quote_ident(self.opclass)}" if self.opclass is not None else ""
+        return f"{key}{opclass} WITH {self.operator}"
 
 
 class ExclusionSpec(_Strict):
     using: Literal["gist", "spgist", "btree", "hash"] = Field("gist", description="the index method it is built with")
-    elements: list[ExclusionElementSpec] = Field(min_length=1, description="{column or expression, operator}, in order")
+    elements: list[ExclusionElementSpec] = Field(
+        min_length=1, description="{column or expression, opclass, operator}, in order"
+    )
     where: Annotated[str, AfterValidator(_expression)] | None = Field(
         None, description="only rows where this predicate holds are checked: one expression"
     )

@@ -177,3 +177,51 @@ def _walk(node: Any) -> Iterator[ast.Node]:
     elif isinstance(node, tuple | list):
         for item in node:
             yield from _walk(item)
+
+
+PARTITION_KEY = "partition key"
+PARTITION_BOUND = "partition bound"
+_BARE_TABLE = "CREATE TABLE t ()"
+_BARE_PARTITION = "CREATE TABLE p PARTITION OF t DEFAULT"
+
+
+def check_partition_key(text: str) -> None:
+    """Raise FragmentError unless ``text`` is exactly one partition key, ``RANGE (created_at)``,
+    ``LIST (lower(region))`` or ``HASH (id)``: what follows ``PARTITION BY``, and nothing after it
+    (no ``USING``, ``WITH``, ``TABLESPACE`` …), without a subquery."""
+    _check_tokens(text, PARTITION_KEY)
+    statement = _one_create(f"{_BARE_TABLE} PARTITION BY {text}\n", PARTITION_KEY)
+    _same_but(statement, _BARE_TABLE, "partspec", PARTITION_KEY)
+    assert statement.partspec is not None  # _same_but: it is there
+    _check_nodes(statement.partspec, PARTITION_KEY)
+
+
+def check_partition_bound(text: str) -> None:
+    """Raise FragmentError unless ``text`` is exactly one partition bound, ``FOR VALUES FROM ('2026-01-01')
+    TO ('2027-01-01')``, ``FOR VALUES IN ('eu')``, ``FOR VALUES WITH (MODULUS 4, REMAINDER 0)`` or
+    ``DEFAULT``: what follows ``PARTITION OF parent``, and nothing else (no columns, no key of its own)."""
+    _check_tokens(text, PARTITION_BOUND)
+    statement = _one_create(f"CREATE TABLE p PARTITION OF t {text}\n", PARTITION_BOUND)
+    _same_but(statement, _BARE_PARTITION, "partbound", PARTITION_BOUND)
+    assert statement.partbound is not None
+    _check_nodes(statement.partbound, PARTITION_BOUND)
+
+
+def _one_create(wrapped: str, kind: str) -> ast.CreateStmt:
+    try:
+        statements = parser.parse_sql(wrapped)
+    except parser.ParseError as exc:
+        raise FragmentError(kind, f"a syntax error: {exc.args[0]}") from None
+    if len(statements) != 1 or not isinstance(statements[0].stmt, ast.CreateStmt):
+        raise FragmentError(kind, f"{len(statements)} statements")
+    statement: ast.CreateStmt = statements[0].stmt
+    return statement
+
+
+def _same_but(statement: ast.CreateStmt, bare: str, part: str, kind: str) -> None:
+    """``statement`` is ``bare`` with ``part`` added, nothing else."""
+    baseline = parser.parse_sql(bare)[0].stmt
+    if getattr(statement, part) is None or any(
+        getattr(statement, name) != getattr(baseline, name) for name in _fields(statement) if name != part
+    ):
+        raise FragmentError(kind, f"a clause around the {kind}")

@@ -63,6 +63,11 @@ def table_name_problems(tname: str, table: TableSpec, located: Located) -> list[
         for i in table.indexes
         if i.startswith(SYSTEM_PREFIX)
     ]
+    problems += [
+        located.problem((*base, "partitions", p), _system_message("partition", p), at_key=True)
+        for p in table.partitions
+        if p.startswith(SYSTEM_PREFIX)
+    ]
     derived = derived_names(tname, table)
     for item in derived:
         size = len(item.name.encode("utf-8"))
@@ -89,6 +94,7 @@ def relation_name_problems(spec: Spec, located: Located) -> list[SpecProblem]:
         names += [(i, ("tables", tname, "indexes", i)) for i in table.indexes]
         names += [(u, ("tables", tname, "uniques", u)) for u in table.uniques]  # each has its index
         names += [(x, ("tables", tname, "exclusions", x)) for x in table.exclusions]  # so does each of these
+        names += [(p, ("tables", tname, "partitions", p)) for p in table.partitions]  # tables of their own
         names += [
             (d.name, d.path)
             for d in derived_names(tname, table)

@@ -30,7 +30,9 @@ from schemadiff.spec.enums import declared_enums, enum_problems, label_problem
 from schemadiff.spec.exclusions import ExclusionSpec, exclusion_problems
 from schemadiff.spec.fragments import check_expression, check_type_name
 from schemadiff.spec.keys import ForeignKeySpec, UniqueSpec, check_reference, key_problems, unique_problems
+from schemadiff.spec.lint_rules import LintSpec, lint_problems
 from schemadiff.spec.names import relation_name_problems, table_name_problems
+from schemadiff.spec.partitions import PartitionBound, PartitionKey, partition_problems
 from schemadiff.spec.relation_renames import relation_rename_problems
 from schemadiff.spec.yaml_source import (
     MAX_SPEC_BYTES,
@@ -147,6 +149,7 @@ Hazard = Literal[
     "fails_on_existing_rows",
     "irreversible",
     "drops_index",
+    "not_crash_safe",
 ]
 
 
@@ -270,6 +273,22 @@ class TableSpec(_Strict):
         description="drop this table where it exists (deletes_data: refused unless allowed; "
         "the downgrade recreates its structure, not its rows); give nothing else",
     )
+    unlogged: bool = Field(
+        False,
+        description="CREATE UNLOGGED TABLE: not written to the WAL (faster writes), but emptied after a crash "
+        "and not replicated to standbys; a change either way (SET LOGGED / SET UNLOGGED) rewrites the table",
+    )
+    partition_by: PartitionKey | None = Field(
+        None,
+        description='PARTITION BY: the partition key, e.g. "RANGE (created_at)", "LIST (region)", "HASH (id)"; '
+        "PostgreSQL cannot change it on a live table, so a tenant whose key differs is refused",
+    )
+    partitions: dict[Ident, PartitionBound] = Field(
+        default_factory=dict,
+        description="partitions created in every tenant: name -> bound, e.g. "
+        "\"FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')\" or DEFAULT; live partitions not named here are "
+        "left alone",
+    )
     columns: dict[Ident, ColumnSpec] = Field(default_factory=dict, description="at least one, unless drop: true")
     primary_key: list[str] | None = Field(None, description="table-level primary key columns")
     indexes: dict[Ident, IndexSpec] = Field(default_factory=dict)
@@ -284,7 +303,7 @@ class TableSpec(_Strict):
     )
     exclusions: dict[Ident, ExclusionSpec] = Field(
         default_factory=dict,
-        description="name -> EXCLUDE constraint (using, elements: [{column or expression, operator}], where)",
+        description="name -> EXCLUDE constraint (using, elements: [{column or expression, opclass, operator}], where)",
     )
 
     @model_validator(mode="after")
@@ -296,6 +315,9 @@ class TableSpec(_Strict):
             or self.exclusions
             or self.primary_key is not None
             or self.renamed_from
+            or self.unlogged
+            or self.partition_by is not None
+            or self.partitions
         )
         if self.drop and (others or self.comment is not None):
             raise ValueError("a table with drop: true takes no other key (the live table is dropped as it is)")
@@ -318,11 +340,6 @@ class PolicySpec(_Strict):
         ge=0,
         description="row estimate from which a table counts as large: lock and scan hazards are refused there",
     )
-
-
-class LintSpec(_Strict):
-    enabled: bool = Field(True, description="lint each group's upgrade SQL with squawk")
-    exclude: list[str] = Field(default_factory=list, description="squawk rules not to report")
 
 
 class MigrationsSpec(_Strict):
@@ -501,6 +518,8 @@ def semantic_problems(spec: Spec, located: Located) -> list[SpecProblem]:
     problems += exclusion_problems(spec, located)
     problems += enum_problems(spec, located)
     problems += relation_rename_problems(spec, located)
+    problems += partition_problems(spec, located)
+    problems += lint_problems(spec.lint, located)
     return problems
 
 

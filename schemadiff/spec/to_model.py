@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from schemadiff.core.enum_ops import create_enum_sql
 from schemadiff.core.foreign_keys import foreign_keys, without_foreign_keys
-from schemadiff.core.model import Column, Constraint, EnumType, Index, SchemaModel, Table
+from schemadiff.core.model import Column, Constraint, EnumType, Index, Partition, SchemaModel, Table
 from schemadiff.core.ops import CreateTable, add_constraint_sql
 from schemadiff.core.sqltext import parse_type, quote_ident, quote_literal, render_default
 from schemadiff.spec.keys import declared_keys
@@ -44,6 +44,9 @@ def table_model(name: str, table: TableSpec, enums: frozenset[str] = frozenset()
         indexes=tuple(index_model(iname, index) for iname, index in table.indexes.items()),
         constraints=constraint_models(name, table),
         comment=table.comment,
+        unlogged=table.unlogged,
+        partition_by=table.partition_by,
+        partitions=tuple(Partition(p, bound) for p, bound in table.partitions.items()),
     )
 
 

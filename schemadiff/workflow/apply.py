@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from alembic import command
@@ -13,6 +13,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from schemadiff.core.options import Options
+from schemadiff.core.tenant_states import TenantStates
 from schemadiff.errors import SchemadiffError, first_line
 from schemadiff.pg import connection
 from schemadiff.runtime.execute import Report, Reporter
@@ -85,12 +86,35 @@ def upgrade(cfg: Config, url: str, loaded: LoadedSpec, options: Options, reporte
     return outcome
 
 
-def check_hazards(loaded: LoadedSpec, url: str, allowed: set[str]) -> None:
-    """The policy again, on the live tenants: refuse before any change."""
+def check_hazards(loaded: LoadedSpec, url: str, allowed: set[str], known: frozenset[str] | None = None) -> None:
+    """The policy again, on the live tenants: refuse before any change. ``known``: the starting
+    states the first pending revision knows; schemas in other states are left to its runtime, which
+    stops before any change and says what differs (their plan here is not what would run)."""
     from schemadiff.core.policy import check_policy
 
     plan, _ = make_plan(loaded, url, allowed=tuple(sorted(allowed)), lint=False)
+    if known is not None:
+        plan = replace(plan, groups=tuple(g for g in plan.groups if g.fingerprint in known))
     check_policy(plan, allowed)
+
+
+def first_pending_starts(cfg: Config, url: str) -> frozenset[str] | None:
+    """The starting states (fingerprints) of the first revision the database has not run; None
+    when there is none, or it is not one schemadiff wrote."""
+    from alembic.script.revision import RevisionError
+    from alembic.util import CommandError
+
+    from schemadiff.workflow.alembic_env import database_revisions, script_directory
+
+    script = script_directory(cfg)
+    try:
+        pending = list(script.iterate_revisions("heads", database_revisions(url) or "base"))
+    except (CommandError, RevisionError):  # an unknown current revision: the upgrade itself says so
+        return None
+    groups = getattr(pending[-1].module, "GROUPS", None) if pending else None
+    if groups is None:
+        return None
+    return frozenset(g.fingerprint for g in groups)
 
 
 def downgrade(cfg: Config, url: str, steps: int, options: Options, reporter: Reporter | None = None) -> Outcome:
@@ -106,28 +130,9 @@ def current_revision(url: str) -> str | None:
         return row[0] if row else None
 
 
-@dataclass(frozen=True)
-class Status:
-    revision: str | None
-    head: str | None
-    at_spec: tuple[str, ...]
-    pending: tuple[str, ...]  # in a starting state the head revision knows
-    unknown: tuple[str, ...]
+def status(config: Path | None, url: str, loaded: LoadedSpec, dev_url: str | None = None) -> TenantStates:
+    """The database's revision, the head, and every tenant at the spec, pending or unknown
+    (``core.tenant_states``); the versions directory is read without running it."""
+    from schemadiff.workflow.check import database_states, revision_chain
 
-
-def status(cfg: Config | None, url: str, loaded: LoadedSpec) -> Status:
-    plan, _ = make_plan(loaded, url, lint=False)
-    known: set[str] = set()
-    head = None
-    if cfg is not None:
-        from schemadiff.workflow.alembic_env import script_directory
-
-        script = script_directory(cfg)
-        head = script.get_current_head()
-        module = script.get_revision(head).module if head else None
-        known = {g.fingerprint for g in getattr(module, "GROUPS", [])}
-    pending: list[str] = []
-    unknown: list[str] = []
-    for group in plan.groups:
-        (pending if group.fingerprint in known else unknown).extend(group.schemas)
-    return Status(current_revision(url), head, plan.unchanged, tuple(pending), tuple(unknown))
+    return database_states(loaded, url, revision_chain(loaded, config), dev_url)

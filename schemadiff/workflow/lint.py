@@ -3,6 +3,8 @@
 The SQL is linted as the runtime runs it — one transaction with ``SET LOCAL lock_timeout`` and
 ``statement_timeout`` — and rules the runtime already satisfies are not reported as violations.
 Findings are deduplicated across groups (the same statement for another schema is one finding).
+Findings of a rule the spec silences (``lint.ignore``) carry the spec's reason: the plan counts
+them in its verdict instead of showing them as warnings.
 """
 
 from __future__ import annotations
@@ -13,8 +15,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
+from schemadiff.core.ops import CreateIndex, DropIndex
 from schemadiff.core.options import Options
 from schemadiff.core.plan import GroupPlan, LintFinding, Plan
 from schemadiff.core.sqltext import quote_ident
@@ -28,30 +33,46 @@ SATISFIED_BY_RUNTIME = {
 }
 
 
+# rules asking for CONCURRENTLY, which PostgreSQL refuses for an index of a partitioned table
+CONCURRENT_RULES = frozenset({"require-concurrent-index-creation", "require-concurrent-index-deletion"})
+
+
 def squawk_binary() -> str | None:
     beside = Path(sys.executable).parent / "squawk"
     return str(beside) if beside.exists() else shutil.which("squawk")
 
 
-def lint_plan(plan: Plan, exclude: set[str]) -> list[LintFinding]:
-    """Every group's upgrade through squawk; raises FileNotFoundError when squawk is missing."""
+def lint_plan(plan: Plan, exclude: set[str], ignore: Mapping[str, str] | None = None) -> tuple[LintFinding, ...]:
+    """Every group's upgrade through squawk, findings of the rules in ``ignore`` (rule → the spec's
+    reason) marked with their reason; raises FileNotFoundError when squawk is missing."""
     binary = squawk_binary()
     if binary is None:
         raise FileNotFoundError("squawk")
     merged: dict[tuple[str, str], LintFinding] = {}
+    partitioned = frozenset(t.name for t in plan.target.tables if t.partition_by is not None)
     for n, group in enumerate(plan.groups, 1):
-        for finding in _lint_group(binary, n, group, exclude | set(SATISFIED_BY_RUNTIME)):
+        for finding in _lint_group(binary, n, group, exclude | set(SATISFIED_BY_RUNTIME), partitioned):
             key = (finding.rule, finding.statement)
             if key in merged:
                 old = merged[key]
                 finding = LintFinding(old.rule, old.level, old.message, old.help, old.statement, (*old.groups, n))
             merged[key] = finding
-    return sorted(merged.values(), key=lambda f: (f.groups[0], f.rule, f.statement))
+    reasons = ignore or {}
+    found = sorted(merged.values(), key=lambda f: (f.groups[0], f.rule, f.statement))
+    return tuple(replace(f, reason=reasons.get(f.rule)) for f in found)
 
 
-def _lint_group(binary: str, n: int, group: GroupPlan, exclude: set[str]) -> list[LintFinding]:
+def _lint_group(
+    binary: str, n: int, group: GroupPlan, exclude: set[str], partitioned: frozenset[str] = frozenset()
+) -> list[LintFinding]:
     schema = group.schemas[0]
     all_statements = group_statements(group, schema)
+    never_concurrent = {  # the index ops of partitioned tables: asking for CONCURRENTLY there is moot
+        s.sql
+        for op in group.ops
+        if op.table in partitioned and isinstance(op, (CreateIndex, DropIndex))
+        for s in op.statements(schema)
+    }
     statements = [s.sql for s in all_statements]
     before, inside, after = by_phase(all_statements)
     defaults = Options()  # the settings the runtime runs with unless told otherwise
@@ -85,6 +106,8 @@ def _lint_group(binary: str, n: int, group: GroupPlan, exclude: set[str]) -> lis
     out = []
     for item in raw:
         index = owner.get(int(item.get("line", 0)))
+        if item["rule_name"] in CONCURRENT_RULES and index is not None and statements[index] in never_concurrent:
+            continue
         text = pattern.sub("<schema>.", statements[index]) if index is not None else ""
         out.append(
             LintFinding(

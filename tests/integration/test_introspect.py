@@ -104,3 +104,31 @@ def test_a_fixed_number_of_queries_whatever_the_tenant_count(fresh_db: str, monk
         tenants = read(fresh_db, [f"user_{i}" for i in range(1, n + 1)], ["t"])
         assert len(tenants.models) == n and all(m.tables for m in tenants.models.values())
     assert counts[0] == counts[1] == 6  # standard_conforming_strings at connect, then five catalog queries
+
+
+def test_table_kinds_are_read_and_a_partitioned_table_counts_its_partitions_rows(fresh_db: str) -> None:
+    """Issue 10: UNLOGGED, the partition key, the partitions the spec names (not the others, whose
+    rows still count in the table's estimate: sub-partitions too), as PostgreSQL prints them."""
+    from schemadiff.core.model import Partition
+
+    execute(
+        fresh_db,
+        "CREATE SCHEMA user_1",
+        "CREATE UNLOGGED TABLE user_1.buffer (a int)",
+        "CREATE TABLE user_1.events (id int, at date) PARTITION BY RANGE (at)",
+        "CREATE TABLE user_1.events_2026 PARTITION OF user_1.events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')",
+        "CREATE TABLE user_1.events_old PARTITION OF user_1.events FOR VALUES FROM ('2000-01-01') TO ('2026-01-01') "
+        "PARTITION BY LIST (id)",
+        "CREATE TABLE user_1.events_old_1 PARTITION OF user_1.events_old FOR VALUES IN (1)",
+        "INSERT INTO user_1.events SELECT 1, date '2020-01-01' + g FROM generate_series(1, 300) g",
+        "INSERT INTO user_1.events SELECT 2, date '2026-01-01' + g FROM generate_series(1, 100) g",
+        "ANALYZE user_1.events_2026, user_1.events_old_1",
+    )
+    found = read(fresh_db, ["user_1"], ["buffer", "events", "events_2026"])
+    model = found.models["user_1"]
+    assert [t.name for t in model.tables] == ["buffer", "events"]  # a partition is its parent's
+    buffer, events = model.tables
+    assert buffer.unlogged and not events.unlogged and buffer.partition_by is None
+    assert events.partition_by == "RANGE (at)"
+    assert events.partitions == (Partition("events_2026", "FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')"),)
+    assert found.stats[("user_1", "events")].rows == 400  # 100 + the 300 of a partition the spec does not name

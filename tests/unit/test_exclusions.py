@@ -120,3 +120,35 @@ def test_a_live_exclusion_is_part_of_the_state() -> None:
     held = SchemaModel((Table("bookings", constraints=(EX,)),))
     assert fingerprint(bare) != fingerprint(held)
     assert len(group_schemas({"user_1": bare, "user_2": held})) == 2
+
+
+OPCLASS_SPEC = SPEC.replace(
+    '{column: during, operator: "&&"}', '{column: during, opclass: range_ops, operator: "&&"}'
+).replace("during: {type: tsrange}", "during: {type: tsrange}\n      addr: {type: inet}")
+
+
+def test_an_element_names_its_operator_class() -> None:
+    """``opclass`` goes between the key and ``WITH``, where PostgreSQL's grammar takes it (quoted)."""
+    text = OPCLASS_SPEC.replace(
+        "          - {column: during,",
+        '          - {column: addr, opclass: inet_ops, operator: "&&"}\n'
+        '          - {expression: "lower(during)", opclass: "Odd Ops", operator: "="}\n          - {column: during,',
+    )
+    table = spec_model(parse_spec(text)).table("bookings")
+    assert table is not None
+    assert table.constraint("no_double_booking") is not None
+    assert table.constraints[-1].source == (
+        "EXCLUDE USING gist ((int4range(room, room, '[]')) WITH =, addr inet_ops WITH &&, "
+        '(lower(during)) "Odd Ops" WITH =, during range_ops WITH &&) WHERE (room > 0) DEFERRABLE'
+    )
+
+
+def test_a_bad_operator_class_is_a_located_error() -> None:
+    assert problems(OPCLASS_SPEC.replace("opclass: range_ops", "opclass: ''")) == [
+        "schema.yaml:14:39: tables.bookings.exclusions.no_double_booking.elements.1.opclass: "
+        "identifier must not be empty"
+    ]
+    assert problems(OPCLASS_SPEC.replace("opclass: range_ops", "opclass: [range_ops]")) == [
+        "schema.yaml:14:39: tables.bookings.exclusions.no_double_booking.elements.1.opclass: Input should be a "
+        "valid string"
+    ]

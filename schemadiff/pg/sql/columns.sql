@@ -1,5 +1,5 @@
 -- Every live column of the managed tables, in physical order; its collation where not its type's;
--- for an identity column, its sequence's start and increment (pg_sequence, through the internal
+-- for an identity column, its sequence's name, start and increment (pg_sequence, through the internal
 -- dependency of the sequence).
 -- pg_get_expr(expr, relid) opens the relation (and so waits behind an ACCESS EXCLUSIVE lock);
 -- a plain default holds no column references, so it is deparsed with relid 0, lock-free.
@@ -13,6 +13,7 @@ SELECT a.attrelid AS oid,
        a.attidentity AS identity,
        seq.seqstart AS identity_start,
        seq.seqincrement AS identity_increment,
+       seq.relname AS identity_sequence,
        a.attgenerated AS generated,
        d.description AS comment,
        co.collname AS collation
@@ -23,9 +24,10 @@ LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.a
 LEFT JOIN pg_catalog.pg_description d
        ON d.objoid = a.attrelid AND d.classoid = 'pg_catalog.pg_class'::regclass AND d.objsubid = a.attnum
 LEFT JOIN LATERAL (
-    SELECT s.seqstart, s.seqincrement
+    SELECT s.seqstart, s.seqincrement, sc.relname
     FROM pg_catalog.pg_depend dep
     JOIN pg_catalog.pg_sequence s ON s.seqrelid = dep.objid
+    JOIN pg_catalog.pg_class sc ON sc.oid = dep.objid
     WHERE a.attidentity <> '' AND dep.refclassid = 'pg_catalog.pg_class'::regclass
       AND dep.refobjid = a.attrelid AND dep.refobjsubid = a.attnum
       AND dep.classid = 'pg_catalog.pg_class'::regclass AND dep.deptype = 'i'

@@ -12,23 +12,39 @@
 -- several milliseconds per tenant); the preflight digests every tenant at once and reads one
 -- tenant of each digest in full (execute.read_states).
 SELECT t.nspname, pg_catalog.concat_ws(' ', 't', pg_catalog.quote_nullable(t.relname),
-                                       pg_catalog.quote_nullable(d.description)) AS fact
-FROM t LEFT JOIN pg_catalog.pg_description d
+                                       pg_catalog.quote_nullable(d.description),
+                                       -- its kind: UNLOGGED, partitioned (by which key), a partition (of what)
+                                       c.relkind::text, c.relpersistence::text,
+                                       pg_catalog.quote_nullable(pc.relname),
+                                       pg_catalog.quote_nullable((pc.relnamespace = c.relnamespace)::text),
+                                       pg_catalog.quote_nullable(c.relpartbound::text),
+                                       pg_catalog.quote_nullable(pt.partstrat::text),
+                                       pg_catalog.quote_nullable(pt.partattrs::text),
+                                       pg_catalog.quote_nullable(pt.partclass::text),
+                                       pg_catalog.quote_nullable(pt.partcollation::text),
+                                       pg_catalog.quote_nullable(pt.partexprs::text)) AS fact
+FROM t JOIN pg_catalog.pg_class c ON c.oid = t.oid
+LEFT JOIN pg_catalog.pg_description d
      ON d.objoid = t.oid AND d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid = 0
+LEFT JOIN pg_catalog.pg_inherits i ON i.inhrelid = t.oid
+LEFT JOIN pg_catalog.pg_class pc ON pc.oid = i.inhparent
+LEFT JOIN pg_catalog.pg_partitioned_table pt ON pt.partrelid = t.oid
 UNION ALL
 SELECT t.nspname,
        pg_catalog.concat_ws(' ', 'c', pg_catalog.quote_nullable(t.relname), pg_catalog.quote_nullable(a.attname),
                             a.attnum::text, a.atttypid::text, a.atttypmod::text, a.attnotnull::text,
                             a.attcollation::text, pg_catalog.quote_nullable(a.attidentity::text),
                             pg_catalog.quote_nullable(a.attgenerated::text), pg_catalog.quote_nullable(ad.adbin::text),
-                            pg_catalog.quote_nullable(d.description), seq.seqstart::text, seq.seqincrement::text)
+                            pg_catalog.quote_nullable(d.description), seq.seqstart::text, seq.seqincrement::text,
+                            pg_catalog.quote_nullable(seq.relname))
 FROM t JOIN pg_catalog.pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped
 LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
 LEFT JOIN pg_catalog.pg_description d
      ON d.objoid = t.oid AND d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid = a.attnum
-LEFT JOIN LATERAL (  -- an identity's sequence options
-    SELECT s.seqstart, s.seqincrement
+LEFT JOIN LATERAL (  -- an identity's sequence: its options and its name
+    SELECT s.seqstart, s.seqincrement, sc.relname
     FROM pg_catalog.pg_depend dep JOIN pg_catalog.pg_sequence s ON s.seqrelid = dep.objid
+    JOIN pg_catalog.pg_class sc ON sc.oid = dep.objid
     WHERE a.attidentity <> '' AND dep.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
       AND dep.refobjid = a.attrelid AND dep.refobjsubid = a.attnum
       AND dep.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND dep.deptype = 'i'
