@@ -18,6 +18,7 @@ from rich.progress import (
 )
 
 from schemadiff.cli.common import (
+    EXIT_PAUSED,
     AllowOpt,
     ConfigOpt,
     Format,
@@ -28,6 +29,17 @@ from schemadiff.cli.common import (
     _fail,
     _load,
     app,
+)
+from schemadiff.cli.rollout_options import (
+    CanaryOpt,
+    ContinueOpt,
+    DelayOpt,
+    MaxFailuresOpt,
+    MaxLagOpt,
+    MaxRateOpt,
+    TenantsOpt,
+    WaveSizeOpt,
+    staged,
 )
 from schemadiff.core import options as run_options
 from schemadiff.core.hazards import hazard_names
@@ -110,7 +122,32 @@ def _summary(outcome: object) -> None:
         typer.echo(
             f"{r.direction} {r.revision}: {len(r.applied)} applied, {len(r.skipped)} skipped, "
             f"{len(r.failed)} failed in {r.seconds:.1f}s"
+            + (f"; {len(r.not_started)} not started" if r.not_started else "")
         )
+    if outcome.in_progress:
+        typer.echo(outcome.in_progress)
+
+
+def _callbacks(progress: Progress, report: object, question: bool) -> object:
+    """Progress, notices above the bar, and the question after a canary: asked on a terminal
+    (the bar paused meanwhile); without one the run stops after the canary (exit 3)."""
+    from schemadiff.runtime.job import CanaryDone
+    from schemadiff.workflow.apply import Callbacks
+
+    def ask(done: CanaryDone) -> bool:
+        if not question or not sys.stdin.isatty():
+            return False
+        progress.stop()
+        try:
+            return typer.confirm(
+                f"Canary done: {len(done.canaries)} schema(s) verified ({', '.join(done.canaries[:5])}"
+                f"{' …' if len(done.canaries) > 5 else ''}). Go on with the other {done.rest}?",
+                default=False,
+            )
+        finally:
+            progress.start()
+
+    return Callbacks(report, lambda line: progress.console.print(line, markup=False, highlight=False), ask)  # type: ignore[arg-type]
 
 
 @app.command()
@@ -124,23 +161,46 @@ def apply(
     statement_timeout: StatementTimeoutOpt = Options.statement_timeout,
     lock_wait: LockWaitOpt = Options.lock_wait,
     allow: AllowOpt = None,
+    tenants: TenantsOpt = None,
+    canary: CanaryOpt = None,
+    proceed: ContinueOpt = False,
+    wave_size: WaveSizeOpt = None,
+    max_failures: MaxFailuresOpt = None,
+    max_rate: MaxRateOpt = None,
+    delay: DelayOpt = None,
+    max_replication_lag: MaxLagOpt = None,
 ) -> None:
     """Run pending revisions (alembic upgrade head) on every tenant, then confirm each matches the spec.
 
     Before any change the plan is re-read against the live tenants and its hazards are checked
     again (tables may have grown since the revision was written): refused hazards need --allow.
+    A staged rollout takes some tenants (--tenants), runs a canary first and pauses after it
+    (--canary; exit 3 without a terminal, --continue goes on), then the rest in waves
+    (--wave-size) until more than --max-failures failed; alembic_version moves when every
+    tenant is done.
     """
     from schemadiff.workflow import apply as apply_mod
 
     try:
         loaded = _load(spec)
         allowed = _allowed(allow, loaded)
+        options = staged(
+            Options(workers, lock_timeout, statement_timeout, lock_wait, allow=frozenset(allowed)),
+            tenants,
+            canary,
+            proceed,
+            wave_size,
+            max_failures,
+            max_rate,
+            delay,
+            max_replication_lag,
+        )
     except SchemadiffError as exc:
         raise _fail(exc) from None
 
-    def run(cfg: object, url: str, options: Options, report: object) -> object:
+    def run(cfg: object, url: str, options: Options, calls: object) -> object:
         apply_mod.check_hazards(loaded, url, allowed)
-        outcome = apply_mod.upgrade(cfg, url, loaded, options, report)  # type: ignore[arg-type]
+        outcome = apply_mod.upgrade(cfg, url, loaded, options, calls)  # type: ignore[arg-type]
         if not outcome.converged:
             _summary(outcome)
             raise SchemadiffError(
@@ -149,38 +209,38 @@ def apply(
             )
         return outcome
 
-    if _run_revisions(
-        "upgrade",
-        "Apply pending revisions to {}?",
-        run,
-        _at_head,
-        database_url,
-        config,
-        yes,
-        Options(workers, lock_timeout, statement_timeout, lock_wait, allow=frozenset(allowed)),
-    ):
+    outcome = _run_revisions(
+        "upgrade", "Apply pending revisions to {}?", run, _at_head, database_url, config, yes, options
+    )
+    if outcome is not None and not outcome.in_progress:  # type: ignore[attr-defined]
         typer.echo("every schema matches the spec")
 
 
 def _at_head(cfg: object, url: str) -> str | None:
-    """ "nothing to do" when the database's revision is already the script head, else None."""
+    """ "nothing to do" when the database's revision is already the script head (and no rollback of
+    it is in progress), else None."""
     from schemadiff.workflow.alembic_env import current_head, script_directory
     from schemadiff.workflow.apply import current_revision
+    from schemadiff.workflow.rollouts import in_progress
 
     try:
         head = current_head(script_directory(cfg))  # type: ignore[arg-type]
     except Exception:
         return None
-    if head is not None and current_revision(url) == head:
+    if head is not None and current_revision(url) == head and in_progress(cfg, url) is None:  # type: ignore[arg-type]
         return f"nothing to do: the database is at head {head}"
     return None
 
 
-def _none_applied(_cfg: object, url: str) -> str | None:
-    """ "nothing to roll back" when the database has no alembic_version row, else None."""
+def _none_applied(cfg: object, url: str) -> str | None:
+    """ "nothing to roll back" when the database has no alembic_version row and no rollout of the
+    first revision is in progress, else None."""
     from schemadiff.workflow.apply import current_revision
+    from schemadiff.workflow.rollouts import in_progress
 
-    return "nothing to roll back: no revision applied" if current_revision(url) is None else None
+    if current_revision(url) is None and in_progress(cfg, url) is None:  # type: ignore[arg-type]
+        return "nothing to roll back: no revision applied"
+    return None
 
 
 def _run_revisions(
@@ -192,9 +252,10 @@ def _run_revisions(
     config: Path,
     yes: bool,
     options: Options,
-) -> bool:
+) -> object | None:
     """Shared by apply and rollback: resolve; when ``idle`` says there is nothing to do, say so and
-    return False without asking; else confirm, run with a progress bar, summarize, return True."""
+    return None without asking; else confirm, run with a progress bar, summarize, return the outcome.
+    A staged rollout paused after its canary exits 3."""
     from schemadiff.workflow.alembic_env import alembic_config
 
     url: str | None = None
@@ -205,11 +266,11 @@ def _run_revisions(
         nothing = idle(cfg, url)
         if nothing is not None:
             typer.echo(nothing)
-            return False
+            return None
         _confirm(question.format(target.shown), yes)
         progress, report = _progress(label)
         with progress:
-            outcome = run(cfg, url, options, report)
+            outcome = run(cfg, url, options, _callbacks(progress, report, question=not options.proceed))
         _summary(outcome)
     except SchemadiffError as exc:
         failed_report = getattr(exc, "report", None)
@@ -217,8 +278,13 @@ def _run_revisions(
             from schemadiff.workflow.apply import Outcome
 
             _summary(Outcome([failed_report]))
+        from schemadiff.runtime.rollout import RolloutPaused
+
+        if isinstance(exc, RolloutPaused):
+            typer.echo(connection.redact(str(exc), url))
+            raise typer.Exit(EXIT_PAUSED) from None
         raise _fail(exc, url) from None
-    return True
+    return outcome
 
 
 @app.command()
@@ -244,25 +310,45 @@ def rollback(
         bool, typer.Option("--dry-run", help="Show the downgrade and its hazards; change nothing.")
     ] = False,
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format of --dry-run.")] = Format.text,
+    tenants: TenantsOpt = None,
+    canary: CanaryOpt = None,
+    proceed: ContinueOpt = False,
+    wave_size: WaveSizeOpt = None,
+    max_failures: MaxFailuresOpt = None,
+    max_rate: MaxRateOpt = None,
+    delay: DelayOpt = None,
+    max_replication_lag: MaxLagOpt = None,
 ) -> None:
     """Reverse the last revision(s) (alembic downgrade -N): each tenant back to the state it started from.
 
     A downgrade is a plan too: dropping a column or table that holds data written since the upgrade
     is refused (deletes_data) unless allowed with --allow deletes_data; --dry-run shows it first.
+    While the rollout of the next revision is in progress, that revision is the one taken back.
+    The staged-rollout options work as for apply.
     """
     from schemadiff.workflow import apply as apply_mod
 
     try:
         allowed = hazard_names(allow)
+        options = staged(
+            Options(workers, lock_timeout, statement_timeout, lock_wait, allow=allowed, assume_from=assume_from),
+            tenants,
+            canary,
+            proceed,
+            wave_size,
+            max_failures,
+            max_rate,
+            delay,
+            max_replication_lag,
+        )
     except SchemadiffError as exc:
         raise _fail(exc) from None
-    options = Options(workers, lock_timeout, statement_timeout, lock_wait, allow=allowed, assume_from=assume_from)
     if dry_run:
         _preview(database_url, config, options, format, steps)
         return
 
-    def run(cfg: object, url: str, options: Options, report: object) -> object:
-        return apply_mod.downgrade(cfg, url, steps, options, report)  # type: ignore[arg-type]
+    def run(cfg: object, url: str, options: Options, calls: object) -> object:
+        return apply_mod.downgrade(cfg, url, steps, options, calls)  # type: ignore[arg-type]
 
     _run_revisions(
         "downgrade", f"Roll back {steps} revision(s) on {{}}?", run, _none_applied, database_url, config, yes, options
@@ -316,6 +402,8 @@ def status(
         url = target.url
         st = apply_mod.status(cfg, url, loaded)
         typer.echo(f"database {target.shown}: revision {st.revision or '(none)'}, head {st.head or '(none)'}")
+        if st.rollout:
+            typer.echo(f"  {st.rollout}")
         typer.echo(f"  at the spec: {len(st.at_spec):>6}  {few(st.at_spec)}")
         typer.echo(f"  pending:     {len(st.pending):>6}  {few(st.pending)}")
         typer.echo(f"  unknown:     {len(st.unknown):>6}  {few(st.unknown)}")

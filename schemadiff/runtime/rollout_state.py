@@ -16,6 +16,7 @@ from datetime import datetime
 
 import psycopg
 
+from schemadiff.runtime.execute import LOCK_KEY
 from schemadiff.runtime.job import Job, Options, Report
 
 ROLLOUT_DDL = """CREATE TABLE IF NOT EXISTS public.schemadiff_rollout (
@@ -123,3 +124,27 @@ class Tracker:
             "updated_at = now() WHERE revision = %s",
             (state, wave, len(report.failed), json.dumps(failed), self.job.revision),
         )
+
+
+def ledger_counts(conn: psycopg.Connection, revision: str) -> dict[str, tuple[int, int]]:
+    """The ledger rows of ``revision`` per direction: (rows, rows complete). Empty without a ledger."""
+    exists = conn.execute("SELECT to_regclass('public.schemadiff_ledger') IS NOT NULL").fetchone()
+    if not exists or not exists[0]:
+        return {}
+    rows = conn.execute(
+        "SELECT direction, count(*), count(*) FILTER (WHERE complete) FROM public.schemadiff_ledger "
+        "WHERE revision = %s GROUP BY direction",
+        (revision,),
+    ).fetchall()
+    return {direction: (int(n), int(complete)) for direction, n, complete in rows}
+
+
+def run_active(conn: psycopg.Connection) -> bool:
+    """Whether a schemadiff run holds the migration lock on this database now."""
+    row = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND granted "
+        "AND database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()) "
+        "AND classid = %s AND objid = %s)",
+        LOCK_KEY,
+    ).fetchone()
+    return bool(row and row[0])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,9 +16,12 @@ from schemadiff.core.options import Options
 from schemadiff.errors import SchemadiffError, first_line
 from schemadiff.pg import connection
 from schemadiff.runtime.execute import Report, Reporter
-from schemadiff.runtime.job import DATABASE_URL, OPTIONS, REPORTER, REPORTS
+from schemadiff.runtime.job import CANARY_DONE, DATABASE_URL, NOTICE, OPTIONS, REPORTER, REPORTS, CanaryDone
+from schemadiff.runtime.pacing import Notice
 from schemadiff.spec.schema import LoadedSpec
 from schemadiff.workflow.planning import make_plan
+
+Ask = Callable[[CanaryDone], bool]
 
 
 @dataclass
@@ -26,14 +29,35 @@ class Outcome:
     reports: list[Report] = field(default_factory=list)
     converged: bool = True
     remaining: int = 0
+    # a staged run that did every tenant it took while others still need the revision: where it stands
+    in_progress: str = ""
+
+
+@dataclass(frozen=True)
+class Callbacks:
+    """What a command hands the runtime besides the options: progress, lines to show, and the
+    question after a canary (None: never ask, stop after the canary unless ``continue``)."""
+
+    reporter: Reporter | None = None
+    notice: Notice | None = None
+    ask: Ask | None = None
 
 
 @contextmanager
-def _handed_over(cfg: Config, url: str, options: Options, reporter: Reporter | None) -> Iterator[list[Report]]:
+def _handed_over(
+    cfg: Config, url: str, options: Options, calls: Callbacks, canary_done: Ask | None = None
+) -> Iterator[list[Report]]:
     """What the run needs reaches env.py and the runtime in ``cfg.attributes``: the URL, the
-    options, the progress callback, and a list the runtime appends each revision's report to."""
+    options, the callbacks, and a list the runtime appends each revision's report to."""
     reports: list[Report] = []
-    handed = {DATABASE_URL: url, OPTIONS: options, REPORTS: reports, REPORTER: reporter}
+    handed = {
+        DATABASE_URL: url,
+        OPTIONS: options,
+        REPORTS: reports,
+        REPORTER: calls.reporter,
+        NOTICE: calls.notice,
+        CANARY_DONE: canary_done,
+    }
     cfg.attributes.update(handed)
     try:
         with _url_for_an_older_env_py(cfg, url):
@@ -63,25 +87,58 @@ def _url_for_an_older_env_py(cfg: Config, url: str) -> Iterator[None]:
 
 
 def _alembic(
-    action: str, cfg: Config, url: str, target: str, options: Options, reporter: Reporter | None
-) -> list[Report]:
-    """Run the Alembic command in-process; the report of each revision it ran."""
-    with _handed_over(cfg, url, options, reporter) as reports:
+    action: str,
+    cfg: Config,
+    url: str,
+    target: str,
+    options: Options,
+    calls: Callbacks,
+    canary_done: Ask | None = None,
+) -> Outcome:
+    """Run the Alembic command in-process; the report of each revision it ran. A staged run that did
+    every tenant it took while others wait is an outcome ``in_progress``; other stops raise."""
+    from schemadiff.runtime.rollout import RolloutPartial
+
+    with _handed_over(cfg, url, options, calls, canary_done) as reports:
         try:
             getattr(command, action)(cfg, target)
+        except RolloutPartial as partial:
+            return Outcome([*reports, partial.report], in_progress=str(partial))
         except SchemadiffError:
             raise
         except Exception as exc:  # Alembic wraps driver errors; keep one redacted line
             cause = exc.__cause__ or exc
             raise SchemadiffError(connection.redact(f"{action} failed: {first_line(cause)}", url)) from None
-    return reports
+    return Outcome(reports)
 
 
-def upgrade(cfg: Config, url: str, loaded: LoadedSpec, options: Options, reporter: Reporter | None = None) -> Outcome:
-    outcome = Outcome(_alembic("upgrade", cfg, url, "head", options, reporter))
+def stamp(cfg: Config, url: str, revision: str | None) -> None:
+    """Set ``alembic_version`` to ``revision`` (None: no revision) without running anything."""
+    _alembic("stamp", cfg, url, revision or "base", Options(), Callbacks())
+
+
+def upgrade(cfg: Config, url: str, loaded: LoadedSpec, options: Options, calls: Callbacks | None = None) -> Outcome:
+    """``upgrade head``, then every tenant must match the spec (the tenants the run took, when it
+    was a part of a staged rollout). While the rollback of the database's revision is in progress,
+    ``alembic_version`` goes back first so the revision runs again for the tenants it left."""
+    from schemadiff.workflow.alembic_env import current_head, script_directory
+    from schemadiff.workflow.rollouts import canary_check, in_progress
+
+    calls = calls or Callbacks()
+    progress = in_progress(cfg, url)
+    if progress is not None and progress.direction == "downgrade":
+        stamp(cfg, url, progress.before)
+    head = current_head(script_directory(cfg))
+    check = canary_check(loaded, url, head, calls.ask) if calls.ask is not None else None
+    outcome = _alembic("upgrade", cfg, url, "head", options, calls, check)
     plan, _ = make_plan(loaded, url, lint=False)
-    outcome.remaining = sum(len(g.schemas) for g in plan.groups)
-    outcome.converged = not plan.changes
+    differ = [s for g in plan.groups for s in g.schemas]
+    if outcome.in_progress:
+        report = outcome.reports[-1]
+        took = set(report.applied) | set(report.skipped)
+        differ = [s for s in differ if s in took] if report.revision == head else []
+    outcome.remaining = len(differ)
+    outcome.converged = not differ
     return outcome
 
 
@@ -93,8 +150,32 @@ def check_hazards(loaded: LoadedSpec, url: str, allowed: set[str]) -> None:
     check_policy(plan, allowed)
 
 
-def downgrade(cfg: Config, url: str, steps: int, options: Options, reporter: Reporter | None = None) -> Outcome:
-    return Outcome(_alembic("downgrade", cfg, url, f"-{steps}", options, reporter))
+def downgrade(cfg: Config, url: str, steps: int, options: Options, calls: Callbacks | None = None) -> Outcome:
+    """``downgrade -steps``. While the rollout of the next revision is in progress (some tenants
+    reached it, ``alembic_version`` still names the one before), that revision is the one taken
+    back: ``alembic_version`` names it first, and names the one before again when the rollback
+    changed no tenant."""
+    from schemadiff.workflow.rollouts import canary_check, in_progress
+
+    calls = calls or Callbacks()
+    progress = in_progress(cfg, url)
+    check = canary_check(None, url, None, calls.ask) if calls.ask is not None else None
+    if progress is None or progress.direction != "upgrade":
+        return _alembic("downgrade", cfg, url, f"-{steps}", options, calls, check)
+    stamp(cfg, url, progress.revision)
+    try:
+        return _alembic("downgrade", cfg, url, f"-{steps}", options, calls, check)
+    except BaseException:
+        if not _rolled_back_any(url, progress.revision):
+            stamp(cfg, url, progress.before)
+        raise
+
+
+def _rolled_back_any(url: str, revision: str) -> bool:
+    from schemadiff.runtime.rollout_state import ledger_counts
+
+    with connection.connect(url) as conn:
+        return bool(ledger_counts(conn, revision).get("downgrade"))
 
 
 def current_revision(url: str) -> str | None:
@@ -113,6 +194,7 @@ class Status:
     at_spec: tuple[str, ...]
     pending: tuple[str, ...]  # in a starting state the head revision knows
     unknown: tuple[str, ...]
+    rollout: str | None = None  # where a rollout (or rollback) in progress stands
 
 
 def status(cfg: Config | None, url: str, loaded: LoadedSpec) -> Status:
@@ -130,4 +212,10 @@ def status(cfg: Config | None, url: str, loaded: LoadedSpec) -> Status:
     unknown: list[str] = []
     for group in plan.groups:
         (pending if group.fingerprint in known else unknown).extend(group.schemas)
-    return Status(current_revision(url), head, plan.unchanged, tuple(pending), tuple(unknown))
+    rollout = None
+    if cfg is not None:
+        from schemadiff.workflow.rollouts import in_progress, status_line
+
+        tenants = len(plan.unchanged) + len(pending) + len(unknown)
+        rollout = status_line(url, tenants, in_progress(cfg, url))
+    return Status(current_revision(url), head, plan.unchanged, tuple(pending), tuple(unknown), rollout)
