@@ -45,15 +45,14 @@ class InProgress:
 def in_progress(cfg: Config, url: str) -> InProgress | None:
     """The rollback of the database's revision when its ledger has downgrade rows; else the rollout
     of the next revision towards the head when its ledger has upgrade rows; else None."""
-    from schemadiff.workflow.alembic_env import current_head, script_directory
-    from schemadiff.workflow.apply import current_revision
+    from schemadiff.workflow.alembic_env import current_head, database_revisions, script_directory
 
     script = script_directory(cfg)
     try:
         head = current_head(script)
     except SchemadiffError:
         return None
-    current = current_revision(url)
+    current = next(iter(database_revisions(url)), None)
     with connection.connect(url) as conn:
         if current is not None and ledger_counts(conn, current).get("downgrade"):
             return InProgress(current, "downgrade", _before(script.get_revision(current).down_revision))
