@@ -360,13 +360,15 @@ def _preview(database_url: str | None, config: Path, options: Options, format: F
     from schemadiff.workflow import rollback_preview
     from schemadiff.workflow.alembic_env import alembic_config
     from schemadiff.workflow.apply import current_revision
+    from schemadiff.workflow.rollouts import in_progress
 
     url: str | None = None
     try:
         cfg = alembic_config(config)
         target = connection.resolve_url(database_url)
         url = target.url
-        revision = current_revision(url)
+        progress = in_progress(cfg, url)  # a revision half rolled out is the one a rollback takes back
+        revision = progress.revision if progress and progress.direction == "upgrade" else current_revision(url)
         if revision is None:
             typer.echo("nothing to roll back: no revision applied")
             return
