@@ -281,3 +281,49 @@ def test_replication_lag_without_standbys_never_pauses(setup_of) -> None:  # typ
     result = s.apply("--max-replication-lag", "1s")
     assert result.exit_code == 0, result.stderr
     assert "paused" not in result.stderr and alembic_version(s.url) == [s.revision]
+
+
+def _on_a_terminal(args: list[str], answer: str, timeout: float = 180) -> tuple[int, str]:
+    """Run the command line on a pseudo-terminal; answer the canary's question; (exit code, output)."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import sys
+    import time
+
+    main, other = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "schemadiff.cli", *args], stdin=other, stdout=other, stderr=other, close_fds=True
+    )
+    os.close(other)
+    seen, answered, deadline = b"", False, time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([main], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(main, 4096)
+            except OSError:  # the other end closed: the process ended
+                break
+            seen += chunk
+        if not answered and b"Go on with the other" in seen:
+            os.write(main, answer.encode() + b"\n")
+            answered = True
+        if proc.poll() is not None and not ready:
+            break
+    os.close(main)
+    return proc.wait(timeout=30), seen.decode(errors="replace")
+
+
+@pytest.mark.parametrize("answer,code", [("y", 0), ("n", 3)])
+def test_on_a_terminal_the_canary_asks_before_the_rest(setup_of, answer: str, code: int) -> None:  # type: ignore[no-untyped-def]
+    s = setup_of(3)
+    args = ["apply", "--spec", str(s.spec), "--database-url", s.url, "--config", str(s.ini), "--yes", "--canary", "1"]
+    exit_code, output = _on_a_terminal(args, answer)
+    assert "Canary done: 1 schema(s) verified (user_1). Go on with the other 3?" in output, output
+    assert exit_code == code, output
+    if answer == "y":
+        assert alembic_version(s.url) == [s.revision] and s.converged()
+    else:
+        assert s.at_target() == ["user_1"] and alembic_version(s.url) == []
+        assert "rerun with --continue" in output
