@@ -148,3 +148,23 @@ def test_a_prepared_statement_outlives_psycopg_deallocating_its_own(fresh_db: st
         conn.execute("SELECT 1 WHERE %s", (True,))
         assert pipelined(conn, [count]) == [[(0,)]]
         assert conn.execute("SELECT count(*) FROM pg_prepared_statements WHERE name = 'count_t'").fetchone() == (1,)
+
+
+def test_enum_types_of_the_schema_are_digested_with_their_labels_in_order(fresh_db: str) -> None:
+    """The enum facts are found through the schema's dependency rows (an index scan, not a scan of
+    pg_type per tenant): a type with other labels, or the same labels in another order, or no type,
+    is another digest; the same type in two schemas is the same digest."""
+    for schema, labels in (
+        ("user_1", "'a', 'b'"),
+        ("user_2", "'a', 'b'"),
+        ("user_3", "'b', 'a'"),
+        ("user_4", "'a', 'b', 'c'"),
+        ("user_5", None),
+    ):
+        statements = [f"CREATE SCHEMA {schema}", f"CREATE TABLE {schema}.t (id int)"]
+        if labels:
+            statements.insert(1, f"CREATE TYPE {schema}.mood AS ENUM ({labels})")
+        execute(fresh_db, *statements)
+    d1, d2, d3, d4, d5 = digests(fresh_db, "user_1", "user_2", "user_3", "user_4", "user_5")
+    assert d1 == d2
+    assert len({d1, d3, d4, d5}) == 4

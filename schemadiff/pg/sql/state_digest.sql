@@ -64,10 +64,15 @@ FROM t JOIN pg_catalog.pg_index i ON i.indrelid = t.oid
 JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
 UNION ALL
 -- every enum type of the schemas listed in the CTE s (nspname), with its labels in order: a schema
--- holding no managed table has its enum types digested too
+-- holding no managed table has its enum types digested too. The types are found through the
+-- schema's own dependency rows (every type depends on its namespace), an index scan: pg_type has no
+-- index on typnamespace, and scanning it whole for each tenant grows with the number of tenants
 SELECT n.nspname,
        pg_catalog.concat_ws(' ', 'e', pg_catalog.quote_nullable(ty.typname),
                             pg_catalog.quote_nullable((SELECT pg_catalog.array_agg(e.enumlabel ORDER BY e.enumsortorder)::text
                                                        FROM pg_catalog.pg_enum e WHERE e.enumtypid = ty.oid)))
 FROM s JOIN pg_catalog.pg_namespace n ON n.nspname = s.nspname
-JOIN pg_catalog.pg_type ty ON ty.typnamespace = n.oid AND ty.typtype = 'e'
+JOIN pg_catalog.pg_depend dep
+  ON dep.refclassid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND dep.refobjid = n.oid
+ AND dep.refobjsubid = 0 AND dep.classid = 'pg_catalog.pg_type'::pg_catalog.regclass
+JOIN pg_catalog.pg_type ty ON ty.oid = dep.objid AND ty.typtype = 'e'
