@@ -127,6 +127,8 @@ def staged(
     if selection.file:
         try:
             selection = selection.with_file_text(Path(selection.file).read_text())
-        except (OSError, ValueError) as exc:
+        except OSError as exc:
+            raise SchemadiffError(f"--tenants @{selection.file}: cannot read it ({exc.strerror})") from None
+        except ValueError as exc:
             raise SchemadiffError(f"--tenants @{selection.file}: {exc}") from None
     return replace(result, selection=selection)

@@ -199,7 +199,7 @@ def apply(
         raise _fail(exc) from None
 
     def run(cfg: object, url: str, options: Options, calls: object) -> object:
-        apply_mod.check_hazards(loaded, url, allowed)
+        apply_mod.check_hazards(loaded, url, allowed, options.selection)
         outcome = apply_mod.upgrade(cfg, url, loaded, options, calls)  # type: ignore[arg-type]
         if not outcome.converged:
             _summary(outcome)

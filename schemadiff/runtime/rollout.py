@@ -147,7 +147,9 @@ def choose(job: Job, tenants: list[str], options: Options) -> list[str]:
     if selection.file and not selection.names:
         try:
             selection = selection.with_file_text(Path(selection.file).read_text())
-        except (OSError, ValueError) as exc:
+        except OSError as exc:
+            raise SchemadiffError(f"--tenants @{selection.file}: cannot read it ({exc.strerror})") from None
+        except ValueError as exc:
             raise SchemadiffError(f"--tenants @{selection.file}: {exc}") from None
     chosen, missing = selection.choose(tenants)
     if missing:

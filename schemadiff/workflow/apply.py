@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from alembic import command
@@ -13,6 +13,8 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from schemadiff.core.options import Options
+from schemadiff.core.plan import GroupPlan
+from schemadiff.core.rollout import EVERY_TENANT, Selection
 from schemadiff.errors import SchemadiffError, first_line
 from schemadiff.pg import connection
 from schemadiff.runtime.execute import Report, Reporter
@@ -142,12 +144,21 @@ def upgrade(cfg: Config, url: str, loaded: LoadedSpec, options: Options, calls: 
     return outcome
 
 
-def check_hazards(loaded: LoadedSpec, url: str, allowed: set[str]) -> None:
-    """The policy again, on the live tenants: refuse before any change."""
+def check_hazards(loaded: LoadedSpec, url: str, allowed: set[str], selection: Selection = EVERY_TENANT) -> None:
+    """The policy again, on the live tenants the run takes: refuse before any change."""
     from schemadiff.core.policy import check_policy
 
     plan, _ = make_plan(loaded, url, allowed=tuple(sorted(allowed)), lint=False)
+    if not selection.everything:
+        groups = (_taken(group, selection) for group in plan.groups)
+        plan = replace(plan, groups=tuple(g for g in groups if g.schemas))
     check_policy(plan, allowed)
+
+
+def _taken(group: GroupPlan, selection: Selection) -> GroupPlan:
+    """The group with only the schemas the selection takes."""
+    large = tuple((table, tuple(selection.choose(schemas)[0])) for table, schemas in group.large)
+    return replace(group, schemas=tuple(selection.choose(group.schemas)[0]), large=large)
 
 
 def downgrade(cfg: Config, url: str, steps: int, options: Options, calls: Callbacks | None = None) -> Outcome:
