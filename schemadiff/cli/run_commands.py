@@ -200,7 +200,8 @@ def apply(
 
     def run(cfg: object, url: str, options: Options, calls: object) -> object:
         apply_mod.check_hazards(loaded, url, allowed, options.selection)
-        outcome = apply_mod.upgrade(cfg, url, loaded, options, calls)  # type: ignore[arg-type]
+        assert isinstance(calls, apply_mod.Callbacks)
+        outcome = apply_mod.upgrade(cfg, url, loaded, options, calls.reporter, notice=calls.notice, ask=calls.ask)  # type: ignore[arg-type]
         if not outcome.converged:
             _summary(outcome)
             raise SchemadiffError(
@@ -348,7 +349,8 @@ def rollback(
         return
 
     def run(cfg: object, url: str, options: Options, calls: object) -> object:
-        return apply_mod.downgrade(cfg, url, steps, options, calls)  # type: ignore[arg-type]
+        assert isinstance(calls, apply_mod.Callbacks)
+        return apply_mod.downgrade(cfg, url, steps, options, calls.reporter, notice=calls.notice, ask=calls.ask)  # type: ignore[arg-type]
 
     _run_revisions(
         "downgrade", f"Roll back {steps} revision(s) on {{}}?", run, _none_applied, database_url, config, yes, options

@@ -38,7 +38,8 @@ class Outcome:
 @dataclass(frozen=True)
 class Callbacks:
     """What a command hands the runtime besides the options: progress, lines to show, and the
-    question after a canary (None: never ask, stop after the canary unless ``continue``)."""
+    question after a canary (None: never ask, stop after the canary unless ``continue``). The
+    library's ``upgrade``/``downgrade`` take them as ``reporter`` and the keywords ``notice``, ``ask``."""
 
     reporter: Reporter | None = None
     notice: Notice | None = None
@@ -119,14 +120,23 @@ def stamp(cfg: Config, url: str, revision: str | None) -> None:
     _alembic("stamp", cfg, url, revision or "base", Options(), Callbacks())
 
 
-def upgrade(cfg: Config, url: str, loaded: LoadedSpec, options: Options, calls: Callbacks | None = None) -> Outcome:
+def upgrade(
+    cfg: Config,
+    url: str,
+    loaded: LoadedSpec,
+    options: Options,
+    reporter: Reporter | None = None,
+    *,
+    notice: Notice | None = None,
+    ask: Ask | None = None,
+) -> Outcome:
     """``upgrade head``, then every tenant must match the spec (the tenants the run took, when it
     was a part of a staged rollout). While the rollback of the database's revision is in progress,
     ``alembic_version`` goes back first so the revision runs again for the tenants it left."""
     from schemadiff.workflow.alembic_env import current_head, script_directory
     from schemadiff.workflow.rollouts import canary_check, in_progress
 
-    calls = calls or Callbacks()
+    calls = Callbacks(reporter, notice, ask)
     progress = in_progress(cfg, url)
     if progress is not None and progress.direction == "downgrade":
         stamp(cfg, url, progress.before)
@@ -161,14 +171,23 @@ def _taken(group: GroupPlan, selection: Selection) -> GroupPlan:
     return replace(group, schemas=tuple(selection.choose(group.schemas)[0]), large=large)
 
 
-def downgrade(cfg: Config, url: str, steps: int, options: Options, calls: Callbacks | None = None) -> Outcome:
+def downgrade(
+    cfg: Config,
+    url: str,
+    steps: int,
+    options: Options,
+    reporter: Reporter | None = None,
+    *,
+    notice: Notice | None = None,
+    ask: Ask | None = None,
+) -> Outcome:
     """``downgrade -steps``. While the rollout of the next revision is in progress (some tenants
     reached it, ``alembic_version`` still names the one before), that revision is the one taken
     back: ``alembic_version`` names it first, and names the one before again when the rollback
     changed no tenant."""
     from schemadiff.workflow.rollouts import canary_check, in_progress
 
-    calls = calls or Callbacks()
+    calls = Callbacks(reporter, notice, ask)
     progress = in_progress(cfg, url)
     check = canary_check(None, url, None, calls.ask) if calls.ask is not None else None
     if progress is None or progress.direction != "upgrade":
