@@ -7,7 +7,13 @@ from __future__ import annotations
 
 import sys
 
-from schemadiff.cli import db_commands, plan_commands, run_commands  # noqa: F401  (register their commands)
+from schemadiff.cli import (  # noqa: F401  (register their commands)
+    check_commands,
+    db_commands,
+    models_commands,
+    plan_commands,
+    run_commands,
+)
 from schemadiff.cli.common import _err, app
 
 __all__ = ["app", "main"]

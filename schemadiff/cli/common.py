@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperGroup, TyperOption
 
 try:  # typer >= 0.2x vendors click
     from typer._click.exceptions import UsageError
@@ -38,6 +38,24 @@ def _usage_exits_1() -> Iterator[None]:
     except UsageError as exc:
         exc.exit_code = EXIT_ERROR
         raise
+
+
+def _flags_show_no_type() -> None:
+    """typer's rich help prints a type beside every option, ``<bool>`` beside a flag too (``--help``
+    and ``--yes`` take no value). A flag (or a counter) shows none, as click's plain help does; done
+    once, on the class, so it holds for ``--help`` itself, which click creates per command."""
+    shown = TyperOption.display_type_rich
+    if getattr(shown, "schemadiff", False):
+        return
+
+    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag or self.count else shown(self, ctx)
+
+    display_type_rich.schemadiff = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_flags_show_no_type()
 
 
 class SchemadiffGroup(TyperGroup):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -25,7 +26,7 @@ from schemadiff.cli.common import (
     app,
 )
 from schemadiff.errors import SchemadiffError
-from schemadiff.pg import connection, embedded_server
+from schemadiff.pg import connection
 from schemadiff.spec.schema import LoadedSpec, spec_json_schema
 
 if TYPE_CHECKING:
@@ -86,8 +87,8 @@ def plan(
         if strict and result.lint:
             rules = ", ".join(dict.fromkeys(f.rule for f in result.lint))
             raise SchemadiffError(
-                f"--strict: {len(result.lint)} lint finding(s) ({rules}); fix them, or exclude "
-                "rules under lint.exclude in the spec"
+                f"--strict: {len(result.lint)} lint finding(s) ({rules}); fix them, or silence a rule "
+                "the spec contradicts on purpose with lint.ignore: {RULE: REASON}"
             )
         if result.changes and message and not dry_run:
             path = write_checked_revision(
@@ -125,11 +126,12 @@ def write_checked_revision(
     if dev_url is not None:
         from datetime import datetime
 
+        from schemadiff.workflow.planning import embedded_dev_url
         from schemadiff.workflow.prove import validate
 
         candidate = render_revision(result, RevisionInfo("candidate", None, message, why, datetime.now()))
-        dev = connection.to_libpq(dev_url) if dev_url else embedded_server.server_url()
-        findings = validate(result, candidate, dev)
+        with nullcontext(connection.to_libpq(dev_url)) if dev_url else embedded_dev_url() as dev:
+            findings = validate(result, candidate, dev)
         for finding in findings:
             _err(f"{'error' if finding.fatal else 'note'}: validation {finding}")
         if any(f.fatal for f in findings):

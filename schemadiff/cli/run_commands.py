@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -13,14 +14,17 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
 
+from schemadiff.cli.check_commands import ReportFormat
 from schemadiff.cli.common import (
     EXIT_PAUSED,
     AllowOpt,
     ConfigOpt,
+    DevUrlOpt,
     Format,
     SpecOpt,
     UrlOpt,
@@ -97,21 +101,56 @@ def _confirm(question: str, yes: bool) -> None:
         raise SchemadiffError("cancelled; nothing changed")
 
 
-def _progress(label: str) -> tuple[Progress, object]:
-    progress = Progress(
-        TextColumn(label),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=False,
-    )
-    task = progress.add_task(label, total=None)
+class _Progress:
+    """A progress bar on stderr drawn from the first tenant done, its total known: a run with no
+    tenant to change (or before the runtime knows how many) draws nothing, never ``0/?``."""
 
-    def report(schema: str, done: int, total: int) -> None:
-        progress.update(task, completed=done, total=total)
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self._bar: Progress | None = None
+        self._task: TaskID | None = None
 
-    return progress, report
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+    def report(self, schema: str, done: int, total: int) -> None:
+        if total <= 0:
+            return
+        if self._bar is None:
+            self._bar = Progress(
+                TextColumn(self.label),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=False,
+            )
+            self._task = self._bar.add_task(self.label, total=total)
+            self._bar.start()
+        assert self._task is not None
+        self._bar.update(self._task, completed=done, total=total)
+
+    def notice(self, line: str) -> None:
+        """A line above the bar (or on stderr before there is one)."""
+        if self._bar is None:
+            _err(line)
+        else:
+            self._bar.console.print(line, markup=False, highlight=False)
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """The bar off the terminal while a question is asked."""
+        if self._bar is not None:
+            self._bar.stop()
+        try:
+            yield
+        finally:
+            if self._bar is not None:
+                self._bar.start()
 
 
 def _summary(outcome: object) -> None:
@@ -128,7 +167,7 @@ def _summary(outcome: object) -> None:
         typer.echo(outcome.in_progress)
 
 
-def _callbacks(progress: Progress, report: object, question: bool) -> object:
+def _callbacks(progress: _Progress, question: bool) -> object:
     """Progress, notices above the bar, and the question after a canary: asked on a terminal
     (the bar paused meanwhile); without one the run stops after the canary (exit 3)."""
     from schemadiff.runtime.job import CanaryDone
@@ -137,17 +176,14 @@ def _callbacks(progress: Progress, report: object, question: bool) -> object:
     def ask(done: CanaryDone) -> bool:
         if not question or not sys.stdin.isatty():
             return False
-        progress.stop()
-        try:
+        with progress.paused():
             return typer.confirm(
                 f"Canary done: {len(done.canaries)} schema(s) verified ({', '.join(done.canaries[:5])}"
                 f"{' …' if len(done.canaries) > 5 else ''}). Go on with the other {done.rest}?",
                 default=False,
             )
-        finally:
-            progress.start()
 
-    return Callbacks(report, lambda line: progress.console.print(line, markup=False, highlight=False), ask)  # type: ignore[arg-type]
+    return Callbacks(progress.report, progress.notice, ask)
 
 
 @app.command()
@@ -199,7 +235,8 @@ def apply(
         raise _fail(exc) from None
 
     def run(cfg: object, url: str, options: Options, calls: object) -> object:
-        apply_mod.check_hazards(loaded, url, allowed, options.selection)
+        known = apply_mod.first_pending_starts(cfg, url)  # type: ignore[arg-type]
+        apply_mod.check_hazards(loaded, url, allowed, known, options.selection)
         assert isinstance(calls, apply_mod.Callbacks)
         outcome = apply_mod.upgrade(cfg, url, loaded, options, calls.reporter, notice=calls.notice, ask=calls.ask)  # type: ignore[arg-type]
         if not outcome.converged:
@@ -269,9 +306,8 @@ def _run_revisions(
             typer.echo(nothing)
             return None
         _confirm(question.format(target.shown), yes)
-        progress, report = _progress(label)
-        with progress:
-            outcome = run(cfg, url, options, _callbacks(progress, report, question=not options.proceed))
+        with _Progress(label) as progress:
+            outcome = run(cfg, url, options, _callbacks(progress, question=not options.proceed))
         _summary(outcome)
     except SchemadiffError as exc:
         failed_report = getattr(exc, "report", None)
@@ -392,27 +428,30 @@ def status(
     spec: SpecOpt = Path("schema.yaml"),
     database_url: UrlOpt = None,
     config: ConfigOpt = Path("alembic.ini"),
+    format: Annotated[ReportFormat, typer.Option("--format", "-f", help="Output format.")] = ReportFormat.text,
+    dev_url: DevUrlOpt = None,
 ) -> None:
-    """Show the Alembic revision and the tenants per state: at the spec, pending, unknown."""
-    from schemadiff.text import few
+    """Show the Alembic revision and the tenants per state: at the spec, pending, unknown.
+
+    Exit 0 when the database is at the head and every tenant at the spec, 3 when revisions or
+    tenants are pending (`schemadiff apply` takes them to the spec), 4 when any tenant is in an
+    unknown state (plan a new revision), 1 on error.
+    """
+    from schemadiff.core.tenant_states import STATUS_EXIT
+    from schemadiff.render.check_report import render_status_json, render_status_text
     from schemadiff.workflow import apply as apply_mod
-    from schemadiff.workflow.alembic_env import alembic_config
 
     url: str | None = None
     try:
         loaded = _load(spec)
-        cfg = alembic_config(config) if config.exists() else None
         target = connection.resolve_url(database_url)
         url = target.url
-        st = apply_mod.status(cfg, url, loaded)
-        typer.echo(f"database {target.shown}: revision {st.revision or '(none)'}, head {st.head or '(none)'}")
-        if st.rollout:
-            typer.echo(f"  {st.rollout}")
-        typer.echo(f"  at the spec: {len(st.at_spec):>6}  {few(st.at_spec)}")
-        typer.echo(f"  pending:     {len(st.pending):>6}  {few(st.pending)}")
-        typer.echo(f"  unknown:     {len(st.unknown):>6}  {few(st.unknown)}")
+        states = apply_mod.status(config, url, loaded, connection.to_libpq(dev_url) if dev_url else None)
+        render = render_status_json if format is ReportFormat.json else render_status_text
+        typer.echo(render(states, target.shown), nl=False)
     except SchemadiffError as exc:
         raise _fail(exc, url) from None
+    raise typer.Exit(STATUS_EXIT[states.verdict])
 
 
 @app.command()
@@ -458,7 +497,7 @@ def demo(
         _step(3, "apply", [*args, "--yes"])
         _step(4, "status", args)
         _step(5, "rollback", ["--database-url", demo_url, "--config", str(ini), "--yes"])
-        _step(6, "status", args)
+        _step(6, "status", args, ok=(3,))  # rolled back: every tenant pending again
         typer.echo("\nThe embedded PostgreSQL keeps running for the next command; `schemadiff db stop` stops it.")
     except SchemadiffError as exc:
         raise _fail(exc, url) from None

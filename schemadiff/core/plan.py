@@ -30,6 +30,7 @@ class LintFinding:
     help: str | None
     statement: str  # with the group's schema shown as <schema>
     groups: tuple[int, ...]
+    reason: str | None = None  # why the spec silences this rule (lint.ignore), None when reported
 
     @property
     def link(self) -> str:
@@ -72,6 +73,7 @@ class Plan:
     large_table_rows: int = 100_000
     allowed: tuple[str, ...] = ()  # hazards allowed by flag or policy, for the renderers
     lint: tuple[LintFinding, ...] = ()
+    silenced: tuple[LintFinding, ...] = ()  # findings of rules the spec silences, with its reason
     # live constraints the spec cannot declare, left alone: "t.fk_job (foreign key) in 3 schema(s): …"
     unmanaged: tuple[str, ...] = ()
     # what the plan does not do where the spec asks it, and why (a rename whose both names exist)
@@ -88,6 +90,15 @@ class Plan:
     @property
     def hazards(self) -> tuple[str, ...]:
         return tuple(sorted({h for g in self.groups for h in g.hazards}))
+
+
+def silenced_rules(plan: Plan) -> dict[str, tuple[int, str]]:
+    """Each rule the spec silenced that squawk raised: how many findings, and the spec's reason."""
+    out: dict[str, tuple[int, str]] = {}
+    for f in plan.silenced:
+        count, _ = out.get(f.rule, (0, ""))
+        out[f.rule] = (count + 1, f.reason or "")
+    return out
 
 
 def build_plan(

@@ -74,3 +74,58 @@ def summarize(plan: Plan) -> list[HazardFinding]:
         for (h, table, name, op, large), (s, refused) in merged.items()
     ]
     return sorted(out, key=lambda x: (not x.refused, x.hazard, x.op))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The plan in one line: what is refused, how many warnings and where, what the spec silenced."""
+
+    refused: tuple[HazardFinding, ...]
+    hazard_warnings: int
+    lint_warnings: int
+    on_large_tables: int  # hazard warnings (allowed by name) on tables at or over the threshold
+    any_large_table: bool  # some group has a managed table at or over the threshold
+    silenced: int
+    threshold: int
+
+    @property
+    def warnings(self) -> int:
+        return self.hazard_warnings + self.lint_warnings
+
+    def __str__(self) -> str:
+        if self.refused:
+            names = tuple(dict.fromkeys(f.hazard for f in self.refused))
+            every = list(dict.fromkeys(f"{f.hazard}: {f.op}" for f in self.refused))
+            what = "; ".join(every[:3]) + (f"; … and {len(every) - 3} more" if len(every) > 3 else "")
+            head = f"{len(self.refused)} change(s) refused ({what}): they need --allow {','.join(names)}"
+        else:
+            head = "nothing refused"
+        parts = [head, self._warnings()]
+        if self.silenced:
+            parts.append(f"{self.silenced} lint finding(s) silenced in the spec")
+        return "; ".join(parts)
+
+    def _warnings(self) -> str:
+        if not self.warnings:
+            return "no warnings"
+        kinds = f"{self.warnings} warning(s) ({self.hazard_warnings} hazard, {self.lint_warnings} lint)"
+        if not self.any_large_table:
+            return f"{kinds}, all on tables under {self.threshold:,} rows"
+        if self.on_large_tables:
+            return f"{kinds}, {self.on_large_tables} on tables of {self.threshold:,} rows or more (allowed by name)"
+        return kinds
+
+
+def verdict(plan: Plan) -> Verdict:
+    """What ``summarize`` shows, counted: refused findings, warnings (hazards and lint), silenced lint."""
+    findings = summarize(plan)
+    warned = [f for f in findings if not f.refused]
+    return Verdict(
+        refused=tuple(f for f in findings if f.refused),
+        hazard_warnings=len(warned),
+        lint_warnings=len(plan.lint),
+        on_large_tables=sum(1 for f in warned if f.large),
+        any_large_table=any(g.large for g in plan.groups),
+        silenced=len(plan.silenced),
+        threshold=plan.large_table_rows,
+    )

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 import psycopg
-from psycopg import abc, generators, pq
+from psycopg import abc, generators, pq, sql
 from psycopg.adapt import PyFormat, Transformer
 from psycopg.pq.abc import PGresult
 from psycopg.types.string import TextBinaryLoader
@@ -266,6 +266,17 @@ def _leave_pipeline_mode(conn: psycopg.Connection) -> None:
         conn.pgconn.exit_pipeline_mode()
     except psycopg.OperationalError:
         conn.close()
+
+
+def drop_database(admin: psycopg.Connection, name: str) -> None:
+    """``DROP DATABASE IF EXISTS`` on an autocommit connection, politely: PostgreSQL waits a few
+    seconds for connections that are closing; only a database still in use after that is dropped
+    ``WITH (FORCE)``, which terminates its sessions (each a FATAL line in the server's log)."""
+    name_sql = sql.Identifier(name)
+    try:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(name_sql))
+    except psycopg.errors.ObjectInUse:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name_sql))
 
 
 def database_url(url: str, database: str) -> str:

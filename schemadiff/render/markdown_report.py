@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from schemadiff.core.plan import GroupPlan, Plan
+from schemadiff.core.plan import GroupPlan, Plan, silenced_rules
+from schemadiff.core.policy import verdict
 from schemadiff.render.tenant_script import group_sql
 from schemadiff.text import few
 
@@ -26,6 +27,7 @@ def render_markdown(plan: Plan) -> str:
         head.append(
             f"| {n} `{g.fingerprint[:8]}` | {len(g.schemas)} | {few(g.schemas, 3)} | {len(g.ops)} | {hazards} |"
         )
+    head += ["", f"**Verdict:** {_cell(str(verdict(plan)))}"]
     head += _hazard_table(plan)
     head += _lint_table(plan)
     head += _unmanaged(plan)
@@ -93,8 +95,13 @@ def _cell(text: str) -> str:
 
 
 def _lint_table(plan: Plan, limit: int = 30) -> list[str]:
+    silenced = [
+        f"- `{rule}` ({count} finding(s)): {_cell(reason)}" for rule, (count, reason) in silenced_rules(plan).items()
+    ]
+    if silenced:
+        silenced = ["", "Silenced by the spec (`lint.ignore`):", "", *silenced]
     if not plan.lint:
-        return []
+        return ["", "### Lint (squawk)", *silenced] if silenced else []
     rows = ["", "### Lint (squawk)", "", "| level | rule | groups | statement | advice |", "|---|---|---|---|---|"]
     for f in plan.lint[:limit]:
         statement = f.statement.splitlines()[0] + (" …" if "\n" in f.statement else "")
@@ -104,4 +111,4 @@ def _lint_table(plan: Plan, limit: int = 30) -> list[str]:
         )
     if len(plan.lint) > limit:
         rows.append(f"\n_{len(plan.lint) - limit} more lint finding(s) in `schemadiff plan --format json`._")
-    return rows
+    return rows + silenced

@@ -15,6 +15,7 @@ from schemadiff.core.ops import AlterColumn, DropColumn, DropTable, Op, RenameCo
 from schemadiff.core.plan import GroupPlan, Plan
 from schemadiff.core.relation_renames import RenameTable
 from schemadiff.render.alembic_ops import render_op
+from schemadiff.render.revision_checksum import CHECKSUM_NAME, PLACEHOLDER, with_checksum
 from schemadiff.text import few
 
 
@@ -40,7 +41,7 @@ def render_revision(plan: Plan, info: RevisionInfo) -> str:
     parts = [_header(plan, info)]
     parts += [_group_functions(n, group) for n, group in enumerate(plan.groups, 1)]
     parts.append(_footer(plan))
-    return _docstring(plan, info) + "\n\n" + "\n\n\n".join(parts) + "\n"
+    return with_checksum(_docstring(plan, info) + "\n\n" + "\n\n\n".join(parts) + "\n")
 
 
 def _docstring(plan: Plan, info: RevisionInfo) -> str:
@@ -129,6 +130,9 @@ def _header(plan: Plan, info: RevisionInfo) -> str:
             f"LARGE_TABLE_ROWS = {plan.large_table_rows}",
             "# Format 2: the statements name no schema; each tenant runs them with its search_path set to it.",
             "REVISION_FORMAT = 2",
+            "# sha256 of this file's operations (its code without docstrings, comments or formatting);",
+            "# `schemadiff check` fails when they no longer match it: write a new revision instead of editing this one.",
+            f"{CHECKSUM_NAME} = {PLACEHOLDER!r}",
         ]
     )
 
@@ -161,9 +165,12 @@ def _footer(plan: Plan) -> str:
     groups = ",\n".join(_group_entry(n, g) for n, g in enumerate(plan.groups, 1))
     tables = [json.dumps(t, sort_keys=True) for t in model_to_dict(plan.target)]
     model = ",\n".join(f"    {t!r}" for t in tables)  # one list item per table
+    starts = "".join(
+        f"    {g.fingerprint!r}: {json.dumps(model_to_dict(g.model), sort_keys=True)!r},\n" for g in plan.groups
+    )
     call = (
         "revision=revision, tenants=TENANTS, groups=GROUPS, target=TARGET, target_model=TARGET_MODEL,\n"
-        "        large_table_rows=LARGE_TABLE_ROWS, revision_format=REVISION_FORMAT"
+        "        large_table_rows=LARGE_TABLE_ROWS, revision_format=REVISION_FORMAT, start_models=START_MODELS"
     )
     return "\n".join(
         [
@@ -173,6 +180,9 @@ def _footer(plan: Plan) -> str:
             "so the runtime can check each tenant reached it",
             "# and say what differs in a schema it does not recognize.",
             f"TARGET_MODEL = '[' + ', '.join([\n{model},\n]) + ']'",
+            "# Each group's starting model, so a run meeting a schema in a state this revision does not",
+            "# know can name the nearest state it knows and what differs from it.",
+            f"START_MODELS = {{\n{starts}}}",
             "",
             "",
             "def upgrade() -> None:",

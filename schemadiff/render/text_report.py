@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from schemadiff.core.plan import Plan
+from schemadiff.core.plan import Plan, silenced_rules
+from schemadiff.core.policy import verdict
 from schemadiff.text import few
 
 
@@ -31,6 +32,7 @@ def render_text(plan: Plan, database: str = "") -> str:
     lines += _lint_lines(plan)
     lines += _unmanaged_lines(plan)
     lines += _note_lines(plan)
+    lines += ["", f"Verdict: {verdict(plan)}"]
     return "\n".join(lines) + "\n"
 
 
@@ -48,7 +50,7 @@ def _unmanaged_lines(plan: Plan) -> list[str]:
 
 
 def _lint_lines(plan: Plan) -> list[str]:
-    if not plan.lint:
+    if not plan.lint and not plan.silenced:
         return []
     lines = ["", "Lint (squawk):"]
     for f in plan.lint:
@@ -57,6 +59,8 @@ def _lint_lines(plan: Plan) -> list[str]:
         lines.append(f"      {f.statement.splitlines()[0]}" + (" …" if "\n" in f.statement else ""))
         if f.help:
             lines.append(f"      help: {f.help}")
+    for rule, (count, reason) in silenced_rules(plan).items():
+        lines.append(f"  silenced by the spec: {rule} ({count} finding(s)): {reason}")
     return lines
 
 

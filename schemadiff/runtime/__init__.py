@@ -36,7 +36,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -158,10 +158,13 @@ def upgrade(
     large_table_rows: int | None = None,
     *,
     revision_format: int = 1,
+    start_models: Mapping[str, str] | None = None,
 ) -> None:
     """``large_table_rows``: tenants whose managed tables are all smaller run the online statements
-    (CONCURRENTLY, NOT VALID + VALIDATE) plainly inside their one transaction."""
-    _run("upgrade", revision, tenants, groups, target, target_model, large_table_rows, revision_format)
+    (CONCURRENTLY, NOT VALID + VALIDATE) plainly inside their one transaction. ``start_models``:
+    each group's starting model (JSON, by fingerprint), read only to say what differs in a schema
+    whose state the revision does not know (revisions written before it carry none)."""
+    _run("upgrade", revision, tenants, groups, target, target_model, large_table_rows, revision_format, start_models)
 
 
 def downgrade(
@@ -173,8 +176,9 @@ def downgrade(
     large_table_rows: int | None = None,
     *,
     revision_format: int = 1,
+    start_models: Mapping[str, str] | None = None,
 ) -> None:
-    _run("downgrade", revision, tenants, groups, target, target_model, large_table_rows, revision_format)
+    _run("downgrade", revision, tenants, groups, target, target_model, large_table_rows, revision_format, start_models)
 
 
 def record(fn: Callable[..., None], revision_format: int = 1) -> recorder.Forms:
@@ -191,6 +195,7 @@ def _run(
     target_model: str,
     large_table_rows: int | None,
     revision_format: int,
+    start_models: Mapping[str, str] | None = None,
 ) -> None:
     from alembic import op
 
@@ -206,19 +211,26 @@ def _run(
     job = replace(
         make_job(revision, direction, tenants, groups, target, target_model, revision_format),
         large_table_rows=large_table_rows,
+        start_models=start_models or {},
     )
     bind = ctx.bind
     assert bind is not None
     url = connection.to_libpq(bind.engine.url.render_as_string(hide_password=False))
-    try:
-        with ctx.autocommit_block():
+    with ctx.autocommit_block():
+        try:
             report = run(
                 url, job, settings, reporter or _print_progress, attributes.get(CANARY_DONE), attributes.get(NOTICE)
             )
-    except RolloutEnded as ended:  # tenants are left: Alembic keeps alembic_version where it is
-        if reporter is None:
-            print(summary_line(ended.report), file=sys.stderr, flush=True)
-        raise
+        except RolloutEnded as ended:  # tenants are left: Alembic keeps alembic_version where it is
+            if reporter is None:
+                print(summary_line(ended.report), file=sys.stderr, flush=True)
+            raise
+        except SchemadiffError as exc:
+            if reporter is not None:  # schemadiff apply / rollback print it themselves
+                raise
+            from schemadiff.runtime.command_errors import stopped
+
+            raise stopped(exc) from None  # plain `alembic`: FAILED lines, no traceback
     attributes.setdefault(REPORTS, []).append(report)
     if reporter is None:  # plain `alembic upgrade`: say what was done (schemadiff apply prints its own)
         print(summary_line(report), file=sys.stderr, flush=True)
@@ -290,7 +302,7 @@ def options(config: Config | None = None) -> Options:
     try:
         return Options.from_strings(Options.strings(_x_arguments(config), os.environ))
     except SchemadiffError as exc:
-        from schemadiff.runtime.option_error import OptionError
+        from schemadiff.runtime.command_errors import OptionError
 
         raise OptionError(str(exc)) from None
 

@@ -18,7 +18,6 @@ from typing import TypeVar
 import psycopg
 from psycopg import sql
 
-from schemadiff.core.diff import diff_schema
 from schemadiff.core.fingerprint import fingerprint
 from schemadiff.core.model import SchemaModel
 from schemadiff.core.sqltext import quote_ident
@@ -28,6 +27,7 @@ from schemadiff.pg.connection import Message
 from schemadiff.pg.introspect import introspect, list_tenants
 from schemadiff.runtime.job import DONE, UNKNOWN, Job, LedgerRow, Loss, Options, Report, TenantState, Verdict, Work
 from schemadiff.runtime.tenant_phases import state_facts
+from schemadiff.runtime.unknown_states import unknown_states
 
 __all__ = ["Job", "Options", "Report", "Work", "preflight"]
 
@@ -148,11 +148,13 @@ def read_states(conn: psycopg.Connection, job: Job) -> tuple[dict[str, TenantSta
         for start in range(0, len(read), PREFLIGHT_CHUNK):
             chunk = read[start : start + PREFLIGHT_CHUNK]
             models.update(introspect(conn, chunk, list(job.tables), job.template, job.enums).models)
-    interned: dict[SchemaModel, TenantState] = {}
+    fingerprints: dict[SchemaModel, str] = {}  # equal models (of different digests) hashed once
     by_digest: dict[str, TenantState] = {}
     for digest, schema in first.items():
         model = models[schema]
-        by_digest[digest] = interned.setdefault(model, TenantState(fingerprint(model), model))
+        if model not in fingerprints:
+            fingerprints[model] = fingerprint(model)
+        by_digest[digest] = TenantState(fingerprints[model], model, digest)
     return {schema: by_digest[digests.get(schema, "")] for schema in schemas}, rows
 
 
@@ -227,7 +229,7 @@ def preflight(
     work: list[Work] = []
     unknown: list[str] = []
     report.tenants = len(states)
-    for schema, (fp, model) in states.items():
+    for schema, (fp, model, digest) in states.items():
         if job.mid is not None and model not in mids:
             mids[model] = fingerprint(job.without_online_parts(model)) == job.mid
         state = State(fp, mids.get(model, False), ledger.get(schema), template_from, options.assume_from)
@@ -240,11 +242,12 @@ def preflight(
                 report.outside.append(schema)
                 continue
             small = job.large_table_rows is not None and rows.get(schema, 0) < job.large_table_rows
+            verdict = replace(verdict, digest=digest)
             work.append(_inline(job, verdict) if small and not verdict.post_only else verdict)
         elif not outside:
             report.skipped.append(schema)
     if unknown:
-        raise RunFailed(_unknown_message(job, unknown, states, ledger))
+        raise unknown_states(job, unknown, states, ledger)
     if "deletes_data" not in options.allow:
         refuse_data_loss(conn, job, work, workers)
     return work
@@ -376,34 +379,6 @@ def _holds_data(losses: tuple[Loss, ...]) -> sql.Composed:
             condition = sql.SQL("{} AND {} IS DISTINCT FROM ({})").format(condition, column, sql.SQL(loss.default))
         found.append(sql.SQL("coalesce(bool_or({}), false)").format(condition))
     return sql.SQL("SELECT {} FROM ").format(sql.SQL(", ").join(found))
-
-
-def _unknown_message(job: Job, unknown: list[str], states: dict[str, TenantState], ledger: dict[str, LedgerRow]) -> str:
-    lost = [s for s in unknown if job.direction == "downgrade" and s not in ledger and (states[s][0] == job.target)]
-    if lost:
-        starts = ", ".join(job.groups)
-        return (
-            f"{len(lost)} schema(s) are at the target of revision {job.revision} but have no ledger row "
-            f"(deleted by hand, or restored from an older backup): {', '.join(lost[:10])}"
-            f"{' …' if len(lost) > 10 else ''}. Nothing was changed. The ledger is how a downgrade knows "
-            "which state each schema started from; if you know it, name it: "
-            "`alembic downgrade -1 -x assume_from=FINGERPRINT` (or `schemadiff rollback --assume-from "
-            f"FINGERPRINT`), one of this revision's starting states: {starts}"
-        )
-    lines = [
-        f"{len(unknown)} schema(s) are in a state revision {job.revision} does not know; "
-        "nothing was changed. Run `schemadiff plan` again to cover them:"
-    ]
-    for schema in unknown[:10]:
-        fp, model = states[schema]
-        needs = ""
-        if job.target_model is not None:
-            ops = diff_schema(model, job.target_model)
-            needs = "; to reach the spec it needs: " + "; ".join(op.describe() for op in ops[:12]) if ops else ""
-        lines.append(f"  {schema} (state {fp}){needs}")
-    if len(unknown) > 10:
-        lines.append(f"  … and {len(unknown) - 10} more")
-    return "\n".join(lines)
 
 
 # A backend keeps what it learned about every relation it touched (catalog caches, relation cache,

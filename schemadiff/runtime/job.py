@@ -3,6 +3,7 @@ report, and the ``Config.attributes`` keys they travel under. Pure data."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import NamedTuple
@@ -85,6 +86,8 @@ class Job:
     online_not_null: frozenset[tuple[str, str]] = frozenset()  # (table, column) made NOT NULL online
     large_table_rows: int | None = None  # below it a tenant's online statements run inline
     placeholder: str | None = None  # format-1 revisions: the schema text to replace per tenant
+    # each group's starting model as the revision carries it (JSON, read only to explain an unknown state)
+    start_models: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def enums(self) -> tuple[str, ...]:
@@ -108,16 +111,19 @@ class Work:
     statements: tuple[Statement, ...]
     post_only: bool = False  # the transaction is done; only the after-commit part remains
     deletes: tuple[Loss, ...] = ()
+    digest: str = ""  # the catalog digest preflight read: tenants alike in it end alike
 
     def phase(self, name: str) -> tuple[Statement, ...]:
         return tuple(s for s in self.statements if s.phase == name)
 
 
 class TenantState(NamedTuple):
-    """A tenant's state as preflight read it: its fingerprint and its model."""
+    """A tenant's state as preflight read it: its fingerprint, its model, and the digest of its
+    catalog rows (``tenant_phases.state_digest``; "" without any managed table)."""
 
     fingerprint: str
     model: SchemaModel
+    digest: str = ""
 
 
 class Verdict(Enum):

@@ -60,11 +60,20 @@ _COLUMNS = (
 )
 
 
+def readable(conn: psycopg.Connection, table: str) -> bool:
+    """Whether ``table`` exists and this role may read it (a read-only role running ``status``
+    may not: it then reads as absent)."""
+    row = conn.execute(
+        "SELECT CASE WHEN to_regclass(%(t)s) IS NULL THEN false ELSE has_table_privilege(%(t)s, 'SELECT') END",
+        {"t": table},
+    ).fetchone()
+    return bool(row and row[0])
+
+
 def read_row(conn: psycopg.Connection, revision: str | None = None) -> RolloutRow | None:
     """The row of ``revision``; without one, the most recently updated row that is not finished.
-    None when there is none (or no table)."""
-    exists = conn.execute("SELECT to_regclass('public.schemadiff_rollout') IS NOT NULL").fetchone()
-    if not exists or not exists[0]:
+    None when there is none (or no table, or none this role may read)."""
+    if not readable(conn, "public.schemadiff_rollout"):
         return None
     if revision is not None:
         row = conn.execute(f"SELECT {_COLUMNS} FROM public.schemadiff_rollout WHERE revision = %s", (revision,))
@@ -127,9 +136,9 @@ class Tracker:
 
 
 def ledger_counts(conn: psycopg.Connection, revision: str) -> dict[str, tuple[int, int]]:
-    """The ledger rows of ``revision`` per direction: (rows, rows complete). Empty without a ledger."""
-    exists = conn.execute("SELECT to_regclass('public.schemadiff_ledger') IS NOT NULL").fetchone()
-    if not exists or not exists[0]:
+    """The ledger rows of ``revision`` per direction: (rows, rows complete). Empty without a ledger
+    (or one this role may not read)."""
+    if not readable(conn, "public.schemadiff_ledger"):
         return {}
     rows = conn.execute(
         "SELECT direction, count(*), count(*) FILTER (WHERE complete) FROM public.schemadiff_ledger "

@@ -108,19 +108,24 @@ class TenantFailed(Exception):
 
 class KnownStates:
     """Catalog digests already proved to read as an expected state, shared by a run's workers: a
-    tenant whose digest is known needs no fingerprinting; the first of each kind is read in full."""
+    tenant whose digest is known needs no fingerprinting; the first of each kind is read in full.
+
+    Kept per starting digest (``start``, what preflight read): a tenant takes the one-round-trip
+    path only after one that started alike was proved. A tenant that started otherwise (columns in
+    another order, say) ends with another digest, and trying the shortcut would only make the
+    ledger refuse it, an ERROR line in the server's log, before the full check."""
 
     def __init__(self) -> None:
-        self._known: dict[tuple[str, bool], set[str]] = {}
+        self._known: dict[tuple[str, bool, str], set[str]] = {}
         self._lock = threading.Lock()
 
-    def digests(self, expected: str, between: bool) -> list[str]:
+    def digests(self, expected: str, between: bool, start: str = "") -> list[str]:
         with self._lock:
-            return sorted(self._known.get((expected, between), ()))
+            return sorted(self._known.get((expected, between, start), ()))
 
-    def add(self, expected: str, between: bool, digest: str) -> None:
+    def add(self, expected: str, between: bool, digest: str, start: str = "") -> None:
         with self._lock:
-            self._known.setdefault((expected, between), set()).add(digest)
+            self._known.setdefault((expected, between, start), set()).add(digest)
 
 
 def settings(options: Options, schema: str, local: bool) -> Message:
@@ -165,7 +170,7 @@ def _transaction(
     promised state's catalog digest is, one round trip does it all (the ledger row itself refuses
     any other digest); otherwise, or when that refusal comes, the checked path decides."""
     expected = expected_state(job, item, complete)
-    digests = known.digests(expected, not complete) if expected is not None else []
+    digests = known.digests(expected, not complete, item.digest) if expected is not None else []
     if digests and not any(s.guard for s in item.phase(INSIDE)):
         try:
             return _run_in_one_round_trip(conn, job, item, options, complete, digests)
@@ -235,7 +240,7 @@ def _checked(
         guards(rows)
         if expected is not None:
             check_state(conn, job, item.schema, expected, between_phases=not complete)
-            known.add(expected, not complete, str(rows[-1][0][0] if rows[-1] else ""))
+            known.add(expected, not complete, str(rows[-1][0][0] if rows[-1] else ""), item.digest)
         connection.pipelined(
             conn,
             [

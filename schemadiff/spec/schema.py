@@ -30,6 +30,7 @@ from schemadiff.spec.enums import declared_enums, enum_problems, label_problem
 from schemadiff.spec.exclusions import ExclusionSpec, exclusion_problems
 from schemadiff.spec.fragments import check_expression, check_type_name
 from schemadiff.spec.keys import ForeignKeySpec, UniqueSpec, check_reference, key_problems, unique_problems
+from schemadiff.spec.lint_rules import LintSpec, lint_problems
 from schemadiff.spec.names import relation_name_problems, table_name_problems
 from schemadiff.spec.relation_renames import relation_rename_problems
 from schemadiff.spec.yaml_source import (
@@ -320,11 +321,6 @@ class PolicySpec(_Strict):
     )
 
 
-class LintSpec(_Strict):
-    enabled: bool = Field(True, description="lint each group's upgrade SQL with squawk")
-    exclude: list[str] = Field(default_factory=list, description="squawk rules not to report")
-
-
 class MigrationsSpec(_Strict):
     directory: str | None = Field(None, description="Alembic versions directory for written revisions")
 
@@ -501,6 +497,7 @@ def semantic_problems(spec: Spec, located: Located) -> list[SpecProblem]:
     problems += exclusion_problems(spec, located)
     problems += enum_problems(spec, located)
     problems += relation_rename_problems(spec, located)
+    problems += lint_problems(spec.lint, located)
     return problems
 
 

@@ -15,6 +15,7 @@ from alembic.script import ScriptDirectory
 from schemadiff.core.options import Options
 from schemadiff.core.plan import GroupPlan
 from schemadiff.core.rollout import EVERY_TENANT, Selection
+from schemadiff.core.tenant_states import TenantStates
 from schemadiff.errors import SchemadiffError, first_line
 from schemadiff.pg import connection
 from schemadiff.runtime.execute import Report, Reporter
@@ -154,11 +155,22 @@ def upgrade(
     return outcome
 
 
-def check_hazards(loaded: LoadedSpec, url: str, allowed: set[str], selection: Selection = EVERY_TENANT) -> None:
-    """The policy again, on the live tenants the run takes: refuse before any change."""
+def check_hazards(
+    loaded: LoadedSpec,
+    url: str,
+    allowed: set[str],
+    known: frozenset[str] | None = None,
+    selection: Selection = EVERY_TENANT,
+) -> None:
+    """The policy again, on the live tenants the run takes (``selection``): refuse before any
+    change. ``known``: the starting states the first pending revision knows; schemas in other states
+    are left to its runtime, which stops before any change and says what differs (their plan here is
+    not what would run)."""
     from schemadiff.core.policy import check_policy
 
     plan, _ = make_plan(loaded, url, allowed=tuple(sorted(allowed)), lint=False)
+    if known is not None:
+        plan = replace(plan, groups=tuple(g for g in plan.groups if g.fingerprint in known))
     if not selection.everything:
         groups = (_taken(group, selection) for group in plan.groups)
         plan = replace(plan, groups=tuple(g for g in groups if g.schemas))
@@ -169,6 +181,25 @@ def _taken(group: GroupPlan, selection: Selection) -> GroupPlan:
     """The group with only the schemas the selection takes."""
     large = tuple((table, tuple(selection.choose(schemas)[0])) for table, schemas in group.large)
     return replace(group, schemas=tuple(selection.choose(group.schemas)[0]), large=large)
+
+
+def first_pending_starts(cfg: Config, url: str) -> frozenset[str] | None:
+    """The starting states (fingerprints) of the first revision the database has not run; None
+    when there is none, or it is not one schemadiff wrote."""
+    from alembic.script.revision import RevisionError
+    from alembic.util import CommandError
+
+    from schemadiff.workflow.alembic_env import database_revisions, script_directory
+
+    script = script_directory(cfg)
+    try:
+        pending = list(script.iterate_revisions("heads", database_revisions(url) or "base"))
+    except (CommandError, RevisionError):  # an unknown current revision: the upgrade itself says so
+        return None
+    groups = getattr(pending[-1].module, "GROUPS", None) if pending else None
+    if groups is None:
+        return None
+    return frozenset(g.fingerprint for g in groups)
 
 
 def downgrade(
@@ -217,35 +248,25 @@ def current_revision(url: str) -> str | None:
         return row[0] if row else None
 
 
-@dataclass(frozen=True)
-class Status:
-    revision: str | None
-    head: str | None
-    at_spec: tuple[str, ...]
-    pending: tuple[str, ...]  # in a starting state the head revision knows
-    unknown: tuple[str, ...]
-    rollout: str | None = None  # where a rollout (or rollback) in progress stands
+def status(config: Path | None, url: str, loaded: LoadedSpec, dev_url: str | None = None) -> TenantStates:
+    """The database's revision, the head, and every tenant at the spec, pending or unknown
+    (``core.tenant_states``); the versions directory is read without running it. While the
+    rollback of the database's revision is in progress, its tenants are classified as ``apply``
+    would run them (from the revision before); ``rollout`` says where a rollout stands."""
+    from schemadiff.workflow.alembic_env import alembic_config
+    from schemadiff.workflow.check import database_states, revision_chain
+    from schemadiff.workflow.rollouts import in_progress, status_line
 
-
-def status(cfg: Config | None, url: str, loaded: LoadedSpec) -> Status:
-    plan, _ = make_plan(loaded, url, lint=False)
-    known: set[str] = set()
-    head = None
-    if cfg is not None:
-        from schemadiff.workflow.alembic_env import script_directory
-
-        script = script_directory(cfg)
-        head = script.get_current_head()
-        module = script.get_revision(head).module if head else None
-        known = {g.fingerprint for g in getattr(module, "GROUPS", [])}
-    pending: list[str] = []
-    unknown: list[str] = []
-    for group in plan.groups:
-        (pending if group.fingerprint in known else unknown).extend(group.schemas)
-    rollout = None
-    if cfg is not None:
-        from schemadiff.workflow.rollouts import in_progress, status_line
-
-        tenants = len(plan.unchanged) + len(pending) + len(unknown)
-        rollout = status_line(url, tenants, in_progress(cfg, url))
-    return Status(current_revision(url), head, plan.unchanged, tuple(pending), tuple(unknown), rollout)
+    cfg = alembic_config(config) if config is not None and config.exists() else None
+    progress = in_progress(cfg, url) if cfg is not None else None
+    chain = revision_chain(loaded, config)
+    if progress is None or progress.direction != "downgrade":
+        states = database_states(loaded, url, chain, dev_url)
+    else:
+        states = replace(
+            database_states(loaded, url, chain, dev_url, rolling_back_to=(progress.before,)),
+            revision=progress.revision,
+        )
+    tenants = sum(len(g.schemas) for g in states.groups)
+    line = status_line(url, tenants, progress) if cfg is not None else None
+    return replace(states, rollout=line)

@@ -26,7 +26,7 @@ def previous_table(loaded: LoadedSpec) -> Table:
 
 def recreate_database(admin_url: str, name: str) -> str:
     with connection.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)} WITH (FORCE)")
+        connection.drop_database(conn, name)
         conn.execute(f"CREATE DATABASE {quote_ident(name)}")
     return connection.database_url(admin_url, name)
 

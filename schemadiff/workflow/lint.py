@@ -3,6 +3,8 @@
 The SQL is linted as the runtime runs it — one transaction with ``SET LOCAL lock_timeout`` and
 ``statement_timeout`` — and rules the runtime already satisfies are not reported as violations.
 Findings are deduplicated across groups (the same statement for another schema is one finding).
+Findings of a rule the spec silences (``lint.ignore``) carry the spec's reason: the plan counts
+them in its verdict instead of showing them as warnings.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from schemadiff.core.options import Options
@@ -33,8 +37,9 @@ def squawk_binary() -> str | None:
     return str(beside) if beside.exists() else shutil.which("squawk")
 
 
-def lint_plan(plan: Plan, exclude: set[str]) -> list[LintFinding]:
-    """Every group's upgrade through squawk; raises FileNotFoundError when squawk is missing."""
+def lint_plan(plan: Plan, exclude: set[str], ignore: Mapping[str, str] | None = None) -> tuple[LintFinding, ...]:
+    """Every group's upgrade through squawk, findings of the rules in ``ignore`` (rule → the spec's
+    reason) marked with their reason; raises FileNotFoundError when squawk is missing."""
     binary = squawk_binary()
     if binary is None:
         raise FileNotFoundError("squawk")
@@ -46,7 +51,9 @@ def lint_plan(plan: Plan, exclude: set[str]) -> list[LintFinding]:
                 old = merged[key]
                 finding = LintFinding(old.rule, old.level, old.message, old.help, old.statement, (*old.groups, n))
             merged[key] = finding
-    return sorted(merged.values(), key=lambda f: (f.groups[0], f.rule, f.statement))
+    reasons = ignore or {}
+    found = sorted(merged.values(), key=lambda f: (f.groups[0], f.rule, f.statement))
+    return tuple(replace(f, reason=reasons.get(f.rule)) for f in found)
 
 
 def _lint_group(binary: str, n: int, group: GroupPlan, exclude: set[str]) -> list[LintFinding]:

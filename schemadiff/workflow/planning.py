@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 
 import psycopg
@@ -15,7 +16,7 @@ from schemadiff.errors import DatabaseError, SchemadiffError, first_line
 from schemadiff.pg import connection
 from schemadiff.pg.casts import without_implicit_cast
 from schemadiff.pg.introspect import introspect, list_tenants
-from schemadiff.pg.normalize import target_model
+from schemadiff.pg.normalize import normalize_in, target_model
 from schemadiff.spec.conversions import spec_conversions
 from schemadiff.spec.relation_renames import relation_renames
 from schemadiff.spec.schema import LoadedSpec
@@ -61,7 +62,7 @@ def make_plan(
                     "matches no schema in the database; fix the pattern (it must match "
                     "whole names) or point --database-url at the right database"
                 )
-            target = target_model(conn, loaded, lambda: connection.connect(dev_url or _embedded_dev_url()), notice)
+            target = target_model(conn, loaded, lambda: _dev_connection(dev_url), notice)
             plan = plan_from(loaded, tenants, target, allowed)
             check_conversions(conn, loaded, plan)
     except psycopg.Error as exc:
@@ -74,8 +75,11 @@ def with_lint(plan: Plan, loaded: LoadedSpec, notice: Callable[[str], None]) -> 
         return plan
     from schemadiff.workflow.lint import lint_plan
 
+    lint = loaded.spec.lint
     try:
-        return replace(plan, lint=tuple(lint_plan(plan, set(loaded.spec.lint.exclude))))
+        found = lint_plan(plan, set(lint.exclude), lint.ignore)
+        silenced = tuple(f for f in found if f.reason is not None)
+        return replace(plan, lint=tuple(f for f in found if f.reason is None), silenced=silenced)
     except (FileNotFoundError, OSError, ValueError) as exc:
         notice(f"squawk lint skipped: {exc}")
         return plan
@@ -122,10 +126,36 @@ def check_conversions(conn: psycopg.Connection, loaded: LoadedSpec, plan: Plan) 
         raise SchemadiffError("\n".join(problems))
 
 
-def _embedded_dev_url() -> str:
+def normalized_target(loaded: LoadedSpec, dev_url: str | None = None) -> SchemaModel:
+    """The spec's target model normalized in the dev database alone (``dev_url``, the embedded
+    server by default, borrowed), for what needs the spec's target state and no target database."""
+    try:
+        with _dev_connection(dev_url) as dev:
+            return normalize_in(dev, loaded)
+    except psycopg.Error as exc:
+        raise DatabaseError(connection.redact(f"dev database error: {first_line(exc)}", dev_url)) from None
+
+
+@contextmanager
+def _dev_connection(dev_url: str | None) -> Iterator[psycopg.Connection]:
+    """A connection to the dev database: ``dev_url``, else the embedded server, borrowed (stopped
+    afterwards when this started it)."""
+    if dev_url:
+        with connection.connect(dev_url) as conn:
+            yield conn
+        return
+    with embedded_dev_url() as url, connection.connect(url) as conn:
+        yield conn
+
+
+@contextmanager
+def embedded_dev_url() -> Iterator[str]:
+    """The embedded server as a scratch database for the block (see ``embedded_server.borrowed``)."""
     from schemadiff.pg import embedded_server
 
-    try:
-        return embedded_server.server_url()
-    except SchemadiffError as exc:
-        raise DatabaseError(f"no dev database: {exc}") from None
+    with ExitStack() as stack:
+        try:
+            url = stack.enter_context(embedded_server.borrowed())
+        except SchemadiffError as exc:
+            raise DatabaseError(f"no dev database: {exc}") from None
+        yield url

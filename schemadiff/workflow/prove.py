@@ -184,14 +184,24 @@ def run_statements(url: str, statements: tuple[Statement, ...]) -> None:
 
 
 def migra_sql(a: str, b: str) -> str:
+    """migra's statements from database ``a`` to ``b`` (schema ``tenant``). Its sessions run on
+    engines of their own without a pool, disposed afterwards: no connection outlives the call, so
+    the scratch databases drop without terminating anyone."""
     from migra import Migration
-    from sqlbag import S
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+    from sqlalchemy.pool import NullPool
 
-    with S(a) as from_session, S(b) as to_session:
-        migration = Migration(from_session, to_session, schema=SCHEMA)
-        migration.set_safety(False)
-        migration.add_all_changes()
-        return str(migration.sql).strip()
+    engines = [create_engine(connection.to_sqlalchemy(url), poolclass=NullPool) for url in (a, b)]
+    try:
+        with Session(engines[0]) as from_session, Session(engines[1]) as to_session:
+            migration = Migration(from_session, to_session, schema=SCHEMA)
+            migration.set_safety(False)
+            migration.add_all_changes()
+            return str(migration.sql).strip()
+    finally:
+        for engine in engines:
+            engine.dispose()
 
 
 @contextmanager
@@ -205,4 +215,4 @@ def scratch_databases(dev_url: str) -> Iterator[tuple[str, str]]:
     finally:
         with connection.connect(dev_url, autocommit=True) as admin:
             for name in names:
-                admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)} WITH (FORCE)")
+                connection.drop_database(admin, name)

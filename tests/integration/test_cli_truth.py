@@ -31,10 +31,14 @@ def flat(text: str) -> str:
 
 
 USAGE_ERRORS: list[tuple[str, ...]] = [
-    *[(command, "--bogus") for command in ("plan", "apply", "rollback", "status", "validate", "init", "demo")],
-    *[(command, "--spec") for command in ("plan", "apply", "status", "validate")],  # an option without its value
+    *[(command, "--bogus") for command in ("plan", "apply", "rollback", "status", "validate", "init", "demo", "check")],
+    *[
+        (command, "--spec") for command in ("plan", "apply", "status", "validate", "check")
+    ],  # an option without its value
     ("rollback", "--config"),
     ("plan", "--format", "banana"),
+    ("check", "--format", "markdown"),
+    ("status", "--format", "sql"),
     ("apply", "--workers", "abc"),
     ("apply", "--workers", "0"),
     ("apply", "--workers", "65"),
@@ -64,7 +68,10 @@ def test_a_usage_error_exits_1_not_2(args: tuple[str, ...], monkeypatch: pytest.
     [
         ("--help",),
         ("db", "--help"),
-        *[(c, "--help") for c in ("plan", "apply", "rollback", "status", "validate", "init", "demo", "spec-schema")],
+        *[
+            (c, "--help")
+            for c in ("plan", "apply", "rollback", "status", "validate", "init", "demo", "spec-schema", "check")
+        ],
     ],
     ids=" ".join,
 )

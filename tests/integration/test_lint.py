@@ -45,3 +45,31 @@ def test_excluded_rules_and_strict(fresh_db: str, spec_path: Path, tmp_path: Pat
     off = tmp_path / "off.yaml"
     off.write_text(spec_path.read_text() + "lint:\n  enabled: false\n")
     assert run_cli("plan", "--spec", off, "--database-url", fresh_db, "--strict").exit_code == 2
+
+
+def test_rules_the_spec_contradicts_are_silenced_with_a_reason_and_counted(
+    fresh_db: str, spec_path: Path, tmp_path: Path
+) -> None:
+    demo.seed_previous_state(fresh_db, load_spec(spec_path), tenants=8, rows=2)  # two groups (user_7)
+    spec = tmp_path / "schema.yaml"
+    spec.write_text(
+        spec_path.read_text()
+        + "lint:\n  ignore:\n    prefer-bigint-over-int: ids are per tenant, int is enough\n"
+        + "    prefer-text-field: the step names are short and fixed\n"
+    )
+    loud = json.loads(run_cli("plan", "--spec", spec_path, "--database-url", fresh_db, "--format", "json").stdout)
+    data = json.loads(run_cli("plan", "--spec", spec, "--database-url", fresh_db, "--format", "json").stdout)
+    silenced = {"prefer-bigint-over-int", "prefer-text-field"}
+    assert silenced <= {f["rule"] for f in loud["lint"]}  # squawk raises them on the marketplace change
+    assert not {f["rule"] for f in data["lint"]} & silenced
+    assert {f["rule"] for f in data["lint_silenced"]} == silenced
+    assert data["verdict"]["silenced"] == len(data["lint_silenced"]) == 2
+    assert data["verdict"]["lint_warnings"] == loud["verdict"]["lint_warnings"] - 2
+    text = run_cli("plan", "--spec", spec, "--database-url", fresh_db).stdout
+    assert "  silenced by the spec: prefer-text-field (1 finding(s)): the step names are short and fixed" in text
+    last = text.strip().splitlines()[-1]
+    assert last == (
+        f"Verdict: nothing refused; {data['verdict']['warnings']} warning(s) "
+        f"({data['verdict']['hazard_warnings']} hazard, {data['verdict']['lint_warnings']} lint), "
+        "all on tables under 100,000 rows; 2 lint finding(s) silenced in the spec"
+    )

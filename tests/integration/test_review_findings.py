@@ -36,7 +36,7 @@ def test_a_downgrade_over_names_with_percent_is_refused_not_crashed(
     execute(fresh_db, 'INSERT INTO "user_%s%%".t ("c%{x}s") VALUES (\'written\')')
     refused = alembic(project, fresh_db, "downgrade", "-1")
     assert refused.returncode != 0
-    assert "would delete data: t.c%{x}s in 1 schema(s) (user_%s%%)" in refused.stderr, refused.stderr
+    assert "would delete data: t.c%{x}s in 1 schema(s) (user_%s%%)" in refused.stdout, refused.stderr
     down = alembic(project, fresh_db, "-x", "allow=deletes_data", "downgrade", "-1")
     assert down.returncode == 0, down.stderr
     assert query(fresh_db, "SELECT count(*) FROM information_schema.columns WHERE column_name = 'c%{x}s'") == [(0,)]

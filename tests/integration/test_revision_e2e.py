@@ -191,8 +191,8 @@ def test_two_runs_at_once_the_second_fails_cleanly(
         wait_until(lambda: ledger_rows(fresh_db)[0] >= 5, proc=first)
         second = alembic(project, fresh_db, "-x", "lock_wait=1", "upgrade", "head")
     assert second.returncode != 0
-    assert "another schemadiff run holds the migration lock (pid" in second.stderr
-    assert "application 'schemadiff'" in second.stderr
+    assert "FAILED: another schemadiff run holds the migration lock (pid" in second.stdout
+    assert "application 'schemadiff'" in second.stdout
     _out, err = first.communicate(timeout=120)
     assert first.returncode == 0, err
     assert query(fresh_db, "SELECT count(*) FROM public.schemadiff_ledger")[0][0] == len(schemas)
@@ -206,8 +206,9 @@ def test_unknown_state_stops_before_any_change(fresh_db: str, spec_path: Path, s
     start = fingerprints(fresh_db, spec_path)
     result = alembic(project, fresh_db, "upgrade", "head")
     assert result.returncode != 0
-    assert "user_3 (state" in result.stderr and "nothing was changed" in result.stderr
-    assert "drop column marketplace_tasks.hand_made" in result.stderr
+    assert "1 schema(s) in state" in result.stderr and ": user_3\n" in result.stderr
+    assert "nothing was changed" in result.stdout  # alembic's FAILED line
+    assert "to match it: drop column marketplace_tasks.hand_made" in result.stderr
     assert fingerprints(fresh_db, spec_path) == start
     assert (
         query(

@@ -55,7 +55,7 @@ class Setup:
 
     def status(self) -> str:
         result = run_cli("status", "--spec", self.spec, "--database-url", self.url, "--config", self.ini)
-        assert result.exit_code == 0, result.stderr
+        assert result.exit_code in (0, 3, 4), result.stderr  # at the spec, pending, unknown
         return result.stdout
 
     def at_target(self) -> list[str]:
@@ -239,7 +239,8 @@ def test_a_tenant_in_an_unknown_state_outside_the_subset_does_not_stop_it(setup_
     )
     assert s.at_target() == ["user_1"]
     everything = alembic(s.ini.parent, s.url, "upgrade", "head")  # the run that takes user_3 stops before any change
-    assert everything.returncode != 0 and "1 schema(s) are in a state revision" in everything.stderr
+    said = everything.stdout + everything.stderr
+    assert everything.returncode != 0 and f"1 schema(s) in 1 state(s) that revision {s.revision} does not know" in said
     assert s.at_target() == ["user_1"] and alembic_version(s.url) == []
 
 
@@ -251,7 +252,9 @@ def test_a_subset_rollback_then_apply_brings_those_tenants_back(setup_of) -> Non
     assert f"the rollback of {s.revision} is in progress: 2 of 5 schema(s) back before {s.revision}" in back.stdout
     assert sorted(set(s.schemas) - set(s.at_target())) == ["user_2", "user_4"]
     assert alembic_version(s.url) == [s.revision]  # not every tenant went back
-    assert f"rollback of {s.revision} in progress: 2 of 5 schema(s) back before {s.revision}" in s.status()
+    status = s.status()
+    assert f"rollback of {s.revision} in progress: 2 of 5 schema(s) back before {s.revision}" in status
+    assert re.search(r"pending:\s+2  user_2, user_4", status) and re.search(r"unknown:\s+0", status)  # apply takes them
     again = s.apply()  # the database names the head, but two tenants left it: apply brings them back
     assert again.exit_code == 0, again.stderr
     assert "2 applied, 3 skipped, 0 failed" in again.stdout

@@ -37,7 +37,7 @@ def fingerprints(url: str, *schemas: str) -> list[str]:
 def preflight_fingerprints(url: str) -> dict[str, str]:
     with connection.connect(url, autocommit=True) as conn:
         states, _rows = read_states(conn, job())
-    return {schema: fp for schema, (fp, _model) in states.items()}
+    return {schema: state.fingerprint for schema, state in states.items()}
 
 
 def test_equal_states_share_a_digest_and_the_preflight_reads_them_as_one(fresh_db: str) -> None:

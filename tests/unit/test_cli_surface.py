@@ -1,0 +1,57 @@
+"""What the command line shows before any database: every command's --help, the progress bar."""
+
+from __future__ import annotations
+
+import pytest
+from rich.console import Console
+from typer.main import get_command
+from typer.testing import CliRunner
+
+from schemadiff.cli import app, run_commands
+
+
+def command_paths() -> list[list[str]]:
+    """[] for the root, then every command and subcommand by its names."""
+    paths: list[list[str]] = [[]]
+    pending = [([], get_command(app))]
+    while pending:
+        path, group = pending.pop()
+        for name, command in sorted(getattr(group, "commands", {}).items()):
+            paths.append([*path, name])
+            pending.append(([*path, name], command))
+    return paths
+
+
+def test_every_command_is_listed() -> None:
+    names = {" ".join(p) for p in command_paths()}
+    assert {"", "plan", "apply", "rollback", "init", "demo", "db", "db stop", "db url"} <= names
+
+
+@pytest.mark.parametrize("path", command_paths(), ids=lambda p: " ".join(p) or "root")
+def test_help_shows_no_type_beside_a_flag(path: list[str]) -> None:
+    result = CliRunner().invoke(app, [*path, "--help"], env={"COLUMNS": "200"}, terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "--help" in result.output and "Show this message and exit." in result.output
+    assert "<bool>" not in result.output
+    if path == ["plan"]:  # an option that takes a value still shows its type
+        assert "<path>" in result.output
+
+
+def test_no_progress_bar_is_drawn_before_there_is_work(capsys: pytest.CaptureFixture[str]) -> None:
+    with run_commands._Progress("upgrade") as progress:
+        progress.report("public", 0, 0)  # nothing to do: no bar
+    assert capsys.readouterr().err == ""
+    with run_commands._Progress("upgrade") as progress:
+        assert progress._bar is None  # nothing drawn until the runtime reports a tenant
+        progress.report("public", 1, 2)
+        progress.report("user_1", 2, 2)
+    shown = capsys.readouterr().err
+    assert "2/2" in shown and "?" not in shown
+
+
+def test_the_bar_goes_to_stderr() -> None:
+    with run_commands._Progress("upgrade") as progress:
+        progress.report("public", 1, 1)
+        assert progress._bar is not None
+        console: Console = progress._bar.console
+        assert console.stderr
