@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from schemadiff.cli.common import EXIT_CHANGES, EXIT_OK, ConfigOpt, DevUrlOpt, SpecOpt, UrlOpt, _err, _fail, _load, app
+from schemadiff.cli import fleet_commands as fleet
+from schemadiff.cli.common import EXIT_CHANGES, EXIT_OK, ConfigOpt, DevUrlOpt, SpecOpt, _err, _fail, _load, app
 from schemadiff.errors import SchemadiffError
 from schemadiff.pg import connection
 
@@ -24,7 +25,7 @@ FormatOpt = Annotated[ReportFormat, typer.Option("--format", "-f", help="Output 
 @app.command()
 def check(
     spec: SpecOpt = Path("schema.yaml"),
-    database_url: UrlOpt = None,
+    database_url: fleet.UrlsOpt = None,
     dev_url: DevUrlOpt = None,
     config: ConfigOpt = Path("alembic.ini"),
     format: FormatOpt = ReportFormat.text,
@@ -37,6 +38,7 @@ def check(
     no_database: Annotated[
         bool, typer.Option("--no-database", help="Check the repository only, even when a database URL is configured.")
     ] = False,
+    targets: fleet.TargetsOpt = None,
 ) -> None:
     """The CI gate: the head revision captures the spec, no revision was edited after it was written,
     and (with a database) every tenant is at the spec.
@@ -52,8 +54,12 @@ def check(
     url: str | None = None
     try:
         loaded = _load(spec)
-        if uses_database(database_url, no_database):
-            url = connection.resolve_url(database_url).url
+        shards, one_url = fleet.targets_of(database_url, targets)
+        if shards and not no_database:
+            code = fleet.check(loaded, shards, config, dev_url, allow_pending, format is ReportFormat.json)
+            raise typer.Exit(code)
+        if uses_database(one_url, no_database):
+            url = connection.resolve_url(one_url).url
         dev = connection.to_libpq(dev_url) if dev_url else None
         result = run_check(loaded, config, url, dev, allow_pending, notice=lambda m: _err(f"note: {m}"))
         render = render_check_json if format is ReportFormat.json else render_check_text

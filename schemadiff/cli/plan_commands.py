@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from schemadiff.cli import fleet_commands as fleet
 from schemadiff.cli.common import (
     EXIT_CHANGES,
     EXIT_OK,
@@ -18,7 +19,6 @@ from schemadiff.cli.common import (
     Format,
     MessageOpt,
     SpecOpt,
-    UrlOpt,
     _allowed,
     _err,
     _fail,
@@ -53,7 +53,7 @@ def spec_schema() -> None:
 @app.command()
 def plan(
     spec: SpecOpt = Path("schema.yaml"),
-    database_url: UrlOpt = None,
+    database_url: fleet.UrlsOpt = None,
     dev_url: DevUrlOpt = None,
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
     allow: AllowOpt = None,
@@ -66,18 +66,36 @@ def plan(
     no_validate: Annotated[bool, typer.Option("--no-validate", help="Skip proving the revision with migra.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Treat squawk lint findings as errors.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan only; write no revision.")] = False,
+    targets: fleet.TargetsOpt = None,
 ) -> None:
     """Compare every tenant schema with the spec and show what would change, per group of tenants.
 
     With -m, also write a reviewed-artifact Alembic revision (proved on scratch copies with migra
     first, unless --no-validate). Exit 0 when every schema is at the spec, 2 when there are
-    changes, 1 on error or refusal.
+    changes, 1 on error or refusal. With several databases (--targets, or --database-url repeated)
+    every shard is read in parallel and each state is planned once for the whole fleet.
     """
     url: str | None = None
     try:
         loaded = _load(spec)
         allowed = _allowed(allow, loaded)
-        target = connection.resolve_url(database_url)
+        shards, one_url = fleet.targets_of(database_url, targets)
+        if shards:
+            fleet.plan(
+                loaded,
+                shards,
+                dev_url,
+                format,
+                allowed,
+                message,
+                why,
+                config,
+                no_validate,
+                strict,
+                dry_run,
+                write_checked_revision,
+            )
+        target = connection.resolve_url(one_url)
         url = target.url
         result = _plan(loaded, target, dev_url, allowed)
         typer.echo(_render(result, format, target.shown), nl=False)

@@ -53,9 +53,13 @@ def select_tenants(all_schemas: Iterable[str], template: str, pattern: str) -> l
     return ([template] if template in schemas else []) + tenants
 
 
+def list_schemas(conn: psycopg.Connection) -> list[str]:
+    """Every schema that could be a tenant (not the system schemas)."""
+    return [r[0] for r in conn.execute(_sql("schemas")).fetchall()]
+
+
 def list_tenants(conn: psycopg.Connection, template: str, pattern: str) -> list[str]:
-    names = [r[0] for r in conn.execute(_sql("schemas")).fetchall()]
-    return select_tenants(names, template, pattern)
+    return select_tenants(list_schemas(conn), template, pattern)
 
 
 def introspect(

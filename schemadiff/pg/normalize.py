@@ -15,15 +15,12 @@ from dataclasses import replace
 
 import psycopg
 
-from schemadiff.core.enum_ops import create_enum_sql
-from schemadiff.core.foreign_keys import foreign_keys, without_foreign_keys
 from schemadiff.core.model import SchemaModel, Table, relation_names
-from schemadiff.core.ops import add_constraint_sql
 from schemadiff.core.sqltext import quote_ident
 from schemadiff.errors import DatabaseError, SchemadiffError, first_line
 from schemadiff.pg.introspect import introspect
 from schemadiff.spec.schema import LoadedSpec
-from schemadiff.spec.to_model import create_statements, spec_model
+from schemadiff.spec.to_model import create_schema_statements, spec_model
 
 REFUSALS = (psycopg.errors.InsufficientPrivilege, psycopg.errors.ReadOnlySqlTransaction)
 # PostgreSQL evaluates constant parts of index expressions and predicates while creating the index,
@@ -55,15 +52,11 @@ def normalize_in(conn: psycopg.Connection, loaded: LoadedSpec) -> SchemaModel:
             conn.execute(f"CREATE SCHEMA {quote_ident(scratch)}")
             conn.execute(f"SET LOCAL search_path = {quote_ident(scratch)}")
             conn.execute(f"SET LOCAL statement_timeout = '{NORMALIZE_TIMEOUT}'")
-            for enum in written.enums:
-                conn.execute(create_enum_sql(scratch, enum))  # values checked at load: always accepted
-            for table in written.tables:  # foreign keys once every table exists: they may point at any
-                _create_or_explain(
-                    conn, loaded, scratch, table.name, create_statements(scratch, without_foreign_keys(table))
-                )
-            for table in written.tables:
-                keys = [add_constraint_sql(scratch, table.name, c) for c in foreign_keys(table)]
-                _create_or_explain(conn, loaded, scratch, table.name, keys)
+            for table, statement in create_schema_statements(scratch, written):
+                if table is None:  # an enum type: its values were checked at load, always accepted
+                    conn.execute(statement)
+                else:
+                    _create_or_explain(conn, loaded, scratch, table, [statement])
             names, enums = relation_names(written), [e.name for e in written.enums]
             return with_sources(introspect(conn, [scratch], names, enums=enums).models[scratch], written)
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from schemadiff.core.plan import LintFinding, Plan
@@ -35,7 +36,8 @@ def _verdict(plan: Plan) -> dict[str, Any]:
     }
 
 
-def plan_dict(plan: Plan) -> dict[str, Any]:
+def plan_dict(plan: Plan, sql_schema: Callable[[str], str] = str) -> dict[str, Any]:
+    """``sql_schema``: the schema a listed name's SQL is shown for (a fleet lists ``SHARD:SCHEMA``)."""
     return {
         "changes": plan.changes,
         "verdict": _verdict(plan),
@@ -76,7 +78,7 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
                         "table": op.table,
                         "name": op.name,
                         "description": op.describe(),
-                        "sql": ";\n".join(op.sql(g.schemas[0])) + ";",
+                        "sql": ";\n".join(op.sql(sql_schema(g.schemas[0]))) + ";",
                         "sql_schema": g.schemas[0],
                         "hazards": list(op.hazards),
                     }

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from schemadiff.core.plan import Plan, silenced_rules
 from schemadiff.core.policy import verdict
 from schemadiff.text import few
 
 
-def render_text(plan: Plan, database: str = "") -> str:
+def render_text(plan: Plan, database: str = "", sql_schema: Callable[[str], str] = str) -> str:
+    """``sql_schema``: the schema a listed name's SQL is shown for (a fleet lists ``SHARD:SCHEMA``)."""
     lines = [f"schemadiff plan for {plan.spec_path or 'spec'}" + (f" against {database}" if database else "")]
     lines.append(
         f"{plan.tenant_count} schemas ({plan.template} and tenants matching "
@@ -27,7 +30,7 @@ def render_text(plan: Plan, database: str = "") -> str:
         for i, op in enumerate(group.ops, 1):
             hazards = f"   [{', '.join(op.hazards)}]" if op.hazards else ""
             lines.append(f"  {i}. {op.describe()}{hazards}")
-            lines += [f"       {stmt};".replace("\n", "\n       ") for stmt in op.sql(group.schemas[0])]
+            lines += [f"       {stmt};".replace("\n", "\n       ") for stmt in op.sql(sql_schema(group.schemas[0]))]
     lines += _hazard_lines(plan)
     lines += _lint_lines(plan)
     lines += _unmanaged_lines(plan)

@@ -9,8 +9,10 @@ the benchmarks and the tests seed their tenants with the same statements.
 
 from __future__ import annotations
 
+from schemadiff.core.enum_ops import create_enum_sql
+from schemadiff.core.foreign_keys import foreign_keys, without_foreign_keys
 from schemadiff.core.model import Column, Constraint, EnumType, Index, Partition, SchemaModel, Table
-from schemadiff.core.ops import CreateTable
+from schemadiff.core.ops import CreateTable, add_constraint_sql
 from schemadiff.core.sqltext import parse_type, quote_ident, quote_literal, render_default
 from schemadiff.spec.keys import declared_keys
 from schemadiff.spec.schema import (
@@ -132,6 +134,18 @@ def index_key(column: str | IndexColumnSpec) -> str:
     return " ".join(parts)
 
 
-def create_statements(schema: str, table: Table) -> list[str]:
+def create_statements(schema: str | None, table: Table) -> list[str]:
     """The statements creating ``table`` in ``schema``: the migration's own (:class:`CreateTable`)."""
     return CreateTable(table.name, table).sql(schema)
+
+
+def create_schema_statements(schema: str | None, model: SchemaModel) -> list[tuple[str | None, str]]:
+    """Every statement creating ``model`` in ``schema`` (which exists; None: names no schema), each
+    with the table it belongs to (None for an enum type): the enum types, the tables without their
+    foreign keys, then the keys, once every table exists (they may point at any). Unqualified names
+    in the spec's fragments (an enum type, a tenant-local key's table) resolve through a search_path
+    naming the schema: whoever runs them sets it."""
+    out: list[tuple[str | None, str]] = [(None, create_enum_sql(schema, enum)) for enum in model.enums]
+    out += [(t.name, s) for t in model.tables for s in create_statements(schema, without_foreign_keys(t))]
+    out += [(t.name, add_constraint_sql(schema, t.name, c)) for t in model.tables for c in foreign_keys(t)]
+    return out

@@ -64,7 +64,7 @@ def make_plan(
                     "matches no schema in the database; fix the pattern (it must match "
                     "whole names) or point --database-url at the right database"
                 )
-            target = target_model(conn, loaded, lambda: _dev_connection(dev_url), notice)
+            target = target_model(conn, loaded, lambda: dev_connection(dev_url), notice)
             plan = plan_from(loaded, tenants, target, allowed)
             check_conversions(conn, loaded, plan)
     except psycopg.Error as exc:
@@ -87,9 +87,16 @@ def with_lint(plan: Plan, loaded: LoadedSpec, notice: Callable[[str], None]) -> 
         return plan
 
 
-def plan_from(loaded: LoadedSpec, tenants: LiveSchemas, target: SchemaModel, allowed: tuple[str, ...] = ()) -> Plan:
+def plan_from(
+    loaded: LoadedSpec,
+    tenants: LiveSchemas,
+    target: SchemaModel,
+    allowed: tuple[str, ...] = (),
+    first: str | None = None,
+) -> Plan:
+    """The plan of ``tenants``; ``first`` is the schema listed first (the template by default)."""
     spec = loaded.spec
-    groups = group_schemas(tenants.models, first=spec.tenants.template)
+    groups = group_schemas(tenants.models, first=first or spec.tenants.template)
     return build_plan(
         groups,
         target,
@@ -132,14 +139,14 @@ def normalized_target(loaded: LoadedSpec, dev_url: str | None = None) -> SchemaM
     """The spec's target model normalized in the dev database alone (``dev_url``, the embedded
     server by default, borrowed), for what needs the spec's target state and no target database."""
     try:
-        with _dev_connection(dev_url) as dev:
+        with dev_connection(dev_url) as dev:
             return normalize_in(dev, loaded)
     except psycopg.Error as exc:
         raise DatabaseError(connection.redact(f"dev database error: {first_line(exc)}", dev_url)) from None
 
 
 @contextmanager
-def _dev_connection(dev_url: str | None) -> Iterator[psycopg.Connection]:
+def dev_connection(dev_url: str | None) -> Iterator[psycopg.Connection]:
     """A connection to the dev database: ``dev_url``, else the embedded server, borrowed (stopped
     afterwards when this started it)."""
     if dev_url:

@@ -1,0 +1,267 @@
+"""plan, apply, rollback, status and check over a fleet of shards (``--targets FILE`` or repeated
+``--database-url``): the commands call these when a run names more than one database."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from schemadiff.cli.common import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Format, _err
+from schemadiff.core.options import Options
+from schemadiff.core.shards import schema_of
+from schemadiff.errors import SchemadiffError
+from schemadiff.pg import connection
+from schemadiff.pg.targets import Target, resolve_targets
+
+if TYPE_CHECKING:
+    from schemadiff.spec.schema import LoadedSpec
+    from schemadiff.workflow.fleet import ShardResult, ShardRun
+
+UrlsOpt = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--database-url",
+        help="Target database (repeat for a fleet of shards); else SCHEMADIFF_DATABASE_URL, DATABASE_URL, "
+        "or the embedded server.",
+        show_default=False,
+    ),
+]
+TargetsOpt = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--targets",
+        help="A targets file naming the shards of a fleet: `targets: {NAME: {url_env: VARIABLE}}`.",
+        show_default=False,
+    ),
+]
+
+
+def targets_of(urls: list[str] | None, targets_file: Path | None) -> tuple[list[Target], str | None]:
+    """The fleet (more than one shard) and None, or no fleet and the one URL flag as today."""
+    targets = resolve_targets(urls, targets_file)
+    if len(targets) > 1:
+        return targets, None
+    if targets:
+        return [], targets[0].url
+    return [], urls[0] if urls else None
+
+
+def _shards_line(shards: list[Any]) -> str:
+    return ", ".join(f"{s.target.name} ({s.target.shown})" for s in shards)
+
+
+def _report_down(shards: list[Any], what: str) -> None:
+    for shard in shards:
+        if shard.error is not None:
+            _err(f"shard {shard.target.name}: {what}: {shard.error}")
+
+
+# ── plan ──────────────────────────────────────────────────────────────────────────────────
+
+
+def plan(
+    loaded: LoadedSpec,
+    targets: list[Target],
+    dev_url: str | None,
+    format: Format,
+    allowed: set[str],
+    message: str | None,
+    why: str | None,
+    config: Path,
+    no_validate: bool,
+    strict: bool,
+    dry_run: bool,
+    write_checked_revision: Callable[..., Path],
+) -> NoReturn:
+    """``write_checked_revision``: plan's own (proves and writes the one revision)."""
+    from schemadiff.core.policy import check_policy
+    from schemadiff.render.json_report import plan_dict
+    from schemadiff.render.text_report import render_text
+    from schemadiff.workflow.fleet import fleet_plan
+    from schemadiff.workflow.planning import dev_connection
+
+    if format not in (Format.text, Format.json):
+        raise SchemadiffError(
+            f"--format {format.value} shows one database; for a fleet use text or json "
+            "(or plan each shard with its own --database-url)"
+        )
+    dev = connection.to_libpq(dev_url) if dev_url else None
+    fleet = fleet_plan(
+        loaded,
+        targets,
+        dev,
+        lambda: dev_connection(dev),
+        notice=lambda m: _err(f"note: {m}"),
+        allowed=tuple(sorted(allowed)),
+    )
+    result = fleet.plan
+    if result is not None:
+        shown = f"{len(targets)} shard(s): {', '.join(t.name for t in targets)}"
+        if format is Format.json:
+            data = plan_dict(result, schema_of)
+            data["shards"] = [
+                {
+                    "name": s.target.name,
+                    "database": s.target.shown,
+                    "tenants": len(s.value.models) if s.value is not None else None,
+                    "error": s.error,
+                }
+                for s in fleet.shards
+            ]
+            typer.echo(json.dumps(data, indent=2))
+        else:
+            typer.echo(render_text(result, shown, schema_of), nl=False)
+            for s in fleet.shards:
+                typer.echo(
+                    f"shard {s.target.name} ({s.target.shown}): "
+                    + (f"{len(s.value.models)} schema(s) read in {s.seconds:.2f}s" if s.value is not None else "down")
+                )
+    _report_down(fleet.shards, "cannot read it")
+    if fleet.down:
+        raise SchemadiffError(
+            f"{len(fleet.down)} of {len(targets)} shard(s) could not be read; no revision written. "
+            "Run again when every shard answers"
+        )
+    assert result is not None
+    check_policy(result, allowed)
+    if strict and result.lint:
+        raise SchemadiffError(f"--strict: {len(result.lint)} lint finding(s); fix them or exclude their rules")
+    if result.changes and message and not dry_run:
+        from schemadiff.workflow.alembic_env import alembic_config, require_up_to_date
+
+        cfg = alembic_config(config)
+        for target in targets:
+            try:
+                require_up_to_date(cfg, target.url, loaded.spec.migrations.directory)
+            except SchemadiffError as exc:
+                raise SchemadiffError(f"shard {target.name}: {exc}") from None
+        path = write_checked_revision(result, loaded, config, message, why, None if no_validate else dev_url or "")
+        _err(f"wrote {path} (one revision for every shard)")
+    elif result.changes and not message and not dry_run:
+        _err("note: no revision written; pass -m MESSAGE to write one")
+    raise typer.Exit(EXIT_CHANGES if result.changes else EXIT_OK)
+
+
+# ── apply and rollback ───────────────────────────────────────────────────────────────────
+
+
+def _summary(results: list[ShardResult[ShardRun]], label: str) -> None:
+    from schemadiff.workflow.fleet import run_error
+
+    table = Table(title=f"{label} on {len(results)} shard(s)")
+    for column in ("shard", "tenants done", "skipped", "failed", "seconds", "result"):
+        table.add_column(
+            column, justify="right" if column in ("tenants done", "skipped", "failed", "seconds") else "left"
+        )
+    for r in results:
+        run = r.value
+        error = run_error(r)
+        outcome = f"error: {error}" if error else (f"nothing to do ({run.idle})" if run and run.idle else "ok")
+        table.add_row(
+            r.target.name,
+            str(run.done) if run else "-",
+            str(run.skipped) if run else "-",
+            str(run.failed) if run else "-",
+            f"{r.seconds:.1f}",
+            outcome,
+        )
+    Console(width=160).print(table)
+    for r in results:
+        error = run_error(r)
+        if error:
+            _err(f"shard {r.target.name}: {label} failed: {error}")
+
+
+def run(
+    action: str,
+    targets: list[Target],
+    config: Path,
+    spec: Path,
+    options: Options,
+    yes: bool,
+    confirm: Callable[[str, bool], None],
+    steps: int = 1,
+) -> None:
+    """apply (``upgrade``) or rollback (``downgrade``) on every shard at once; exit 1 when any
+    shard failed or could not be reached (a rerun finishes only what is left)."""
+    from schemadiff.workflow.fleet import fleet_run, run_error
+
+    verb = "Apply pending revisions to" if action == "upgrade" else f"Roll back {steps} revision(s) on"
+    confirm(f"{verb} {len(targets)} shard(s) ({', '.join(t.name for t in targets)})?", yes)
+    results = fleet_run(action, targets, config, spec, options, steps)
+    _summary(results, action)
+    failed = [r.target.name for r in results if run_error(r)]
+    if failed:
+        raise SchemadiffError(
+            f"{len(failed)} of {len(results)} shard(s) did not finish ({', '.join(failed)}); "
+            "the others did. Run the same command again to finish what is left"
+        )
+    if action == "upgrade":
+        typer.echo("every schema on every shard matches the spec")
+
+
+# ── status and check ─────────────────────────────────────────────────────────────────────
+
+
+def status(loaded: LoadedSpec, targets: list[Target], config: Path, json_format: bool, dev_url: str | None) -> int:
+    from schemadiff.render.check_report import render_status_json, render_status_text
+    from schemadiff.workflow.fleet import fleet_status, status_exit
+
+    dev = connection.to_libpq(dev_url) if dev_url else None
+    results = fleet_status(loaded, targets, config, dev)
+    if json_format:
+        shards = [
+            {
+                "name": r.target.name,
+                "error": r.error,
+                "status": json.loads(render_status_json(r.value, r.target.shown)) if r.value is not None else None,
+            }
+            for r in results
+        ]
+        typer.echo(json.dumps({"shards": shards}, indent=2))
+    else:
+        for r in results:
+            typer.echo(f"shard {r.target.name}:")
+            if r.value is not None:
+                typer.echo(render_status_text(r.value, r.target.shown), nl=False)
+            else:
+                typer.echo(f"  cannot read it: {r.error}")
+    _report_down(results, "cannot read it")
+    return status_exit(results)
+
+
+def check(
+    loaded: LoadedSpec,
+    targets: list[Target],
+    config: Path,
+    dev_url: str | None,
+    allow_pending: bool,
+    json_format: bool,
+) -> int:
+    from schemadiff.render.check_report import check_dict, render_check_text
+    from schemadiff.workflow.fleet import fleet_check
+
+    dev = connection.to_libpq(dev_url) if dev_url else None
+    results = fleet_check(loaded, targets, config, dev, allow_pending)
+    if json_format:
+        shards = [
+            {"name": r.target.name, "error": r.error, "check": check_dict(r.value) if r.value is not None else None}
+            for r in results
+        ]
+        typer.echo(json.dumps({"ok": all(r.value and r.value.ok for r in results), "shards": shards}, indent=2))
+    else:
+        for r in results:
+            typer.echo(f"shard {r.target.name}:")
+            typer.echo(
+                render_check_text(r.value) if r.value is not None else f"  cannot read it: {r.error}\n", nl=False
+            )
+    _report_down(results, "cannot check it")
+    if any(r.value is None for r in results):
+        return EXIT_ERROR
+    return EXIT_OK if all(r.value is not None and r.value.ok for r in results) else EXIT_CHANGES

@@ -1,0 +1,78 @@
+"""One shard's part of a fleet run, in a process of its own (Alembic's ``op`` and ``context`` are
+process-wide, so two in-process upgrades cannot share one interpreter): a JSON job on stdin, the
+URL in SCHEMADIFF_DATABASE_URL (never on the command line), one JSON result line on stdout."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from schemadiff.core.options import Options
+from schemadiff.errors import SchemadiffError
+from schemadiff.pg import connection
+
+URL_VARIABLE = "SCHEMADIFF_DATABASE_URL"
+
+
+def _report(report: Any) -> dict[str, Any]:
+    return {
+        "direction": report.direction,
+        "revision": report.revision,
+        "applied": len(report.applied),
+        "skipped": len(report.skipped),
+        "failed": dict(report.failed),
+        "seconds": round(report.seconds, 3),
+    }
+
+
+def run_job(job: dict[str, Any], url: str) -> dict[str, Any]:
+    """``{"action": "upgrade"|"downgrade", "config", "spec", "steps", "options"}`` on ``url``."""
+    from schemadiff.workflow import apply as apply_mod
+    from schemadiff.workflow.alembic_env import alembic_config, current_head, script_directory
+
+    cfg = alembic_config(Path(job["config"]))
+    options = Options(**{**job["options"], "allow": frozenset(job["options"]["allow"])})
+    result: dict[str, Any] = {"reports": [], "idle": None, "remaining": 0}
+    try:
+        if job["action"] == "upgrade":
+            from schemadiff.spec.schema import load_spec
+
+            if apply_mod.current_revision(url) == current_head(script_directory(cfg)):
+                return {**result, "idle": "at head"}
+            loaded = load_spec(job["spec"])
+            apply_mod.check_hazards(loaded, url, set(options.allow))
+            outcome = apply_mod.upgrade(cfg, url, loaded, options)
+            result["remaining"] = outcome.remaining
+        else:
+            if apply_mod.current_revision(url) is None:
+                return {**result, "idle": "no revision applied"}
+            outcome = apply_mod.downgrade(cfg, url, job["steps"], options)
+        result["reports"] = [_report(r) for r in outcome.reports]
+    except SchemadiffError as exc:
+        failed = getattr(exc, "report", None)
+        result["reports"] = [_report(failed)] if failed is not None else []
+        result["error"] = connection.redact(str(exc), url)
+    return result
+
+
+def options_data(options: Options) -> dict[str, Any]:
+    data = asdict(options)
+    data["allow"] = sorted(options.allow)
+    return data
+
+
+def main() -> None:
+    url = os.environ.get(URL_VARIABLE, "")
+    try:
+        result = run_job(json.loads(sys.stdin.read()), url)
+    except Exception as exc:  # anything else still answers in one redacted line
+        result = {"reports": [], "idle": None, "remaining": 0, "error": connection.redact(str(exc), url)}
+    sys.stdout.write(json.dumps(result) + "\n")
+
+
+if __name__ == "__main__":
+    main()
