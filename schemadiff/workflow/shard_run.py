@@ -74,7 +74,7 @@ def options_from(data: dict[str, Any]) -> Options:
             continue
         value = data[item.name]
         default = item.default
-        if is_dataclass(default) and isinstance(value, dict):
+        if is_dataclass(default) and not isinstance(default, type) and isinstance(value, dict):
             value = type(default)(**{k: tuple(v) if isinstance(v, list) else v for k, v in value.items()})
         values[item.name] = value
     values["allow"] = frozenset(data.get("allow", ()))
