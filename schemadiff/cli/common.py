@@ -1,6 +1,7 @@
 """What every command shares: the root Typer app, exit codes, common options, error output.
 
-Exit codes: 0 nothing to do / success · 1 error or refusal · 2 plan/check found changes.
+Exit codes: 0 nothing to do / success · 1 error or refusal · 2 plan/check found changes ·
+3 a staged rollout paused after its canary (rerun with --continue).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from schemadiff.errors import SchemadiffError, SpecError
 from schemadiff.pg import connection
 from schemadiff.spec.schema import HAZARDS, LoadedSpec, load_spec
 
-EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_PAUSED = 0, 1, 2, 3
 
 
 @contextmanager

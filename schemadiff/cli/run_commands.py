@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +22,7 @@ from rich.progress import (
 from schemadiff.cli import fleet_commands as fleet
 from schemadiff.cli.check_commands import ReportFormat
 from schemadiff.cli.common import (
+    EXIT_PAUSED,
     AllowOpt,
     ConfigOpt,
     DevUrlOpt,
@@ -32,6 +34,17 @@ from schemadiff.cli.common import (
     _fail,
     _load,
     app,
+)
+from schemadiff.cli.rollout_options import (
+    CanaryOpt,
+    ContinueOpt,
+    DelayOpt,
+    MaxFailuresOpt,
+    MaxLagOpt,
+    MaxRateOpt,
+    TenantsOpt,
+    WaveSizeOpt,
+    staged,
 )
 from schemadiff.core import options as run_options
 from schemadiff.core.hazards import hazard_names
@@ -122,6 +135,24 @@ class _Progress:
         assert self._task is not None
         self._bar.update(self._task, completed=done, total=total)
 
+    def notice(self, line: str) -> None:
+        """A line above the bar (or on stderr before there is one)."""
+        if self._bar is None:
+            _err(line)
+        else:
+            self._bar.console.print(line, markup=False, highlight=False)
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """The bar off the terminal while a question is asked."""
+        if self._bar is not None:
+            self._bar.stop()
+        try:
+            yield
+        finally:
+            if self._bar is not None:
+                self._bar.start()
+
 
 def _summary(outcome: object) -> None:
     from schemadiff.workflow.apply import Outcome
@@ -131,7 +162,29 @@ def _summary(outcome: object) -> None:
         typer.echo(
             f"{r.direction} {r.revision}: {len(r.applied)} applied, {len(r.skipped)} skipped, "
             f"{len(r.failed)} failed in {r.seconds:.1f}s"
+            + (f"; {len(r.not_started)} not started" if r.not_started else "")
         )
+    if outcome.in_progress:
+        typer.echo(outcome.in_progress)
+
+
+def _callbacks(progress: _Progress, question: bool) -> object:
+    """Progress, notices above the bar, and the question after a canary: asked on a terminal
+    (the bar paused meanwhile); without one the run stops after the canary (exit 3)."""
+    from schemadiff.runtime.job import CanaryDone
+    from schemadiff.workflow.apply import Callbacks
+
+    def ask(done: CanaryDone) -> bool:
+        if not question or not sys.stdin.isatty():
+            return False
+        with progress.paused():
+            return typer.confirm(
+                f"Canary done: {len(done.canaries)} schema(s) verified ({', '.join(done.canaries[:5])}"
+                f"{' …' if len(done.canaries) > 5 else ''}). Go on with the other {done.rest}?",
+                default=False,
+            )
+
+    return Callbacks(progress.report, progress.notice, ask)
 
 
 @app.command()
@@ -146,6 +199,14 @@ def apply(
     lock_wait: LockWaitOpt = Options.lock_wait,
     allow: AllowOpt = None,
     targets: fleet.TargetsOpt = None,
+    tenants: TenantsOpt = None,
+    canary: CanaryOpt = None,
+    proceed: ContinueOpt = False,
+    wave_size: WaveSizeOpt = None,
+    max_failures: MaxFailuresOpt = None,
+    max_rate: MaxRateOpt = None,
+    delay: DelayOpt = None,
+    max_replication_lag: MaxLagOpt = None,
 ) -> None:
     """Run pending revisions (alembic upgrade head) on every tenant, then confirm each matches the spec.
 
@@ -153,6 +214,10 @@ def apply(
     again (tables may have grown since the revision was written): refused hazards need --allow.
     With several databases (--targets, or --database-url repeated) every shard runs at once, each
     with --workers connections; a shard that fails does not stop the others.
+    A staged rollout takes some tenants (--tenants), runs a canary first and pauses after it
+    (--canary; exit 3 without a terminal, --continue goes on), then the rest in waves
+    (--wave-size) until more than --max-failures failed; alembic_version moves when every
+    tenant is done.
     """
     from schemadiff.workflow import apply as apply_mod
 
@@ -161,15 +226,29 @@ def apply(
         allowed = _allowed(allow, loaded)
         shards, one_url = fleet.targets_of(database_url, targets)
         if shards:
+            _no_staged_fleet(tenants, canary, proceed, wave_size, max_failures, max_rate, delay, max_replication_lag)
             options = Options(workers, lock_timeout, statement_timeout, lock_wait, allow=frozenset(allowed))
             fleet.run("upgrade", shards, config, spec, options, yes, _confirm)
             return
+        options = staged(
+            Options(workers, lock_timeout, statement_timeout, lock_wait, allow=frozenset(allowed)),
+            tenants,
+            canary,
+            proceed,
+            wave_size,
+            max_failures,
+            max_rate,
+            delay,
+            max_replication_lag,
+        )
     except SchemadiffError as exc:
         raise _fail(exc) from None
 
-    def run(cfg: object, url: str, options: Options, report: object) -> object:
-        apply_mod.check_hazards(loaded, url, allowed, apply_mod.first_pending_starts(cfg, url))  # type: ignore[arg-type]
-        outcome = apply_mod.upgrade(cfg, url, loaded, options, report)  # type: ignore[arg-type]
+    def run(cfg: object, url: str, options: Options, calls: object) -> object:
+        known = apply_mod.first_pending_starts(cfg, url)  # type: ignore[arg-type]
+        apply_mod.check_hazards(loaded, url, allowed, known, options.selection)
+        assert isinstance(calls, apply_mod.Callbacks)
+        outcome = apply_mod.upgrade(cfg, url, loaded, options, calls.reporter, notice=calls.notice, ask=calls.ask)  # type: ignore[arg-type]
         if not outcome.converged:
             _summary(outcome)
             raise SchemadiffError(
@@ -178,38 +257,45 @@ def apply(
             )
         return outcome
 
-    if _run_revisions(
-        "upgrade",
-        "Apply pending revisions to {}?",
-        run,
-        _at_head,
-        one_url,
-        config,
-        yes,
-        Options(workers, lock_timeout, statement_timeout, lock_wait, allow=frozenset(allowed)),
-    ):
+    outcome = _run_revisions("upgrade", "Apply pending revisions to {}?", run, _at_head, one_url, config, yes, options)
+    if outcome is not None and not outcome.in_progress:  # type: ignore[attr-defined]
         typer.echo("every schema matches the spec")
 
 
+def _no_staged_fleet(*given: object) -> None:
+    """Staged rollouts run on one database for now: refuse their options with several shards."""
+    if any(value not in (None, False) for value in given):
+        raise SchemadiffError(
+            "the staged-rollout options (--tenants, --canary, --continue, --wave-size, --max-failures, "
+            "--max-rate, --delay, --max-replication-lag) take one database; run them per shard"
+        )
+
+
 def _at_head(cfg: object, url: str) -> str | None:
-    """ "nothing to do" when the database's revision is already the script head, else None."""
+    """ "nothing to do" when the database's revision is already the script head (and no rollback of
+    it is in progress), else None."""
     from schemadiff.workflow.alembic_env import current_head, script_directory
     from schemadiff.workflow.apply import current_revision
+    from schemadiff.workflow.rollouts import in_progress
 
     try:
         head = current_head(script_directory(cfg))  # type: ignore[arg-type]
     except Exception:
         return None
-    if head is not None and current_revision(url) == head:
+    if head is not None and current_revision(url) == head and in_progress(cfg, url) is None:  # type: ignore[arg-type]
         return f"nothing to do: the database is at head {head}"
     return None
 
 
-def _none_applied(_cfg: object, url: str) -> str | None:
-    """ "nothing to roll back" when the database has no alembic_version row, else None."""
+def _none_applied(cfg: object, url: str) -> str | None:
+    """ "nothing to roll back" when the database has no alembic_version row and no rollout of the
+    first revision is in progress, else None."""
     from schemadiff.workflow.apply import current_revision
+    from schemadiff.workflow.rollouts import in_progress
 
-    return "nothing to roll back: no revision applied" if current_revision(url) is None else None
+    if current_revision(url) is None and in_progress(cfg, url) is None:  # type: ignore[arg-type]
+        return "nothing to roll back: no revision applied"
+    return None
 
 
 def _run_revisions(
@@ -221,9 +307,10 @@ def _run_revisions(
     config: Path,
     yes: bool,
     options: Options,
-) -> bool:
+) -> object | None:
     """Shared by apply and rollback: resolve; when ``idle`` says there is nothing to do, say so and
-    return False without asking; else confirm, run with a progress bar, summarize, return True."""
+    return None without asking; else confirm, run with a progress bar, summarize, return the outcome.
+    A staged rollout paused after its canary exits 3."""
     from schemadiff.workflow.alembic_env import alembic_config
 
     url: str | None = None
@@ -234,10 +321,10 @@ def _run_revisions(
         nothing = idle(cfg, url)
         if nothing is not None:
             typer.echo(nothing)
-            return False
+            return None
         _confirm(question.format(target.shown), yes)
         with _Progress(label) as progress:
-            outcome = run(cfg, url, options, progress.report)
+            outcome = run(cfg, url, options, _callbacks(progress, question=not options.proceed))
         _summary(outcome)
     except SchemadiffError as exc:
         failed_report = getattr(exc, "report", None)
@@ -245,8 +332,13 @@ def _run_revisions(
             from schemadiff.workflow.apply import Outcome
 
             _summary(Outcome([failed_report]))
+        from schemadiff.runtime.rollout import RolloutPaused
+
+        if isinstance(exc, RolloutPaused):
+            typer.echo(connection.redact(str(exc), url))
+            raise typer.Exit(EXIT_PAUSED) from None
         raise _fail(exc, url) from None
-    return True
+    return outcome
 
 
 @app.command()
@@ -273,31 +365,56 @@ def rollback(
     ] = False,
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format of --dry-run.")] = Format.text,
     targets: fleet.TargetsOpt = None,
+    tenants: TenantsOpt = None,
+    canary: CanaryOpt = None,
+    proceed: ContinueOpt = False,
+    wave_size: WaveSizeOpt = None,
+    max_failures: MaxFailuresOpt = None,
+    max_rate: MaxRateOpt = None,
+    delay: DelayOpt = None,
+    max_replication_lag: MaxLagOpt = None,
 ) -> None:
     """Reverse the last revision(s) (alembic downgrade -N): each tenant back to the state it started from.
 
     A downgrade is a plan too: dropping a column or table that holds data written since the upgrade
     is refused (deletes_data) unless allowed with --allow deletes_data; --dry-run shows it first.
+    While the rollout of the next revision is in progress, that revision is the one taken back.
+    The staged-rollout options work as for apply.
     """
     from schemadiff.workflow import apply as apply_mod
 
     try:
         allowed = hazard_names(allow)
         shards, one_url = fleet.targets_of(database_url, targets)
-        options = Options(workers, lock_timeout, statement_timeout, lock_wait, allow=allowed, assume_from=assume_from)
         if shards and dry_run:
             raise SchemadiffError("--dry-run shows one database; run it per shard with its own --database-url")
         if shards:
+            _no_staged_fleet(tenants, canary, proceed, wave_size, max_failures, max_rate, delay, max_replication_lag)
+            options = Options(
+                workers, lock_timeout, statement_timeout, lock_wait, allow=allowed, assume_from=assume_from
+            )
             fleet.run("downgrade", shards, config, Path("schema.yaml"), options, yes, _confirm, steps)
             return
+        options = staged(
+            Options(workers, lock_timeout, statement_timeout, lock_wait, allow=allowed, assume_from=assume_from),
+            tenants,
+            canary,
+            proceed,
+            wave_size,
+            max_failures,
+            max_rate,
+            delay,
+            max_replication_lag,
+        )
     except SchemadiffError as exc:
         raise _fail(exc) from None
     if dry_run:
         _preview(one_url, config, options, format, steps)
         return
 
-    def run(cfg: object, url: str, options: Options, report: object) -> object:
-        return apply_mod.downgrade(cfg, url, steps, options, report)  # type: ignore[arg-type]
+    def run(cfg: object, url: str, options: Options, calls: object) -> object:
+        assert isinstance(calls, apply_mod.Callbacks)
+        return apply_mod.downgrade(cfg, url, steps, options, calls.reporter, notice=calls.notice, ask=calls.ask)  # type: ignore[arg-type]
 
     _run_revisions(
         "downgrade", f"Roll back {steps} revision(s) on {{}}?", run, _none_applied, one_url, config, yes, options
@@ -309,13 +426,15 @@ def _preview(database_url: str | None, config: Path, options: Options, format: F
     from schemadiff.workflow import rollback_preview
     from schemadiff.workflow.alembic_env import alembic_config
     from schemadiff.workflow.apply import current_revision
+    from schemadiff.workflow.rollouts import in_progress
 
     url: str | None = None
     try:
         cfg = alembic_config(config)
         target = connection.resolve_url(database_url)
         url = target.url
-        revision = current_revision(url)
+        progress = in_progress(cfg, url)  # a revision half rolled out is the one a rollback takes back
+        revision = progress.revision if progress and progress.direction == "upgrade" else current_revision(url)
         if revision is None:
             typer.echo("nothing to roll back: no revision applied")
             return

@@ -7,10 +7,22 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from schemadiff.core.hazards import hazard_names
+from schemadiff.core.rollout import (
+    EVERY_TENANT,
+    NO_CANARY,
+    ONE_WAVE,
+    Canary,
+    Selection,
+    Share,
+    parse_canary,
+    parse_rate,
+    parse_selection,
+    parse_share,
+)
 from schemadiff.errors import SchemadiffError
 
 MAX_WORKERS = 64
@@ -36,6 +48,26 @@ class Options:
     allow: frozenset[str] = frozenset()  # hazards allowed for this run (deletes_data on a downgrade)
     # for a downgrade: the starting state of tenants at the target whose ledger row is missing
     assume_from: str = ""
+    # staged rollouts (see core.rollout): which tenants, which first, in waves of what size
+    selection: Selection = field(default=EVERY_TENANT, metadata={"key": "tenants"})
+    canary: Canary = NO_CANARY
+    proceed: bool = field(default=False, metadata={"key": "continue"})  # go on past the canary
+    wave_size: Share = ONE_WAVE
+    max_failures: int | None = None  # stop starting tenants once more than this many failed
+    max_rate: float = 0.0  # tenants started per second, across the workers (0: no cap)
+    delay: float = 0.0  # seconds each worker waits after each tenant
+    max_replication_lag: float | None = None  # seconds of replay lag on a standby that pause the run
+
+    @property
+    def staged(self) -> bool:
+        """Whether the run is part of a staged rollout (and keeps its state in the database)."""
+        return bool(
+            not self.selection.everything
+            or self.canary
+            or self.proceed
+            or self.wave_size
+            or self.max_failures is not None
+        )
 
     @classmethod
     def from_strings(cls, values: Mapping[str, str]) -> Options:
@@ -50,14 +82,20 @@ class Options:
             try:
                 parsed[name] = parse(text)
             except ValueError as exc:
-                raise SchemadiffError(f"bad schemadiff option: {name}={text!r} is {exc}") from None
+                raise SchemadiffError(f"bad schemadiff option: {cls.key(name)}={text!r} is {exc}") from None
         return replace(cls(), **parsed)
 
     @classmethod
     def strings(cls, x_arguments: Mapping[str, str], environ: Mapping[str, str]) -> dict[str, str]:
-        """Plain Alembic's text values: ``-x key=value`` first, then ``SCHEMADIFF_KEY`` variables."""
-        names = [f.name for f in fields(cls)]
-        return {n: x_arguments.get(n) or environ.get(f"SCHEMADIFF_{n.upper()}") or "" for n in names}
+        """Plain Alembic's text values keyed by field name: ``-x key=value`` first, then
+        ``SCHEMADIFF_KEY`` variables (the key is the field's name, or its ``key``: ``continue``)."""
+        keys = {f.name: f.metadata.get("key", f.name) for f in fields(cls)}
+        return {n: x_arguments.get(k) or environ.get(f"SCHEMADIFF_{k.upper()}") or "" for n, k in keys.items()}
+
+    @classmethod
+    def key(cls, name: str) -> str:
+        """The ``-x`` key of a field."""
+        return str(next(f.metadata.get("key", f.name) for f in fields(cls) if f.name == name))
 
 
 _DURATION = re.compile(r"(\d+)\s*(us|ms|s|min|h|d)?")
@@ -103,6 +141,24 @@ def _synchronous_commit(text: str) -> str:
     return text
 
 
+def _seconds_duration(text: str) -> float:
+    """A duration as PostgreSQL writes it (``100ms``, ``10s``; no unit: milliseconds) → seconds."""
+    match = _DURATION.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(
+            "not a duration; use an integer with an optional unit us, ms, s, min, h or d (e.g. 100ms, 10s)"
+        )
+    return int(match[1]) * _MILLISECONDS[match[2]] / 1000
+
+
+def _yes_no(text: str) -> bool:
+    if text.lower() in ("1", "yes", "true", "on"):
+        return True
+    if text.lower() in ("0", "no", "false", "off"):
+        return False
+    raise ValueError("not one of yes, no (or 1, 0, true, false, on, off)")
+
+
 def _hazards(text: str) -> frozenset[str]:
     try:
         return hazard_names([text], "the allow option")
@@ -120,4 +176,12 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "synchronous_commit": _synchronous_commit,
     "allow": _hazards,
     "assume_from": str,
+    "selection": parse_selection,
+    "canary": parse_canary,
+    "proceed": _yes_no,
+    "wave_size": parse_share,
+    "max_failures": _integer(0, _INT_MAX),
+    "max_rate": parse_rate,
+    "delay": _seconds_duration,
+    "max_replication_lag": _seconds_duration,
 }

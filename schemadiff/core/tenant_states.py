@@ -52,6 +52,7 @@ class TenantStates:
     head: str | None  # the versions directory's
     target: str  # the spec's target state
     groups: tuple[GroupState, ...]  # the group at the spec (if any) first
+    rollout: str | None = None  # where a staged rollout (or rollback) in progress stands, in one line
 
     def schemas(self, state: str) -> tuple[str, ...]:
         return tuple(s for g in self.groups if g.state == state for s in g.schemas)

@@ -23,6 +23,8 @@ def checksum_state(rev: RevisionInfo) -> str | None:
 
 def status_lines(states: TenantStates, database: str, reasons: bool = True) -> list[str]:
     lines = [f"database {database}: revision {states.revision or '(none)'}, head {states.head or '(none)'}"]
+    if states.rollout:
+        lines.append(f"  {states.rollout}")
     for label, state in (("at the spec:", AT_SPEC), ("pending:", PENDING), ("unknown:", UNKNOWN)):
         schemas = states.schemas(state)
         lines.append(f"  {label:<12} {len(schemas):>6}  {few(schemas)}")
@@ -44,6 +46,7 @@ def status_dict(states: TenantStates, database: str) -> dict[str, Any]:
         "at_head": states.at_head,
         "target": states.target,
         "verdict": states.verdict,
+        "rollout": states.rollout,
         "exit_code": STATUS_EXIT[states.verdict],
         "counts": {state: len(states.schemas(state)) for state in (AT_SPEC, PENDING, UNKNOWN)},
         "groups": [

@@ -20,11 +20,15 @@ Revision formats: format 2 (written now) has group functions without parameters 
 name no schema (each tenant runs them with its ``search_path`` set to it) and pass SQL text through
 :func:`verbatim`; format 1 functions take the schema (see ``legacy``).
 The run's settings are one :class:`Options` record. ``schemadiff apply``/``rollback`` hand it over
-in Alembic's ``Config.attributes`` (with a progress callback, and a list that receives each
-revision's :class:`Report`); under plain Alembic it is read from ``-x key=value`` (``workers``,
-``lock_timeout``, ``statement_timeout``, ``lock_wait``, ``retries``, ``backoff``,
-``synchronous_commit``, ``allow``, ``assume_from``) or the matching ``SCHEMADIFF_*`` environment
-variables. Nothing here keeps state between runs.
+in Alembic's ``Config.attributes`` (with a progress callback, a check called after a staged run's
+canary, and a list that receives each revision's :class:`Report`); under plain Alembic it is read
+from ``-x key=value`` (``workers``, ``lock_timeout``, ``statement_timeout``, ``lock_wait``,
+``retries``, ``backoff``, ``synchronous_commit``, ``allow``, ``assume_from``, and the staged
+rollout's ``tenants``, ``canary``, ``continue``, ``wave_size``, ``max_failures``, ``max_rate``,
+``delay``, ``max_replication_lag``) or the matching ``SCHEMADIFF_*`` environment variables. A run
+that leaves tenants of the revision undone (a staged rollout's subset, canary or stop) raises, so
+Alembic keeps ``alembic_version``; where the rollout stands is kept next to the ledger. Nothing here
+keeps state between runs in memory.
 """
 
 from __future__ import annotations
@@ -43,9 +47,21 @@ from schemadiff.core.sqltext import quote_ident
 from schemadiff.errors import SchemadiffError
 from schemadiff.pg import connection
 from schemadiff.runtime import legacy, recorder
-from schemadiff.runtime.execute import Reporter, run
-from schemadiff.runtime.job import OPTIONS, REPORTER, REPORTS, Direction, GroupSQL, Job, Loss, Report
+from schemadiff.runtime.execute import Reporter
+from schemadiff.runtime.job import (
+    CANARY_DONE,
+    NOTICE,
+    OPTIONS,
+    REPORTER,
+    REPORTS,
+    Direction,
+    GroupSQL,
+    Job,
+    Loss,
+    Report,
+)
 from schemadiff.runtime.recorder import Verbatim, expect_none
+from schemadiff.runtime.rollout import RolloutEnded, run
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -202,7 +218,13 @@ def _run(
     url = connection.to_libpq(bind.engine.url.render_as_string(hide_password=False))
     with ctx.autocommit_block():
         try:
-            report = run(url, job, settings, reporter or _print_progress)
+            report = run(
+                url, job, settings, reporter or _print_progress, attributes.get(CANARY_DONE), attributes.get(NOTICE)
+            )
+        except RolloutEnded as ended:  # tenants are left: Alembic keeps alembic_version where it is
+            if reporter is None:
+                print(summary_line(ended.report), file=sys.stderr, flush=True)
+            raise
         except SchemadiffError as exc:
             if reporter is not None:  # schemadiff apply / rollback print it themselves
                 raise

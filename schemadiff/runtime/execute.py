@@ -1,4 +1,4 @@
-"""The engine behind ``schemadiff.runtime``: lock, preflight, ledger, one transaction per tenant.
+"""The engine behind ``schemadiff.runtime``: lock, preflight, ledger, workers (``rollout`` runs them).
 
 Everything here talks psycopg directly, one statement per message, values as bound parameters.
 The revision's op functions were already turned into statements (see ``recorder``); each tenant
@@ -26,10 +26,10 @@ from schemadiff.pg import connection
 from schemadiff.pg.connection import Message
 from schemadiff.pg.introspect import introspect, list_tenants
 from schemadiff.runtime.job import DONE, UNKNOWN, Job, LedgerRow, Loss, Options, Report, TenantState, Verdict, Work
-from schemadiff.runtime.tenant_phases import KnownStates, run_tenant, state_facts
+from schemadiff.runtime.tenant_phases import state_facts
 from schemadiff.runtime.unknown_states import unknown_states
 
-__all__ = ["Job", "Options", "Report", "Work", "preflight", "run"]
+__all__ = ["Job", "Options", "Report", "Work", "preflight"]
 
 LOCK_KEY = (0x5D1F, 0x0001)  # pg_advisory_lock(int, int): "schemadiff", run lock
 # held shared by the coordinator and every worker connection of a run, so a second run cannot start
@@ -56,35 +56,6 @@ class RunFailed(SchemadiffError):
     def __init__(self, message: str, report: Report | None = None) -> None:
         self.report = report
         super().__init__(message)
-
-
-def run(url: str, job: Job, options: Options, reporter: Reporter | None = None) -> Report:
-    """Take the lock, preflight every tenant, then change each in its own transaction."""
-    started = time.perf_counter()
-    report = Report(job.direction, job.revision)
-    with connection.connect(url, autocommit=True) as coordinator:
-        acquire_lock(coordinator, options.lock_wait)
-        try:
-            states, rows = read_states(coordinator, job)
-            check_privileges(coordinator, job, list(states))
-            coordinator.execute(LEDGER_DDL)
-            coordinator.execute(LEDGER_COMPLETE)
-            with Workers(url, options.workers) as workers:
-                work = preflight(coordinator, job, report, states, rows, options, workers)
-                _execute_all(workers, job, work, options, report, reporter)
-        finally:
-            coordinator.execute("SELECT pg_advisory_unlock_shared(%s, %s)", WORKERS_KEY)
-            coordinator.execute("SELECT pg_advisory_unlock(%s, %s)", LOCK_KEY)
-    report.seconds = time.perf_counter() - started
-    if report.failed:
-        shown = "; ".join(f"{s}: {e}" for s, e in list(report.failed.items())[:5])
-        more = f" (and {len(report.failed) - 5} more)" if len(report.failed) > 5 else ""
-        raise RunFailed(
-            f"{job.direction} of {job.revision} failed for {len(report.failed)} schema(s): "
-            f"{shown}{more}; the others are done; fix and run again to finish",
-            report,
-        )
-    return report
 
 
 def acquire_lock(conn: psycopg.Connection, wait: float) -> None:
@@ -243,10 +214,13 @@ def preflight(
     rows: dict[str, int],
     options: Options | None = None,
     workers: Workers | None = None,
+    chosen: set[str] | None = None,
 ) -> list[Work]:
     """Classify every tenant (``read_states``) before any change; unknown states stop the run here,
     and so does a downgrade that would delete data unless ``deletes_data`` is allowed (its data
-    checked on the run's ``workers`` when given)."""
+    checked on the run's ``workers`` when given). ``chosen``: the tenants this run takes (a staged
+    rollout's selection); the others are only counted in the report (``outside``, and
+    ``outside_unknown`` for an unknown state, which stops only the run that takes them)."""
     options = options or Options()
     ledger = read_ledger(conn, job.revision)
     mids: dict[SchemaModel, bool] = {}
@@ -254,18 +228,23 @@ def preflight(
     template_from = template.from_fp if template else options.assume_from
     work: list[Work] = []
     unknown: list[str] = []
+    report.tenants = len(states)
     for schema, (fp, model, digest) in states.items():
         if job.mid is not None and model not in mids:
             mids[model] = fingerprint(job.without_online_parts(model)) == job.mid
         state = State(fp, mids.get(model, False), ledger.get(schema), template_from, options.assume_from)
         verdict = (classify_upgrade if job.direction == "upgrade" else classify_downgrade)(job, schema, state)
+        outside = chosen is not None and schema not in chosen
         if verdict is UNKNOWN:
-            unknown.append(schema)
+            (report.outside_unknown if outside else unknown).append(schema)
         elif isinstance(verdict, Work):
+            if outside:
+                report.outside.append(schema)
+                continue
             small = job.large_table_rows is not None and rows.get(schema, 0) < job.large_table_rows
             verdict = replace(verdict, digest=digest)
             work.append(_inline(job, verdict) if small and not verdict.post_only else verdict)
-        else:
+        elif not outside:
             report.skipped.append(schema)
     if unknown:
         raise unknown_states(job, unknown, states, ledger)
@@ -450,22 +429,3 @@ class Workers:
         """``fn(connection, item)`` for every item, on the pool's threads; the results in order.
         ``tenants``: how many tenants an item is."""
         return list(self._pool.map(lambda item: fn(self.connection(tenants(item)), item), items))
-
-
-def _execute_all(
-    workers: Workers, job: Job, work: list[Work], options: Options, report: Report, reporter: Reporter | None
-) -> None:
-    total, done, lock = len(work), [0], threading.Lock()
-    known = KnownStates()
-
-    def one(conn: psycopg.Connection, item: Work) -> None:
-        error = run_tenant(conn, job, item, options, known)
-        with lock:
-            (report.failed.__setitem__(item.schema, error) if error else report.applied.append(item.schema))
-            done[0] += 1
-            if reporter:
-                reporter(item.schema, done[0], total)
-
-    first = [w for w in work if w.schema == job.template]
-    workers.map(one, first)  # the template first, on its own
-    workers.map(one, [w for w in work if w.schema != job.template])

@@ -17,6 +17,7 @@ from schemadiff.runtime.recorder import Forms
 __all__ = [
     "DONE",
     "UNKNOWN",
+    "CanaryDone",
     "Direction",
     "GroupSQL",
     "Job",
@@ -35,6 +36,8 @@ OPTIONS = "schemadiff.options"  # the run's Options record
 REPORTER = "schemadiff.reporter"  # called (schema, done, total) after each tenant
 REPORTS = "schemadiff.reports"  # a list: the runtime appends each revision's Report
 DATABASE_URL = "schemadiff.database_url"  # read first by the env.py `schemadiff init` writes
+CANARY_DONE = "schemadiff.canary_done"  # called with a CanaryDone after a verified canary: go on?
+NOTICE = "schemadiff.notice"  # called with a line to show (a pause for replication lag …)
 
 
 @dataclass(frozen=True)
@@ -143,9 +146,40 @@ class LedgerRow:
 
 @dataclass
 class Report:
+    """What a run of one revision did. ``skipped``: tenants it took that were already done. A staged
+    run takes some tenants only: ``outside`` are the others that still need the revision (and
+    ``outside_unknown`` those in a state it does not know); ``not_started`` the tenants it took but
+    did not start because it stopped (a failed canary, too many failures, a pause after the canary)."""
+
     direction: str
     revision: str
     applied: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    tenants: int = 0  # every tenant of the revision on this server
+    outside: list[str] = field(default_factory=list)
+    outside_unknown: list[str] = field(default_factory=list)
+    not_started: list[str] = field(default_factory=list)
+    canaries: tuple[str, ...] = ()
+
+    @property
+    def done(self) -> int:
+        """Tenants of the revision now done in this run's direction (this run's and earlier runs')."""
+        left = len(self.outside) + len(self.outside_unknown) + len(self.failed) + len(self.not_started)
+        return self.tenants - left
+
+    @property
+    def finished(self) -> bool:
+        """Every tenant of the revision is done: Alembic may move ``alembic_version``."""
+        return self.done == self.tenants
+
+
+@dataclass(frozen=True)
+class CanaryDone:
+    """Handed to the ``CANARY_DONE`` callback once the canary tenants ran and were verified."""
+
+    revision: str
+    direction: str
+    canaries: tuple[str, ...]
+    rest: int  # tenants the run would take next

@@ -64,12 +64,16 @@ def database_states(
     chain: tuple[RevisionInfo, ...],
     dev_url: str | None = None,
     notice: Callable[[str], None] = lambda _m: None,
+    rolling_back_to: tuple[str | None, ...] = (),
 ) -> TenantStates:
-    """Every tenant, grouped by state, classified against the revisions the database has not run."""
+    """Every tenant, grouped by state, classified against the revisions the database has not run
+    (``rolling_back_to``: one revision to classify from instead of the database's, when the rollback
+    of the database's revision is in progress and ``apply`` would run that revision again)."""
     plan, _ = make_plan(loaded, url, dev_url, notice, lint=False)
     groups = [(plan.target_fingerprint, plan.unchanged)] if plan.unchanged else []
     groups += [(g.fingerprint, g.schemas) for g in plan.groups]
-    return tenant_states(groups, list(chain), applied_revision(url, chain), plan.target_fingerprint)
+    applied = rolling_back_to[0] if rolling_back_to else applied_revision(url, chain)
+    return tenant_states(groups, list(chain), applied, plan.target_fingerprint)
 
 
 def uses_database(flag: str | None, no_database: bool) -> bool:

@@ -56,6 +56,7 @@ def preview(cfg: Config, url: str, revision: str, options: Options) -> Preview:
     from alembic.script import ScriptDirectory
 
     from schemadiff.runtime import make_job
+    from schemadiff.runtime.rollout import choose
 
     script = ScriptDirectory.from_config(cfg).get_revision(revision)
     if script is None or script.module is None:
@@ -74,7 +75,9 @@ def preview(cfg: Config, url: str, revision: str, options: Options) -> Preview:
     with connection.connect(url, autocommit=True) as conn:
         states, rows = read_states(conn, job)
         report = Report("downgrade", revision)
-        work = preflight(conn, job, report, states, rows, replace(options, allow=options.allow | {DELETES_DATA}))
+        chosen = None if options.selection.everything else set(choose(job, list(states), options))
+        allowed = replace(options, allow=options.allow | {DELETES_DATA})
+        work = preflight(conn, job, report, states, rows, allowed, chosen=chosen)
         losing = data_losses(conn, work)
     return Preview(
         revision,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ def run_job(job: dict[str, Any], url: str) -> dict[str, Any]:
     from schemadiff.workflow.alembic_env import alembic_config, current_head, script_directory
 
     cfg = alembic_config(Path(job["config"]))
-    options = Options(**{**job["options"], "allow": frozenset(job["options"]["allow"])})
+    options = options_from(job["options"])
     result: dict[str, Any] = {"reports": [], "idle": None, "remaining": 0}
     try:
         if job["action"] == "upgrade":
@@ -60,9 +60,25 @@ def run_job(job: dict[str, Any], url: str) -> dict[str, Any]:
 
 
 def options_data(options: Options) -> dict[str, Any]:
+    """The run's options as JSON data (a staged rollout's records become mappings, tuples lists)."""
     data = asdict(options)
     data["allow"] = sorted(options.allow)
     return data
+
+
+def options_from(data: dict[str, Any]) -> Options:
+    """The inverse of :func:`options_data`: the records a staged rollout carries rebuilt as such."""
+    values: dict[str, Any] = {}
+    for item in fields(Options):
+        if item.name not in data:
+            continue
+        value = data[item.name]
+        default = item.default
+        if is_dataclass(default) and not isinstance(default, type) and isinstance(value, dict):
+            value = type(default)(**{k: tuple(v) if isinstance(v, list) else v for k, v in value.items()})
+        values[item.name] = value
+    values["allow"] = frozenset(data.get("allow", ()))
+    return Options(**values)
 
 
 def main() -> None:

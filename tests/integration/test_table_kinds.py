@@ -205,7 +205,7 @@ def test_rows_of_the_default_partition_that_belong_to_a_new_one_fail_that_tenant
     write_revision(project, spec, fresh_db, server_url, "events by year")
     up = alembic(project, fresh_db, "upgrade", "head")
     assert up.returncode != 0
-    assert "user_1: " in up.stderr and "events_other" in up.stderr and "the others are done" in up.stderr
+    assert "user_1: " in up.stdout and "events_other" in up.stdout and "the others are done" in up.stdout
     assert partitions(fresh_db) == {"public": ["events_2026", "events_other"], "user_1": ["events_other"]}
 
 

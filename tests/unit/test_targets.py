@@ -51,3 +51,19 @@ def test_one_url_is_no_fleet_and_two_are_named_by_host() -> None:
 def test_a_fleet_tenant_is_shard_and_schema() -> None:
     assert qualify("eu", "user_1") == "eu:user_1"
     assert schema_of("eu:user_1") == "user_1" and schema_of("public") == "public"
+
+
+def test_a_shards_options_survive_the_json_that_carries_them_to_its_process() -> None:
+    """Each shard runs in a process of its own and gets the run's options as JSON: the records of a
+    staged rollout must come back as records (a mapping in their place broke every shard's run)."""
+    import json
+
+    from schemadiff.core.options import Options
+    from schemadiff.core.rollout import Canary, Selection, Share
+    from schemadiff.workflow.shard_run import options_data, options_from
+
+    for options in (
+        Options(allow=frozenset({"deletes_data"}), assume_from="abc", workers=2),
+        Options(selection=Selection(patterns=("user_1*",)), canary=Canary(names=("user_3",)), wave_size=Share(count=5)),
+    ):
+        assert options_from(json.loads(json.dumps(options_data(options)))) == options
