@@ -12,7 +12,7 @@ from schemadiff.core.diff import (
     reverse_ops,
     unmanaged_constraints,
 )
-from schemadiff.core.fingerprint import Group, fingerprint
+from schemadiff.core.fingerprint import Group, by_state, fingerprint
 from schemadiff.core.model import CONSTRAINT_KINDS, SchemaModel, TableStats, relation_names
 from schemadiff.core.online import make_online
 from schemadiff.core.ops import Op
@@ -173,9 +173,7 @@ def refuse_unplannable(groups: list[Group], target: SchemaModel, relations: Rela
 
 def unmanaged_report(models: Mapping[str, SchemaModel], target: SchemaModel, shown: int = 5) -> tuple[str, ...]:
     """One line per unmanaged live constraint (see ``diff.unmanaged_constraints``), with its schemas."""
-    by_model: dict[SchemaModel, list[str]] = {}
-    for schema, model in models.items():  # equal models are diffed once
-        by_model.setdefault(model, []).append(schema)
+    by_model = by_state(models)  # equal models are diffed once
     where: dict[tuple[str, str, str], list[str]] = {}
     for model, schemas in by_model.items():
         for table, constraint in unmanaged_constraints(model, target):

@@ -7,7 +7,6 @@ runs them in its own transaction together with its ledger row (see ``tenant``).
 
 from __future__ import annotations
 
-import functools
 import threading
 import time
 from collections.abc import Callable
@@ -24,9 +23,9 @@ from schemadiff.core.sqltext import quote_ident
 from schemadiff.errors import SchemadiffError
 from schemadiff.pg import connection
 from schemadiff.pg.connection import Message
-from schemadiff.pg.introspect import introspect, list_tenants
+from schemadiff.pg.digests import READ_CHUNK, read_by_digest, state_digests
+from schemadiff.pg.introspect import list_tenants
 from schemadiff.runtime.job import DONE, UNKNOWN, Job, LedgerRow, Loss, Options, Report, TenantState, Verdict, Work
-from schemadiff.runtime.tenant_phases import state_facts
 from schemadiff.runtime.unknown_states import unknown_states
 
 __all__ = ["Job", "Options", "Report", "Work", "preflight"]
@@ -101,61 +100,39 @@ def lock_holder(conn: psycopg.Connection, key: tuple[int, int] = LOCK_KEY) -> st
     return f"pid {pid}, application '{app}', user {user}, since {since:%Y-%m-%d %H:%M:%S}"
 
 
-PREFLIGHT_CHUNK = 2500  # schemas digested per query, in one snapshot
-
-
-@functools.cache
-def state_digests(server_version: int) -> str:
-    """Every tenant's state digest (see sql/state_digest.sql) and the row estimate of its largest
-    managed table: $1 the schemas, $2 the managed tables. A schema without any managed table or
-    enum type has no row."""
-    return (
-        "WITH s AS (SELECT pg_catalog.unnest($1::text[]) AS nspname), t AS (SELECT c.oid, c.relname, n.nspname, c.reltuples FROM pg_catalog.pg_class c "
-        "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE n.nspname = ANY($1) AND c.relname = ANY($2) AND c.relkind IN ('r', 'p')), "
-        f"facts AS ({state_facts(server_version)}) "
-        "SELECT f.nspname, f.digest, coalesce(r.rows, 0) FROM (SELECT nspname, "
-        "pg_catalog.md5(pg_catalog.string_agg(fact, E'\\n' ORDER BY fact)) AS digest "
-        "FROM facts GROUP BY nspname) AS f LEFT JOIN (SELECT nspname, "
-        "pg_catalog.max(greatest(reltuples, 0))::bigint AS rows FROM t GROUP BY nspname) AS r USING (nspname)"
-    )
-
-
 def read_states(conn: psycopg.Connection, job: Job) -> tuple[dict[str, TenantState], dict[str, int]]:
     """Every tenant's (fingerprint, model), and the row estimate of its largest managed table.
 
     One REPEATABLE READ snapshot: the catalog rows of every tenant are digested on the server, and
-    only one tenant of each digest is introspected, so the work in Python and the memory grow with
-    the number of distinct states, not with the number of tenants (equal digests, equal models).
+    only one tenant of each digest is introspected (``pg.digests``), so the work in Python and the
+    memory grow with the number of distinct states, not with the number of tenants (equal digests,
+    equal models).
     """
     digests: dict[str, str] = {}
     rows: dict[str, int] = {}
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         schemas = list_tenants(conn, job.template, job.pattern)
-        for start in range(0, len(schemas), PREFLIGHT_CHUNK):
-            chunk = schemas[start : start + PREFLIGHT_CHUNK]
+        for start in range(0, len(schemas), READ_CHUNK):
+            chunk = schemas[start : start + READ_CHUNK]
             [found] = connection.pipelined(
                 conn, [Message(state_digests(conn.info.server_version), (chunk, list(job.tables)))]
             )
             for schema, digest, estimate in found:
                 digests[schema], rows[schema] = digest, estimate
-        first: dict[str, str] = {}  # digest ("" without any managed table) -> the schema read in full
-        for schema in schemas:
-            first.setdefault(digests.get(schema, ""), schema)
-        read = list(first.values())
-        models: dict[str, SchemaModel] = {}
-        for start in range(0, len(read), PREFLIGHT_CHUNK):
-            chunk = read[start : start + PREFLIGHT_CHUNK]
-            models.update(introspect(conn, chunk, list(job.tables), job.template, job.enums).models)
-    fingerprints: dict[SchemaModel, str] = {}  # equal models (of different digests) hashed once
-    by_digest: dict[str, TenantState] = {}
-    for digest, schema in first.items():
-        model = models[schema]
-        if model not in fingerprints:
-            fingerprints[model] = fingerprint(model)
-        by_digest[digest] = TenantState(fingerprints[model], model, digest)
-    return {schema: by_digest[digests.get(schema, "")] for schema in schemas}, rows
+        models = read_by_digest(conn, schemas, digests, list(job.tables), job.template, job.enums)
+    fingerprints: dict[int, str] = {}  # equal models share one object: hashed once
+    states: dict[tuple[int, str], TenantState] = {}
+    out: dict[str, TenantState] = {}
+    for schema in schemas:
+        model, digest = models[schema], digests.get(schema, "")
+        state = states.get((id(model), digest))
+        if state is None:
+            if id(model) not in fingerprints:
+                fingerprints[id(model)] = fingerprint(model)
+            state = states[(id(model), digest)] = TenantState(fingerprints[id(model)], model, digest)
+        out[schema] = state
+    return out, rows
 
 
 PRIVILEGES_SQL = """

@@ -37,7 +37,8 @@ from schemadiff.core.statements import AFTER, BEFORE, INSIDE, Statement
 from schemadiff.errors import first_line
 from schemadiff.pg import connection
 from schemadiff.pg.connection import Message
-from schemadiff.pg.introspect import SQL_DIR, introspect
+from schemadiff.pg.digests import state_digest
+from schemadiff.pg.introspect import introspect
 from schemadiff.runtime.job import Job, Options, Work
 
 RETRYABLE = (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)
@@ -60,33 +61,6 @@ LEDGER_UPSERT = (
     "INSERT INTO public.schemadiff_ledger (revision, schema_name, direction, from_fingerprint, "
     "to_fingerprint, complete) VALUES ($1, $2, $3, $4, $5, $6)" + _ON_CONFLICT
 )
-
-
-_FACTS = (SQL_DIR / "state_digest.sql").read_text()
-
-
-@functools.cache
-def state_facts(server_version: int) -> str:
-    """sql/state_digest.sql for this server, with the flags its PostgreSQL version has."""
-    index = ["i.indnullsnotdistinct"] if server_version >= 150000 else []
-    constraint = ["con.confdelsetcols"] if server_version >= 150000 else []
-    constraint += ["con.conenforced", "con.conperiod"] if server_version >= 180000 else []
-    return _FACTS.replace("{index_flags}", "".join(f", {c}::text" for c in index)).replace(
-        "{constraint_flags}", "".join(f", {c}::text" for c in constraint)
-    )
-
-
-@functools.cache
-def state_digest(server_version: int) -> str:
-    """The digest of one tenant's managed tables: $1 the schema, $2 the managed tables."""
-    return (
-        "WITH s AS (SELECT $1::text AS nspname), t AS (SELECT c.oid, c.relname, n.nspname FROM pg_catalog.pg_class c "
-        "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE c.relnamespace = pg_catalog.to_regnamespace(pg_catalog.quote_ident($1)) "
-        "AND c.relname = ANY($2) AND c.relkind IN ('r', 'p')), "
-        f"facts AS ({state_facts(server_version)}) "
-        "SELECT pg_catalog.md5(coalesce(pg_catalog.string_agg(fact, E'\\n' ORDER BY fact), '')) FROM facts"
-    )
 
 
 @functools.cache

@@ -36,9 +36,9 @@ from schemadiff.core.sqltext import quote_ident
 from schemadiff.errors import SchemadiffError, first_line
 from schemadiff.pg import connection
 from schemadiff.pg.connection import Message
+from schemadiff.pg.digests import state_digest
 from schemadiff.pg.introspect import introspect
 from schemadiff.runtime.execute import LOCK_KEY
-from schemadiff.runtime.tenant_phases import state_digest
 from schemadiff.spec.names import MAX_NAME_BYTES
 from schemadiff.spec.schema import LoadedSpec, load_spec
 from schemadiff.spec.to_model import create_schema_statements, spec_model

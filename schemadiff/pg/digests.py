@@ -1,0 +1,146 @@
+"""Tenants grouped by a digest of their raw catalog rows (sql/state_digest.sql), read in full once
+per distinct digest.
+
+Introspection deparses (``pg_get_expr``, ``pg_get_indexdef``, ``format_type``): at 100,000 tenants
+that is most of a plan's time, although almost every tenant is in the same state. The digest reads
+the same catalog rows raw, without deparsing; two schemas with the same digest have the same model
+(see the SQL file), so one schema of each digest is introspected and the others share its model
+(the same object). The template is always read on its own: introspection reads it differently
+(a foreign key of the template to a table of its own that the spec does not manage keeps its
+qualifier), which its raw rows do not show.
+
+Rows whose raw form carries a per-tenant OID (a ``serial`` column's default holds its sequence's
+OID in the expression tree, a column of a tenant's own enum type its type's OID) make every such
+tenant a digest of its own: correct, only as slow as reading every tenant in full.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Mapping
+
+import psycopg
+
+from schemadiff.core.model import LiveSchemas, SchemaModel, TableStats
+from schemadiff.pg.connection import Message, pipelined
+from schemadiff.pg.introspect import SQL_DIR, introspect
+
+READ_CHUNK = 2500  # schemas introspected (or digested, by the runtime) per query
+
+_FACTS = (SQL_DIR / "state_digest.sql").read_text()
+_ROWS = (SQL_DIR / "table_rows.sql").read_text()
+
+
+@functools.cache
+def state_facts(server_version: int) -> str:
+    """sql/state_digest.sql for this server, with the flags its PostgreSQL version has."""
+    index = ["i.indnullsnotdistinct"] if server_version >= 150000 else []
+    constraint = ["con.confdelsetcols"] if server_version >= 150000 else []
+    constraint += ["con.conenforced", "con.conperiod"] if server_version >= 180000 else []
+    return _FACTS.replace("{index_flags}", "".join(f", {c}::text" for c in index)).replace(
+        "{constraint_flags}", "".join(f", {c}::text" for c in constraint)
+    )
+
+
+@functools.cache
+def state_digest(server_version: int) -> str:
+    """The digest of one tenant's managed tables: $1 the schema, $2 the managed tables."""
+    return (
+        "WITH s AS (SELECT $1::text AS nspname), t AS (SELECT c.oid, c.relname, n.nspname FROM pg_catalog.pg_class c "
+        "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE c.relnamespace = pg_catalog.to_regnamespace(pg_catalog.quote_ident($1)) "
+        "AND c.relname = ANY($2) AND c.relkind IN ('r', 'p')), "
+        f"facts AS ({state_facts(server_version)}) "
+        "SELECT pg_catalog.md5(coalesce(pg_catalog.string_agg(fact, E'\\n' ORDER BY fact), '')) FROM facts"
+    )
+
+
+def _facts_of_many(server_version: int, extra: str = "") -> str:
+    """The facts of the schemas $1 (their managed tables $2), and ``extra`` columns of t."""
+    return (
+        "WITH s AS (SELECT pg_catalog.unnest($1::text[]) AS nspname), "
+        f"t AS (SELECT c.oid, c.relname, n.nspname{extra} FROM pg_catalog.pg_class c "
+        "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = ANY($1) AND c.relname = ANY($2) AND c.relkind IN ('r', 'p')), "
+        f"facts AS ({state_facts(server_version)}), "
+        "d AS (SELECT nspname, pg_catalog.md5(pg_catalog.string_agg(fact, E'\\n' ORDER BY fact)) AS digest "
+        "FROM facts GROUP BY nspname) "
+    )
+
+
+@functools.cache
+def state_digests(server_version: int) -> str:
+    """Every tenant's state digest and the row estimate of its largest managed table: $1 the
+    schemas, $2 the managed tables. A schema without any managed table or enum type has no row."""
+    return _facts_of_many(server_version, ", c.reltuples") + (
+        "SELECT d.nspname, d.digest, coalesce(r.rows, 0) FROM d LEFT JOIN (SELECT nspname, "
+        "pg_catalog.max(greatest(reltuples, 0))::bigint AS rows FROM t GROUP BY nspname) AS r USING (nspname)"
+    )
+
+
+@functools.cache
+def digest_groups(server_version: int) -> str:
+    """The schemas $1 grouped by state digest on the server (their managed tables $2): one row per
+    distinct digest with its schemas. A schema without any managed table or enum type is in none."""
+    return _facts_of_many(server_version) + "SELECT digest, pg_catalog.array_agg(nspname) FROM d GROUP BY digest"
+
+
+def read_by_digest(
+    conn: psycopg.Connection,
+    schemas: list[str],
+    digest_of: Mapping[str, str],
+    tables: list[str],
+    template: str | None,
+    enums: Iterable[str] = (),
+) -> dict[str, SchemaModel]:
+    """{schema: model} of ``schemas`` (in their order), introspecting one schema per digest
+    (``digest_of``; a schema it lacks has digest ""): the template on its own, the others of a
+    digest sharing their representative's model. Inside the caller's transaction."""
+    enum_names = list(enums)
+    first: dict[tuple[bool, str], str] = {}
+    for schema in schemas:
+        first.setdefault((schema == template, digest_of.get(schema, "")), schema)
+    read = list(first.values())
+    models: dict[str, SchemaModel] = {}
+    for start in range(0, len(read), READ_CHUNK):
+        chunk = read[start : start + READ_CHUNK]
+        models.update(introspect(conn, chunk, tables, template, enum_names).models)
+    by_key = {key: models[schema] for key, schema in first.items()}
+    return {schema: by_key[(schema == template, digest_of.get(schema, ""))] for schema in schemas}
+
+
+def read_grouped(
+    conn: psycopg.Connection,
+    schemas: list[str],
+    tables: list[str],
+    template: str | None = None,
+    enums: Iterable[str] = (),
+) -> LiveSchemas:
+    """What ``introspect`` reads (equal models, the same statistics for every table holding rows),
+    with one query digesting every schema, grouped on the server, and introspection only for one
+    schema per distinct digest. Inside the caller's transaction (one snapshot for both reads)."""
+    digest_of: dict[str, str] = {}
+    [found] = pipelined(conn, [Message(digest_groups(conn.info.server_version), (schemas, tables))])
+    for digest, members in found:  # one row per distinct digest
+        for schema in members:
+            digest_of[schema] = digest
+    result = LiveSchemas(models=read_by_digest(conn, schemas, digest_of, tables, template, enums))
+    result.stats.update(table_rows(conn, schemas, tables))
+    return result
+
+
+def table_rows(conn: psycopg.Connection, schemas: list[str], tables: list[str]) -> dict[tuple[str, str], TableStats]:
+    """{(schema, table): its row estimate} of the managed tables (and named partitions) holding
+    rows, as ``introspect`` reads them; a table absent here has none (``TableStats()``). Streamed
+    through a server-side cursor; equal estimates share one record."""
+    shared: dict[int, TableStats] = {}
+    out: dict[tuple[str, str], TableStats] = {}
+    with conn.cursor(name="schemadiff_table_rows") as cur:
+        cur.itersize = 10_000
+        cur.execute(_ROWS, {"schemas": schemas, "tables": tables})
+        for schema, table, rows in cur:
+            stats = shared.get(rows)
+            if stats is None:
+                stats = shared[rows] = TableStats(rows=int(rows))
+            out[(schema, table)] = stats
+    return out
