@@ -31,14 +31,28 @@ _FACTS = (SQL_DIR / "state_digest.sql").read_text()
 _ROWS = (SQL_DIR / "table_rows.sql").read_text()
 
 
+_SCHEMAS_REFERRED = (
+    "pg_catalog.array_agg((pg_catalog.pg_identify_object(dp.refclassid, dp.refobjid, 0)).schema "
+    "ORDER BY dp.refclassid, dp.refobjid) AS schemas FROM pg_catalog.pg_depend dp "
+    "WHERE dp.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass AND dp.deptype = 'n'"
+)
+# one tenant: a lookup per default (a handful); many: one pass over every default's references
+# (few rows: most defaults refer to PostgreSQL's own objects only) instead of a lookup per default
+_ONE = f"looked up for each:\nLEFT JOIN LATERAL (SELECT {_SCHEMAS_REFERRED} AND dp.objid = ad.oid) adr ON true"
+_MANY = f"read for all in one pass:\nLEFT JOIN (SELECT dp.objid, {_SCHEMAS_REFERRED} GROUP BY dp.objid) adr ON adr.objid = ad.oid"
+
+
 @functools.cache
-def state_facts(server_version: int) -> str:
-    """sql/state_digest.sql for this server, with the flags its PostgreSQL version has."""
+def state_facts(server_version: int, many: bool = False) -> str:
+    """sql/state_digest.sql for this server, with the flags its PostgreSQL version has; ``many``:
+    shaped for digesting many schemas in one query."""
     index = ["i.indnullsnotdistinct"] if server_version >= 150000 else []
     constraint = ["con.confdelsetcols"] if server_version >= 150000 else []
     constraint += ["con.conenforced", "con.conperiod"] if server_version >= 180000 else []
-    return _FACTS.replace("{index_flags}", "".join(f", {c}::text" for c in index)).replace(
-        "{constraint_flags}", "".join(f", {c}::text" for c in constraint)
+    return (
+        _FACTS.replace("{index_flags}", "".join(f", {c}::text" for c in index))
+        .replace("{constraint_flags}", "".join(f", {c}::text" for c in constraint))
+        .replace("{default_refs}", _MANY if many else _ONE)
     )
 
 
@@ -59,10 +73,13 @@ def _facts_of_many(server_version: int, extra: str = "") -> str:
     """The facts of the schemas $1 (their managed tables $2), and ``extra`` columns of t."""
     return (
         "WITH s AS (SELECT pg_catalog.unnest($1::text[]) AS nspname), "
-        f"t AS (SELECT c.oid, c.relname, n.nspname{extra} FROM pg_catalog.pg_class c "
-        "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE n.nspname = ANY($1) AND c.relname = ANY($2) AND c.relkind IN ('r', 'p')), "
-        f"facts AS ({state_facts(server_version)}), "
+        # from the list to the catalog, one index lookup each: a filter nspname = ANY($1) over
+        # every table of that name compares each with the whole list (quadratic in the tenants)
+        f"t AS (SELECT c.oid, c.relname, n.nspname{extra} FROM s "
+        "JOIN pg_catalog.pg_namespace n ON n.nspname = s.nspname::pg_catalog.name "
+        "JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid "
+        "WHERE c.relname = ANY($2::pg_catalog.name[]) AND c.relkind IN ('r', 'p')), "
+        f"facts AS ({state_facts(server_version, many=True)}), "
         "d AS (SELECT nspname, pg_catalog.md5(pg_catalog.string_agg(fact, E'\\n' ORDER BY fact)) AS digest "
         "FROM facts GROUP BY nspname) "
     )

@@ -10,7 +10,7 @@ from schemadiff.core.fingerprint import group_schemas
 from schemadiff.core.model import LiveSchemas
 from schemadiff.pg import connection
 from schemadiff.pg.connection import Message, pipelined
-from schemadiff.pg.digests import digest_groups, read_grouped
+from schemadiff.pg.digests import digest_groups, read_grouped, state_digest
 from schemadiff.pg.introspect import introspect
 from schemadiff.render.json_report import render_json
 from schemadiff.spec.schema import load_spec
@@ -85,7 +85,7 @@ def test_serial_defaults_hold_an_oid_each_and_still_group_as_one_state(fresh_db:
     make_tables(fresh_db, SCHEMAS[:5], "CREATE TABLE {s}.t (id serial PRIMARY KEY, a text)")
     execute(fresh_db, "CREATE SCHEMA user_9", "CREATE TABLE user_9.t (LIKE public.t INCLUDING ALL)")
     schemas = [*SCHEMAS[:5], "user_9"]
-    assert digest_count(fresh_db, schemas, ["t"]) == 6
+    assert digest_count(fresh_db, schemas, ["t"]) == 6  # the clone's default holds public's sequence OID
     grouped, full = both_reads(fresh_db, schemas, ["t"])
     assert grouped.models == full.models
     groups = group_schemas(grouped.models, first="public")
@@ -112,3 +112,61 @@ def test_the_plan_is_the_same_either_way(fresh_db: str, spec_path: Path) -> None
     full, _ = make_plan(loaded, fresh_db, lint=False, grouped=False)
     assert len(grouped.groups) == 2
     assert render_json(grouped) == render_json(full)
+
+
+def clone(url: str) -> None:
+    """user_8.t cloned from user_1.t, its index named as the original's: the same raw rows."""
+    execute(
+        url,
+        "DROP TABLE IF EXISTS user_8.t",
+        "CREATE TABLE user_8.t (LIKE user_1.t INCLUDING ALL)",
+        "ALTER INDEX user_8.t_n_idx RENAME TO t_n",
+    )
+
+
+def test_a_clone_of_a_tenant_holds_its_oids_and_is_still_told_apart(fresh_db: str) -> None:
+    """A table cloned from another tenant's (LIKE … INCLUDING ALL) has the very same raw rows:
+    its default draws from the other tenant's sequence (the same OID), its column has the other
+    tenant's enum type, its check and its index call the other tenant's function. Each reads
+    qualified from the clone and unqualified from the original: another model, another digest."""
+    objects = (
+        "CREATE TYPE {s}.mood AS ENUM ('ok', 'sad')",
+        "CREATE FUNCTION {s}.positive(int) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT $1 > 0'",
+        "CREATE SEQUENCE {s}.t_id_seq",
+    )
+    make_tables(fresh_db, ["user_8"], *objects)
+    make_tables(
+        fresh_db,
+        SCHEMAS[:2],
+        *objects,
+        "CREATE TABLE {s}.t (id int PRIMARY KEY DEFAULT nextval('{s}.t_id_seq'), m {s}.mood, "
+        "n int CONSTRAINT t_n_check CHECK ({s}.positive(n)))",
+        "CREATE INDEX t_n ON {s}.t (n) WHERE {s}.positive(n)",
+    )
+    schemas = [*SCHEMAS[:2], "user_8"]
+    clone(fresh_db)
+    grouped, full = both_reads(fresh_db, schemas, ["t"])
+    assert full.models["user_1"] != full.models["user_8"]
+    assert grouped.models == full.models
+    with connection.connect(fresh_db, autocommit=True) as conn:  # the runtime's digest of one tenant too
+        one = pipelined(
+            conn, [Message(state_digest(conn.info.server_version), (s, ["t"])) for s in ("user_1", "user_8")]
+        )
+    assert one[0] != one[1]
+    own = {
+        "default": "ALTER TABLE user_8.t ALTER COLUMN id SET DEFAULT nextval('user_8.t_id_seq')",
+        "type": "ALTER TABLE user_8.t ALTER COLUMN m TYPE user_8.mood USING m::text::user_8.mood",
+        "check": "ALTER TABLE user_8.t DROP CONSTRAINT t_n_check, ADD CONSTRAINT t_n_check CHECK (user_8.positive(n))",
+        "index": "DROP INDEX user_8.t_n; CREATE INDEX t_n ON user_8.t (n) WHERE user_8.positive(n)",
+    }
+    for kept in own:  # the clone made its own of everything but one: still another state
+        clone(fresh_db)
+        execute(fresh_db, *(s for what, sql in own.items() if what != kept for s in sql.split("; ")))
+        grouped, full = both_reads(fresh_db, schemas, ["t"])
+        assert full.models["user_1"] != full.models["user_8"], kept
+        assert grouped.models == full.models, kept
+    clone(fresh_db)  # and with all of its own, the clone is in the original's state
+    execute(fresh_db, *(s for sql in own.values() for s in sql.split("; ")))
+    grouped, full = both_reads(fresh_db, schemas, ["t"])
+    assert grouped.models == full.models
+    assert full.models["user_1"] == full.models["user_8"]
