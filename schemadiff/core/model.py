@@ -13,9 +13,14 @@ from typing import Any
 NOT_VALID = " NOT VALID"  # what pg_get_constraintdef appends exactly when convalidated is false
 
 
+_DIGITS = re.compile(r"(\d+)")
+
+
 def natural_key(name: str) -> tuple[Any, ...]:
     """``user_2`` sorts before ``user_10``."""
-    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name))
+    parts: list[Any] = _DIGITS.split(name)  # the runs of digits at the odd places
+    parts[1::2] = map(int, parts[1::2])
+    return tuple(parts)
 
 
 @dataclass(frozen=True)

@@ -202,7 +202,8 @@ def _large_tables(
     out = []
     for table in target.tables:
         names = (table.name, relations.tables.get(table.name, table.name))
-        big = tuple(s for s in group.schemas if max(stats.get((s, n), TableStats()).rows for n in names) >= threshold)
+        reach = {s for (s, n), found in stats.items() if n in names and found.rows >= threshold}
+        big = tuple(s for s in group.schemas if s in reach) if reach else ()
         if big:
             out.append((table.name, big))
     return tuple(out)

@@ -65,7 +65,8 @@ def state_digest(server_version: int) -> str:
         "WHERE c.relnamespace = pg_catalog.to_regnamespace(pg_catalog.quote_ident($1)) "
         "AND c.relname = ANY($2) AND c.relkind IN ('r', 'p')), "
         f"facts AS ({state_facts(server_version)}) "
-        "SELECT pg_catalog.md5(coalesce(pg_catalog.string_agg(fact, E'\\n' ORDER BY fact), '')) FROM facts"
+        "SELECT pg_catalog.md5(coalesce(pg_catalog.string_agg(h, '' ORDER BY h), '')) "
+        "FROM (SELECT pg_catalog.md5(fact) AS h FROM facts) AS f"
     )
 
 
@@ -80,8 +81,11 @@ def _facts_of_many(server_version: int, extra: str = "") -> str:
         "JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid "
         "WHERE c.relname = ANY($2::pg_catalog.name[]) AND c.relkind IN ('r', 'p')), "
         f"facts AS ({state_facts(server_version, many=True)}), "
-        "d AS (SELECT nspname, pg_catalog.md5(pg_catalog.string_agg(fact, E'\\n' ORDER BY fact)) AS digest "
-        "FROM facts GROUP BY nspname) "
+        # the digest of the sorted digests of the facts: the sorts move 32 characters a fact
+        # instead of its whole text (a default's expression tree is hundreds); OFFSET 0 keeps the
+        # md5 below the sort
+        "d AS (SELECT nspname, pg_catalog.md5(pg_catalog.string_agg(h, '' ORDER BY h)) AS digest "
+        "FROM (SELECT nspname, pg_catalog.md5(fact) AS h FROM facts OFFSET 0) AS f GROUP BY nspname) "
     )
 
 
@@ -100,6 +104,13 @@ def digest_groups(server_version: int) -> str:
     """The schemas $1 grouped by state digest on the server (their managed tables $2): one row per
     distinct digest with its schemas. A schema without any managed table or enum type is in none."""
     return _facts_of_many(server_version) + "SELECT digest, pg_catalog.array_agg(nspname) FROM d GROUP BY digest"
+
+
+def without_jit(conn: psycopg.Connection) -> None:
+    """No JIT compilation for the rest of the caller's transaction: the catalog queries over many
+    tenants cost enough to cross jit_above_cost, and compiling them (seconds at 100,000 tenants)
+    costs more than it saves on queries that run once."""
+    conn.execute("SET LOCAL jit = off")
 
 
 def read_by_digest(
@@ -132,30 +143,38 @@ def read_grouped(
     tables: list[str],
     template: str | None = None,
     enums: Iterable[str] = (),
+    min_rows: int = 1,
 ) -> LiveSchemas:
-    """What ``introspect`` reads (equal models, the same statistics for every table holding rows),
-    with one query digesting every schema, grouped on the server, and introspection only for one
-    schema per distinct digest. Inside the caller's transaction (one snapshot for both reads)."""
+    """What ``introspect`` reads (equal models; the statistics of the tables holding at least
+    ``min_rows`` rows, all that a plan looks at with that threshold), with one query digesting every
+    schema, grouped on the server, and introspection only for one schema per distinct digest.
+    Inside the caller's transaction (one snapshot for both reads)."""
     digest_of: dict[str, str] = {}
+    without_jit(conn)
     [found] = pipelined(conn, [Message(digest_groups(conn.info.server_version), (schemas, tables))])
     for digest, members in found:  # one row per distinct digest
         for schema in members:
             digest_of[schema] = digest
     result = LiveSchemas(models=read_by_digest(conn, schemas, digest_of, tables, template, enums))
-    result.stats.update(table_rows(conn, schemas, tables))
+    result.stats.update(table_rows(conn, schemas, tables, min_rows))
     return result
 
 
-def table_rows(conn: psycopg.Connection, schemas: list[str], tables: list[str]) -> dict[tuple[str, str], TableStats]:
-    """{(schema, table): its row estimate} of the managed tables (and named partitions) holding
-    rows, as ``introspect`` reads them; a table absent here has none (``TableStats()``). Streamed
-    through a server-side cursor; equal estimates share one record."""
+def table_rows(
+    conn: psycopg.Connection, schemas: list[str], tables: list[str], min_rows: int = 1
+) -> dict[tuple[str, str], TableStats]:
+    """{(schema, table): its row estimate} of the managed tables (and named partitions) of
+    ``schemas`` holding at least ``min_rows`` rows, as ``introspect`` reads them. Streamed through a
+    server-side cursor; equal estimates share one record."""
+    wanted = set(schemas)
     shared: dict[int, TableStats] = {}
     out: dict[tuple[str, str], TableStats] = {}
     with conn.cursor(name="schemadiff_table_rows") as cur:
         cur.itersize = 10_000
-        cur.execute(_ROWS, {"schemas": schemas, "tables": tables})
+        cur.execute(_ROWS, {"tables": tables, "min_rows": max(min_rows, 1)})
         for schema, table, rows in cur:
+            if schema not in wanted:
+                continue
             stats = shared.get(rows)
             if stats is None:
                 stats = shared[rows] = TableStats(rows=int(rows))

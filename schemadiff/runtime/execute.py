@@ -23,7 +23,7 @@ from schemadiff.core.sqltext import quote_ident
 from schemadiff.errors import SchemadiffError
 from schemadiff.pg import connection
 from schemadiff.pg.connection import Message
-from schemadiff.pg.digests import READ_CHUNK, read_by_digest, state_digests
+from schemadiff.pg.digests import READ_CHUNK, read_by_digest, state_digests, without_jit
 from schemadiff.pg.introspect import list_tenants
 from schemadiff.runtime.job import DONE, UNKNOWN, Job, LedgerRow, Loss, Options, Report, TenantState, Verdict, Work
 from schemadiff.runtime.unknown_states import unknown_states
@@ -112,6 +112,7 @@ def read_states(conn: psycopg.Connection, job: Job) -> tuple[dict[str, TenantSta
     rows: dict[str, int] = {}
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        without_jit(conn)
         schemas = list_tenants(conn, job.template, job.pattern)
         for start in range(0, len(schemas), READ_CHUNK):
             chunk = schemas[start : start + READ_CHUNK]

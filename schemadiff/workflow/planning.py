@@ -40,14 +40,17 @@ def managed_names(loaded: LoadedSpec) -> list[str]:
 
 def read_tenants(conn: psycopg.Connection, loaded: LoadedSpec, grouped: bool = True) -> tuple[list[str], LiveSchemas]:
     """Every tenant and its model, in one snapshot: digested on the server and read in full once
-    per distinct digest (``pg.digests``); with ``grouped`` False every tenant read in full (the
-    same result, slower: kept to measure against)."""
+    per distinct digest (``pg.digests``), with the row estimates of the tables large by the spec's
+    policy; with ``grouped`` False every tenant read in full, every estimate (the same plan, slower:
+    kept to measure against)."""
     spec = loaded.spec
-    read = read_grouped if grouped else introspect
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         schemas = list_tenants(conn, spec.tenants.template, spec.tenants.pattern)
-        return schemas, read(conn, schemas, managed_names(loaded), spec.tenants.template, list(spec.enums))
+        args = (conn, schemas, managed_names(loaded), spec.tenants.template, list(spec.enums))
+        if not grouped:
+            return schemas, introspect(*args)
+        return schemas, read_grouped(*args, min_rows=spec.policy.large_table_rows)
 
 
 def make_plan(

@@ -54,10 +54,15 @@ def test_equal_states_are_one_digest_and_a_drift_only_deparsing_shows_is_its_own
     execute(fresh_db, "DROP INDEX user_5.t_b", "CREATE INDEX t_b ON user_5.t (b) WHERE b > 1")
     execute(fresh_db, "ANALYZE")
     assert digest_count(fresh_db, SCHEMAS, ["t"]) == 3
+    execute(fresh_db, "INSERT INTO user_2.t (b) SELECT g FROM generate_series(1, 70) g", "ANALYZE user_2.t")
     grouped, full = both_reads(fresh_db, SCHEMAS, ["t"])
     assert grouped.models == full.models
     assert grouped.stats == {key: s for key, s in full.stats.items() if s.rows > 0}
     assert grouped.stats[("user_3", "t")].rows == 30
+    with connection.connect(fresh_db) as conn, conn.transaction():  # only what reaches a threshold
+        assert read_grouped(conn, SCHEMAS, ["t"], "public", min_rows=100).stats == {
+            ("user_2", "t"): full.stats[("user_2", "t")]
+        }
     groups = group_schemas(grouped.models, first="public")
     assert [g.schemas for g in groups] == [("public", "user_1", "user_2", "user_3"), ("user_4",), ("user_5",)]
     assert grouped.models["user_1"] is grouped.models["user_2"]  # one model per digest, shared

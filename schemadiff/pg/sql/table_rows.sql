@@ -1,6 +1,7 @@
--- The row estimates of the managed tables (and the partitions the spec names) that hold rows, as
--- tables.sql reads them (a partitioned table's the sum of its leaf partitions'), without reading
--- anything else: one narrow row per table, for planning many tenants (pg/digests.table_rows).
+-- The row estimates of the managed tables (and the partitions the spec names) that hold at least
+-- min_rows rows, in any schema (the caller keeps its tenants'), as tables.sql reads them (a
+-- partitioned table's the sum of its leaf partitions'), without reading anything else: one narrow
+-- row per table, for planning many tenants (pg/digests.table_rows).
 SELECT n.nspname, c.relname, r.rows
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -16,7 +17,6 @@ CROSS JOIN LATERAL (
                       SELECT coalesce(sum(greatest(tree.reltuples, 0)), 0) FROM tree WHERE tree.relkind <> 'p')
            END::bigint AS rows
 ) r
-WHERE n.nspname = ANY(%(schemas)s)
-  AND c.relname = ANY(%(tables)s)
+WHERE c.relname = ANY(%(tables)s)
   AND c.relkind IN ('r', 'p')
-  AND r.rows > 0
+  AND r.rows >= %(min_rows)s
