@@ -2,7 +2,8 @@
 -- the CTE t (oid, relname, nspname) of the schemas in the CTE s (nspname), one text "fact" per row: names, attribute numbers, types,
 -- flags and expression trees. A digest of a schema's sorted facts holds more than its model does,
 -- so two schemas with the same digest have the same model and fingerprint (the digest is the md5 of
--- the sorted md5s of the facts); schemas whose rows
+-- the sorted md5s of the facts; an expression tree, hundreds of characters, stands in its fact as
+-- its md5: hashing it is cheaper than quoting and copying it); schemas whose rows
 -- differ only where the model does not look (the parse locations inside expression trees, which
 -- follow the text of the statement that made them) get different digests and are read in full
 -- instead. Expression trees, types and collations name objects by OID, and the model names an object
@@ -28,12 +29,12 @@ SELECT t.nspname, pg_catalog.concat_ws(' ', 't', pg_catalog.quote_nullable(t.rel
                                        c.relkind::text, c.relpersistence::text,
                                        pg_catalog.quote_nullable(pc.relname),
                                        pg_catalog.quote_nullable((pc.relnamespace = c.relnamespace)::text),
-                                       pg_catalog.quote_nullable(c.relpartbound::text),
+                                       pg_catalog.quote_nullable(pg_catalog.md5(c.relpartbound::text)),
                                        pg_catalog.quote_nullable(pt.partstrat::text),
                                        pg_catalog.quote_nullable(pt.partattrs::text),
                                        pg_catalog.quote_nullable(pt.partclass::text),
                                        pg_catalog.quote_nullable(pt.partcollation::text),
-                                       pg_catalog.quote_nullable(pt.partexprs::text),
+                                       pg_catalog.quote_nullable(pg_catalog.md5(pt.partexprs::text)),
                                        pg_catalog.quote_nullable(CASE WHEN pt.partexprs IS NOT NULL
                                                                         OR 16384 <= ANY(pt.partclass::pg_catalog.oid[])
                                                                         OR 16384 <= ANY(pt.partcollation::pg_catalog.oid[]) THEN
@@ -53,7 +54,7 @@ SELECT t.nspname,
        pg_catalog.concat_ws(' ', 'c', pg_catalog.quote_nullable(t.relname), pg_catalog.quote_nullable(a.attname),
                             a.attnum::text, a.atttypid::text, a.atttypmod::text, a.attnotnull::text,
                             a.attcollation::text, pg_catalog.quote_nullable(a.attidentity::text),
-                            pg_catalog.quote_nullable(a.attgenerated::text), pg_catalog.quote_nullable(ad.adbin::text),
+                            pg_catalog.quote_nullable(a.attgenerated::text), pg_catalog.quote_nullable(pg_catalog.md5(ad.adbin::text)),
                             -- whether the objects its type, collation and default refer to by OID are the tenant's own
                             pg_catalog.quote_nullable(CASE WHEN a.atttypid >= 16384 OR a.attcollation >= 16384 THEN
                                 (SELECT pg_catalog.string_agg(pg_catalog.quote_nullable((pg_catalog.pg_identify_object(dp.refclassid, dp.refobjid, 0)).schema = t.nspname), ','
@@ -96,7 +97,7 @@ SELECT t.nspname,
                                                        FROM pg_catalog.unnest(con.confkey) WITH ORDINALITY AS k (attnum, n)
                                                        JOIN pg_catalog.pg_attribute fa
                                                          ON fa.attrelid = con.confrelid AND fa.attnum = k.attnum)),
-                            pg_catalog.quote_nullable(con.conbin::text),
+                            pg_catalog.quote_nullable(pg_catalog.md5(con.conbin::text)),
                             pg_catalog.quote_nullable(CASE WHEN con.conbin IS NOT NULL THEN
                                 (SELECT pg_catalog.string_agg(pg_catalog.quote_nullable((pg_catalog.pg_identify_object(dp.refclassid, dp.refobjid, 0)).schema = t.nspname), ','
                                                                   ORDER BY dp.refclassid, dp.refobjid)
@@ -114,7 +115,7 @@ SELECT t.nspname,
                             i.indisunique::text, i.indisprimary::text, i.indisvalid::text, i.indimmediate::text,
                             i.indnatts::text, i.indnkeyatts::text, i.indkey::text, i.indclass::text,
                             i.indcollation::text, i.indoption::text{index_flags},
-                            pg_catalog.quote_nullable(i.indexprs::text), pg_catalog.quote_nullable(i.indpred::text),
+                            pg_catalog.quote_nullable(pg_catalog.md5(i.indexprs::text)), pg_catalog.quote_nullable(pg_catalog.md5(i.indpred::text)),
                             pg_catalog.quote_nullable(CASE WHEN i.indexprs IS NOT NULL OR i.indpred IS NOT NULL
                                                              OR 16384 <= ANY(i.indclass::pg_catalog.oid[])
                                                              OR 16384 <= ANY(i.indcollation::pg_catalog.oid[]) THEN
