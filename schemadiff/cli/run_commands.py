@@ -225,11 +225,6 @@ def apply(
         loaded = _load(spec)
         allowed = _allowed(allow, loaded)
         shards, one_url = fleet.targets_of(database_url, targets)
-        if shards:
-            _no_staged_fleet(tenants, canary, proceed, wave_size, max_failures, max_rate, delay, max_replication_lag)
-            options = Options(workers, lock_timeout, statement_timeout, lock_wait, allow=frozenset(allowed))
-            fleet.run("upgrade", shards, config, spec, options, yes, _confirm)
-            return
         options = staged(
             Options(workers, lock_timeout, statement_timeout, lock_wait, allow=frozenset(allowed)),
             tenants,
@@ -241,6 +236,12 @@ def apply(
             delay,
             max_replication_lag,
         )
+        if shards and options.staged:
+            fleet.rollout(loaded, shards, config, spec, options, yes, _confirm)
+            return
+        if shards:  # the throttles alone apply to every shard's run
+            fleet.run("upgrade", shards, config, spec, options, yes, _confirm)
+            return
     except SchemadiffError as exc:
         raise _fail(exc) from None
 
@@ -260,15 +261,6 @@ def apply(
     outcome = _run_revisions("upgrade", "Apply pending revisions to {}?", run, _at_head, one_url, config, yes, options)
     if outcome is not None and not outcome.in_progress:  # type: ignore[attr-defined]
         typer.echo("every schema matches the spec")
-
-
-def _no_staged_fleet(*given: object) -> None:
-    """Staged rollouts run on one database for now: refuse their options with several shards."""
-    if any(value not in (None, False) for value in given):
-        raise SchemadiffError(
-            "the staged-rollout options (--tenants, --canary, --continue, --wave-size, --max-failures, "
-            "--max-rate, --delay, --max-replication-lag) take one database; run them per shard"
-        )
 
 
 def _at_head(cfg: object, url: str) -> str | None:
@@ -379,7 +371,7 @@ def rollback(
     A downgrade is a plan too: dropping a column or table that holds data written since the upgrade
     is refused (deletes_data) unless allowed with --allow deletes_data; --dry-run shows it first.
     While the rollout of the next revision is in progress, that revision is the one taken back.
-    The staged-rollout options work as for apply.
+    The staged-rollout options work as for apply, on one database (the throttles on a fleet too).
     """
     from schemadiff.workflow import apply as apply_mod
 
@@ -388,13 +380,6 @@ def rollback(
         shards, one_url = fleet.targets_of(database_url, targets)
         if shards and dry_run:
             raise SchemadiffError("--dry-run shows one database; run it per shard with its own --database-url")
-        if shards:
-            _no_staged_fleet(tenants, canary, proceed, wave_size, max_failures, max_rate, delay, max_replication_lag)
-            options = Options(
-                workers, lock_timeout, statement_timeout, lock_wait, allow=allowed, assume_from=assume_from
-            )
-            fleet.run("downgrade", shards, config, Path("schema.yaml"), options, yes, _confirm, steps)
-            return
         options = staged(
             Options(workers, lock_timeout, statement_timeout, lock_wait, allow=allowed, assume_from=assume_from),
             tenants,
@@ -406,6 +391,14 @@ def rollback(
             delay,
             max_replication_lag,
         )
+        if shards and options.staged:
+            raise SchemadiffError(
+                "a staged rollback (--tenants, --canary, --continue, --wave-size, --max-failures) takes one "
+                "database; run it per shard with its own --database-url (a staged apply takes the fleet)"
+            )
+        if shards:  # the throttles alone apply to every shard's run
+            fleet.run("downgrade", shards, config, Path("schema.yaml"), options, yes, _confirm, steps)
+            return
     except SchemadiffError as exc:
         raise _fail(exc) from None
     if dry_run:

@@ -25,8 +25,20 @@ def _report(report: Any) -> dict[str, Any]:
         "applied": len(report.applied),
         "skipped": len(report.skipped),
         "failed": dict(report.failed),
+        "canaries": list(report.canaries),
+        "not_started": len(report.not_started),
         "seconds": round(report.seconds, 3),
     }
+
+
+PROGRESS = "schemadiff-progress"  # the first word of a progress line on stderr: DONE TOTAL follow
+
+
+def progress(_schema: str, done: int, total: int) -> None:
+    """Tenants done of the run's total, as one line on stderr for the fleet's progress display (a
+    reporter also makes the runtime raise its own errors, with their reports, as for ``apply``)."""
+    sys.stderr.write(f"{PROGRESS} {done} {total}\n")
+    sys.stderr.flush()
 
 
 def run_job(job: dict[str, Any], url: str) -> dict[str, Any]:
@@ -45,18 +57,33 @@ def run_job(job: dict[str, Any], url: str) -> dict[str, Any]:
                 return {**result, "idle": "at head"}
             loaded = load_spec(job["spec"])
             apply_mod.check_hazards(loaded, url, set(options.allow))
-            outcome = apply_mod.upgrade(cfg, url, loaded, options)
+            # a canary is checked against the spec too, then the shard pauses (never asks)
+            outcome = apply_mod.upgrade(cfg, url, loaded, options, progress, ask=lambda _done: False)
             result["remaining"] = outcome.remaining
         else:
             if apply_mod.current_revision(url) is None:
                 return {**result, "idle": "no revision applied"}
-            outcome = apply_mod.downgrade(cfg, url, job["steps"], options)
+            outcome = apply_mod.downgrade(cfg, url, job["steps"], options, progress)
         result["reports"] = [_report(r) for r in outcome.reports]
+        result["in_progress"] = outcome.in_progress
     except SchemadiffError as exc:
         failed = getattr(exc, "report", None)
         result["reports"] = [_report(failed)] if failed is not None else []
         result["error"] = connection.redact(str(exc), url)
+        result["ended"] = _ended(exc)
     return result
+
+
+def _ended(exc: SchemadiffError) -> str:
+    """How a staged run stopped: ``paused`` after its canary, ``stopped`` (a canary failed, or more
+    than max_failures), ``failed`` (tenants failed), or ``error`` (anything else)."""
+    from schemadiff.runtime.execute import RunFailed
+    from schemadiff.runtime.rollout import RolloutPaused, RolloutStopped
+
+    for kind, name in ((RolloutPaused, "paused"), (RolloutStopped, "stopped"), (RunFailed, "failed")):
+        if isinstance(exc, kind):
+            return name
+    return "error"
 
 
 def options_data(options: Options) -> dict[str, Any]:
