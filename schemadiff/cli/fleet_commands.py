@@ -86,10 +86,10 @@ def plan(
     from schemadiff.workflow.fleet import fleet_plan
     from schemadiff.workflow.planning import dev_connection
 
-    if format not in (Format.text, Format.json):
+    if format is Format.sql:
         raise SchemadiffError(
-            f"--format {format.value} shows one database; for a fleet use text or json "
-            "(or plan each shard with its own --database-url)"
+            "--format sql is a script for one database (one connection runs it); for a fleet plan each shard "
+            "with its own --database-url, or use --format text, json or markdown"
         )
     dev = connection.to_libpq(dev_url) if dev_url else None
     fleet = fleet_plan(
@@ -115,6 +115,11 @@ def plan(
                 for s in fleet.shards
             ]
             typer.echo(json.dumps(data, indent=2))
+        elif format is Format.markdown:
+            from schemadiff.render.markdown_report import render_markdown
+
+            listed = [(s.target.name, s.target.shown, len(s.value.models) if s.value else None) for s in fleet.shards]
+            typer.echo(render_markdown(result, schema_of, listed), nl=False)
         else:
             typer.echo(render_text(result, shown, schema_of), nl=False)
             for s in fleet.shards:

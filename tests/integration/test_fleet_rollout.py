@@ -117,3 +117,28 @@ def test_a_staged_rollback_over_a_fleet_is_refused_in_one_line(
     result = run_cli("rollback", "--config", project / "alembic.ini", "--targets", targets, "--yes", "--canary", "1")
     assert result.exit_code == 1 and "a staged rollback" in result.stderr and "takes one database" in result.stderr
     assert all(current_revision(url) is None for url in shards.values())
+
+
+def test_the_pull_request_report_of_a_fleet_names_shard_and_schema(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    shards: dict[str, str],  # noqa: F811
+    server_url: str,
+    spec_path: Path,
+) -> None:
+    project = make_project(tmp_path / "project")
+    targets = _targets(tmp_path, monkeypatch, shards)
+    common = ("--spec", spec_path, "--config", project / "alembic.ini", "--targets", targets, "--dev-url", server_url)
+    report = run_cli("plan", *common, "--format", "markdown")
+    assert report.exit_code == 2, report.stdout + report.stderr
+    text = report.stdout
+    assert "**12** schemas on **3** shards" in text
+    assert "| `eu` |" in text and "| `us` |" in text and "| `ap` |" in text
+    assert re.search(r"\| `us` \| `[^`]+` \| 4 \|", text), text  # each shard's database and its schemas
+    assert "schema(s) — ap:user_2, eu:user_2, us:user_2" in text  # the hand-fixed state, once for three shards
+    assert "shown for <code>user_2</code>" in text and "ALTER TABLE user_2.marketplace_tasks" in text
+    assert "eu:user_2.marketplace" not in text and '"eu:' not in text  # SQL names the schema alone
+
+    script = run_cli("plan", *common, "--format", "sql")
+    assert script.exit_code == 1 and "--format sql is a script for one database" in script.stderr
+    assert script.stdout == "" and len(script.stderr.strip().splitlines()) == 1
