@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from schemadiff.cli.common import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, EXIT_PAUSED, Format, _err
+from schemadiff.cli.fleet_progress import FleetProgress
 from schemadiff.core.options import Options
 from schemadiff.core.shards import schema_of
 from schemadiff.errors import SchemadiffError
@@ -209,7 +210,8 @@ def run(
         )
         raise typer.Exit(EXIT_PAUSED)
     confirm(f"{verb} {len(targets)} shard(s) ({', '.join(t.name for t in targets)})?", yes)
-    results = fleet_run(action, targets, config, spec, options, steps)
+    with FleetProgress(action) as bar:
+        results = fleet_run(action, targets, config, spec, options, steps, bar.report)
     _summary(results, action)
     failed = [r.target.name for r in results if run_error(r)]
     if failed:
@@ -247,10 +249,13 @@ def rollout(
             default=False,
         )
 
+    def stage(label: str, results: list[ShardResult[ShardRun]]) -> None:
+        bar.reset()
+        _summary(results, f"upgrade: {label}")
+
     try:
-        done = run_rollout(
-            loaded, targets, config, spec, options, lambda label, r: _summary(r, f"upgrade: {label}"), ask
-        )
+        with FleetProgress("upgrade") as bar:
+            done = run_rollout(loaded, targets, config, spec, options, stage, ask, bar.report)
     except FleetPaused as exc:
         typer.echo(str(exc))
         raise typer.Exit(EXIT_PAUSED) from None

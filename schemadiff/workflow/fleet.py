@@ -8,9 +8,6 @@ error and does not stop the others."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -188,10 +185,12 @@ def fleet_run(
     spec: Path,
     options: Options | Callable[[Target], Options],
     steps: int = 1,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> list[ShardResult[ShardRun]]:
     """``upgrade`` (to head, then the convergence check) or ``downgrade`` (``-steps``) on every
     shard at once, each with ``options.workers`` connections; a failed shard is its own result.
-    ``options`` may differ per shard (a staged rollout's part of each shard)."""
+    ``options`` may differ per shard (a staged rollout's part of each shard); ``progress(shard,
+    done, total)`` as each shard's tenants finish (from the shard's threads)."""
 
     def run(target: Target) -> ShardRun:
         chosen = options(target) if callable(options) else options
@@ -204,20 +203,11 @@ def fleet_run(
                 "options": shard_run.options_data(chosen),
             }
         )
-        env = {**os.environ, shard_run.URL_VARIABLE: target.url}
-        done = subprocess.run(
-            [sys.executable, "-m", "schemadiff.workflow.shard_run"],
-            input=job,
-            capture_output=True,
-            text=True,
-            env=env,
-            check=False,
-        )
-        lines = done.stdout.strip().splitlines()
+        shard_progress = None if progress is None else lambda done, total: progress(target.name, done, total)
+        code, out, errors = shard_run.spawn(job, target.url, shard_progress)
+        lines = out.strip().splitlines()
         if not lines:
-            raise SchemadiffError(
-                f"the shard's run ended with exit {done.returncode}: {([line for line in done.stderr.strip().splitlines() if not line.startswith(shard_run.PROGRESS)] or [''])[-1]}"
-            )
+            raise SchemadiffError(f"the shard's run ended with exit {code}: {(errors or [''])[-1]}")
         answer = json.loads(lines[-1])
         error = answer.get("error")
         if not error and answer["remaining"]:

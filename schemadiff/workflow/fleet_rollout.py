@@ -35,6 +35,7 @@ from schemadiff.workflow.fleet import ShardResult, ShardRun, each_shard, fleet_r
 from schemadiff.workflow.planning import make_plan
 
 Stage = Callable[[str, list[ShardResult[ShardRun]]], None]  # a stage's label and its shards' results
+Progress = Callable[[str, int, int], None]  # a shard, its tenants done, its run's total
 AskToGoOn = Callable[[list[str], int], bool]  # the canary tenants done, the tenants that wait
 
 
@@ -90,6 +91,20 @@ def paused_shards(targets: list[Target]) -> list[str]:
     return [r.target.name for r in each_shard(targets, _paused) if r.value]
 
 
+@dataclass(frozen=True)
+class _Runner:
+    """An upgrade of some shards, each with its own options, reporting progress."""
+
+    config: Path
+    spec: Path
+    progress: Progress | None
+
+    def __call__(
+        self, targets: list[Target], options: Options | Callable[[Target], Options]
+    ) -> list[ShardResult[ShardRun]]:
+        return fleet_run("upgrade", targets, self.config, self.spec, options, 1, self.progress)
+
+
 def _part(options: Options, names: tuple[str, ...], label: str, **changes: object) -> Options:
     """A shard's part of a stage: a staged run of exactly ``names`` (named after the fleet's stage in
     the shard's rollout row), going on past a shard paused after its canary."""
@@ -106,9 +121,11 @@ def rollout(
     options: Options,
     on_stage: Stage,
     ask: AskToGoOn,
+    progress: Progress | None = None,
 ) -> str:
     """The rollout of the pending revision over the fleet; what it did in one line, or a raise:
     FleetPaused after the canary, SchemadiffError when it stopped (a rerun resumes it)."""
+    run = _Runner(config, spec, progress)
     surveys = survey(loaded, targets, config)
     chosen, missing = choose_fleet(options.selection, {n: s.tenants for n, s in surveys.items()})
     if missing:
@@ -124,7 +141,7 @@ def rollout(
     paused = {n for n, s in surveys.items() if s.paused}
     todo = {n: c for n, c in canaries.items() if n not in paused and set(chosen[n]) & surveys[n].pending}
     if todo:
-        paused |= _canary(targets, config, spec, options, chosen, todo, on_stage)
+        paused |= _canary(run, targets, options, chosen, todo, on_stage)
         surveys = survey(loaded, targets, config)
     waiting = sum(len([t for t in chosen[n] if t in surveys[n].pending]) for n in surveys)
     in_order = [t.name for t in targets if t.name in paused]
@@ -135,12 +152,12 @@ def rollout(
         )
     pending = {n: tuple(t for t in chosen[n] if t in surveys[n].pending) for n in surveys}
     waves = fleet_waves(pending, sum(len(c) for c in chosen.values()), options.wave_size)
-    _waves(targets, config, spec, options, waves, on_stage)
+    _waves(run, targets, options, waves, on_stage)
     touched = {n for w in waves for n in w.parts}
     behind = [t for t in targets if not surveys[t.name].at_head and t.name not in touched]
     if options.selection.everything and behind:  # every tenant done, alembic_version not yet moved
         finish = replace(options, canary=NO_CANARY, proceed=True, wave_size=ONE_WAVE)
-        results = fleet_run("upgrade", behind, config, spec, finish)
+        results = run(behind, finish)
         on_stage("alembic_version", results)
         if any(run_error(r) for r in results):
             raise SchemadiffError(
@@ -151,9 +168,8 @@ def rollout(
 
 
 def _canary(
+    run: _Runner,
     targets: list[Target],
-    config: Path,
-    spec: Path,
     options: Options,
     chosen: dict[str, list[str]],
     todo: dict[str, Canary],
@@ -166,7 +182,7 @@ def _canary(
         names = tuple(chosen[target.name])
         return _part(options, names, "fleet canary stage", canary=todo[target.name], proceed=False, max_failures=None)
 
-    results = fleet_run("upgrade", [t for t in targets if t.name in todo], config, spec, part)
+    results = run([t for t in targets if t.name in todo], part)
     on_stage("canary", results)
     bad = [r for r in results if run_error(r) and (r.value is None or r.value.ended != "paused")]
     if bad:
@@ -178,9 +194,7 @@ def _canary(
     return {r.target.name for r in results if r.value is not None and r.value.ended == "paused"}
 
 
-def _waves(
-    targets: list[Target], config: Path, spec: Path, options: Options, waves: list[FleetWave], on_stage: Stage
-) -> None:
+def _waves(run: _Runner, targets: list[Target], options: Options, waves: list[FleetWave], on_stage: Stage) -> None:
     """Each wave on the shards it touches at once; the rollout stops after a wave when more than
     ``max_failures`` tenants failed across the fleet, or a shard could not run its part."""
     failed: dict[str, str] = {}
@@ -192,7 +206,7 @@ def _waves(
             left = None if limit is None else max(0, limit - len(failed))
             return _part(options, wave.parts[target.name], f"fleet {label}", max_failures=left)
 
-        results = fleet_run("upgrade", [t for t in targets if t.name in wave.parts], config, spec, part)
+        results = run([t for t in targets if t.name in wave.parts], part)
         on_stage(label, results)
         for r in results:
             for report in r.value.reports if r.value is not None else []:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import asdict, fields, is_dataclass
 from pathlib import Path
 from typing import Any
@@ -106,6 +107,44 @@ def options_from(data: dict[str, Any]) -> Options:
         values[item.name] = value
     values["allow"] = frozenset(data.get("allow", ()))
     return Options(**values)
+
+
+def spawn(job: str, url: str, progress: Callable[[int, int], None] | None = None) -> tuple[int, str, list[str]]:
+    """Run ``job`` in a process of its own against ``url``: its exit code, its stdout, and its stderr
+    lines other than progress, which go to ``progress(done, total)`` as they come."""
+    import subprocess
+    import threading
+
+    env = {**os.environ, URL_VARIABLE: url}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "schemadiff.workflow.shard_run"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    other: list[str] = []
+
+    def read_stderr() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            words = line.split()
+            if len(words) == 3 and words[0] == PROGRESS:
+                if progress is not None:
+                    progress(int(words[1]), int(words[2]))
+            elif line.strip():
+                other.append(line.rstrip("\n"))
+
+    reader = threading.Thread(target=read_stderr, daemon=True)
+    reader.start()
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(job)
+    proc.stdin.close()
+    out = proc.stdout.read()
+    code = proc.wait()
+    reader.join()
+    return code, out, other
 
 
 def main() -> None:

@@ -142,3 +142,41 @@ def test_the_pull_request_report_of_a_fleet_names_shard_and_schema(
     script = run_cli("plan", *common, "--format", "sql")
     assert script.exit_code == 1 and "--format sql is a script for one database" in script.stderr
     assert script.stdout == "" and len(script.stderr.strip().splitlines()) == 1
+
+
+def test_each_shard_reports_its_progress_and_no_bar_is_drawn_without_a_terminal(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    shards: dict[str, str],  # noqa: F811
+    server_url: str,
+    spec_path: Path,
+) -> None:
+    from schemadiff.core.options import Options
+    from schemadiff.pg.targets import resolve_targets
+    from schemadiff.workflow.fleet import fleet_run
+
+    project = make_project(tmp_path / "project")
+    write_revision(project, spec_path, shards["eu"], server_url)
+    targets = _targets(tmp_path, monkeypatch, shards)
+    fleet = resolve_targets(None, targets)
+    eu_us = [t for t in fleet if t.name != "ap"]
+    seen: dict[str, list[tuple[int, int]]] = {}
+    results = fleet_run(
+        "upgrade",
+        eu_us,
+        project / "alembic.ini",
+        spec_path,
+        Options(workers=2),
+        progress=lambda shard, done, total: seen.setdefault(shard, []).append((done, total)),
+    )
+    assert all(r.error is None and r.value is not None and r.value.error is None for r in results), results
+    assert sorted(seen) == ["eu", "us"]
+    for reports in seen.values():  # every tenant reported once, in order, of the shard's total
+        assert [done for done, _ in reports] == [1, 2, 3, 4] and {total for _, total in reports} == {4}
+
+    # the command without a terminal: the table at the end, no bar
+    applied = run_cli("apply", "--spec", spec_path, "--config", project / "alembic.ini", "--targets", targets, "--yes")
+    assert applied.exit_code == 0, applied.stdout + applied.stderr
+    assert "━" not in applied.stderr and "all shards" not in applied.stderr + applied.stdout
+    assert re.search(r"│ ap +│ +4 │ +0 │ +0 │", applied.stdout), applied.stdout
+    assert applied.stdout.count("nothing to do (at head)") == 2
