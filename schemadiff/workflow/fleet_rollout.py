@@ -180,7 +180,7 @@ def _canary(
 
     def part(target: Target) -> Options:
         names = tuple(chosen[target.name])
-        return _part(options, names, "fleet canary stage", canary=todo[target.name], proceed=False, max_failures=None)
+        return _part(options, names, "fleet stage: canary", canary=todo[target.name], proceed=False, max_failures=None)
 
     results = run([t for t in targets if t.name in todo], part)
     on_stage("canary", results)
@@ -188,8 +188,7 @@ def _canary(
     if bad:
         shown = "; ".join(f"{r.target.name}: {run_error(r)}" for r in bad)
         raise SchemadiffError(
-            f"the fleet's canary failed on {len(bad)} shard(s): {shown}; no other shard was touched; "
-            "fix it and run again (or take the canary back with `schemadiff rollback` on that shard)"
+            f"the fleet's canary failed on {len(bad)} shard(s), so no other shard was touched: {shown}"
         )
     return {r.target.name for r in results if r.value is not None and r.value.ended == "paused"}
 
@@ -200,11 +199,11 @@ def _waves(run: _Runner, targets: list[Target], options: Options, waves: list[Fl
     failed: dict[str, str] = {}
     limit = options.max_failures
     for n, wave in enumerate(waves, 1):
-        label = f"wave {n} of {len(waves)}"
+        label = f"wave {n} of {len(waves)}" if options.wave_size else "the rest" if options.canary else "the tenants"
 
         def part(target: Target, wave: FleetWave = wave, label: str = label) -> Options:
             left = None if limit is None else max(0, limit - len(failed))
-            return _part(options, wave.parts[target.name], f"fleet {label}", max_failures=left)
+            return _part(options, wave.parts[target.name], f"fleet stage: {label}", max_failures=left)
 
         results = run([t for t in targets if t.name in wave.parts], part)
         on_stage(label, results)

@@ -46,6 +46,7 @@ def run_job(job: dict[str, Any], url: str) -> dict[str, Any]:
     """``{"action": "upgrade"|"downgrade", "config", "spec", "steps", "options"}`` on ``url``."""
     from schemadiff.workflow import apply as apply_mod
     from schemadiff.workflow.alembic_env import alembic_config, current_head, script_directory
+    from schemadiff.workflow.rollouts import in_progress
 
     cfg = alembic_config(Path(job["config"]))
     options = options_from(job["options"])
@@ -54,7 +55,7 @@ def run_job(job: dict[str, Any], url: str) -> dict[str, Any]:
         if job["action"] == "upgrade":
             from schemadiff.spec.schema import load_spec
 
-            if apply_mod.current_revision(url) == current_head(script_directory(cfg)):
+            if apply_mod.current_revision(url) == current_head(script_directory(cfg)) and not in_progress(cfg, url):
                 return {**result, "idle": "at head"}
             loaded = load_spec(job["spec"])
             apply_mod.check_hazards(loaded, url, set(options.allow))
@@ -62,7 +63,7 @@ def run_job(job: dict[str, Any], url: str) -> dict[str, Any]:
             outcome = apply_mod.upgrade(cfg, url, loaded, options, progress, ask=lambda _done: False)
             result["remaining"] = outcome.remaining
         else:
-            if apply_mod.current_revision(url) is None:
+            if apply_mod.current_revision(url) is None and not in_progress(cfg, url):
                 return {**result, "idle": "no revision applied"}
             outcome = apply_mod.downgrade(cfg, url, job["steps"], options, progress)
         result["reports"] = [_report(r) for r in outcome.reports]
