@@ -180,7 +180,14 @@ def _canary(
 
     def part(target: Target) -> Options:
         names = tuple(chosen[target.name])
-        return _part(options, names, "fleet stage: canary", canary=todo[target.name], proceed=False, max_failures=None)
+        return _part(
+            options,
+            names,
+            "fleet stage: canary",
+            canary=todo[target.name],
+            proceed=Options.proceed,
+            max_failures=Options.max_failures,
+        )
 
     results = run([t for t in targets if t.name in todo], part)
     on_stage("canary", results)
