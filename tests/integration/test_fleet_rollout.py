@@ -146,7 +146,7 @@ def test_the_pull_request_report_of_a_fleet_names_shard_and_schema(
     assert script.stdout == "" and len(script.stderr.strip().splitlines()) == 1
 
 
-def test_each_shard_reports_its_progress_and_no_bar_is_drawn_without_a_terminal(
+def test_each_shard_reports_its_progress_and_its_throttle_and_no_bar_is_drawn_without_a_terminal(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     shards: dict[str, str],  # noqa: F811
@@ -168,10 +168,11 @@ def test_each_shard_reports_its_progress_and_no_bar_is_drawn_without_a_terminal(
         eu_us,
         project / "alembic.ini",
         spec_path,
-        Options(workers=2),
+        Options(workers=1, delay=0.25),  # the throttle reaches each shard's run: 4 tenants, 0.25 s after each
         progress=lambda shard, done, total: seen.setdefault(shard, []).append((done, total)),
     )
     assert all(r.error is None and r.value is not None and r.value.error is None for r in results), results
+    assert all(r.value is not None and r.value.reports[0]["seconds"] >= 1.0 for r in results), results
     assert sorted(seen) == ["eu", "us"]
     for reports in seen.values():  # every tenant reported once, in order, of the shard's total
         assert [done for done, _ in reports] == [1, 2, 3, 4] and {total for _, total in reports} == {4}
