@@ -217,7 +217,9 @@ def apply(
     A staged rollout takes some tenants (--tenants), runs a canary first and pauses after it
     (--canary; exit 3 without a terminal, --continue goes on), then the rest in waves
     (--wave-size) until more than --max-failures failed; alembic_version moves when every
-    tenant is done.
+    tenant is done. Over a fleet they make one rollout: SHARD:SCHEMA names, the canary spread over
+    the shards before any other shard is touched, waves across the fleet, --max-failures counted
+    across shards, throttles per shard.
     """
     from schemadiff.workflow import apply as apply_mod
 
