@@ -327,7 +327,11 @@ class TableSpec(_Strict):
 
 
 class TenantsSpec(_Strict):
-    template: Ident = Field("public", description="the template schema, migrated first")
+    template: Ident = Field(
+        "public",
+        description="the template schema, planned and migrated first "
+        "(new tenants are built from the spec, never copied from it)",
+    )
     pattern: Annotated[str, AfterValidator(_regex)] = Field(
         description="regular expression; every schema whose whole name matches is a tenant"
     )
