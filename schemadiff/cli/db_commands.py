@@ -52,6 +52,7 @@ def db_seed(
     url: str | None = None
     try:
         loaded = _load(spec)
+        demo.require_example(loaded)  # before any connection
         target = connection.resolve_url(database_url)
         url = target.url
         taken = demo.seed_conflicts(url, loaded, tenants)

@@ -51,10 +51,11 @@ def seed_conflicts(
 def require_example(loaded: LoadedSpec) -> None:
     """The seed is the marketplace example's previous state: the spec must be that example."""
     table = loaded.spec.tables.get("marketplace_tasks")
-    missing = [c for c in (*PREVIOUS_COLUMNS, "step_order") if table is None or c not in table.columns]
-    if missing:
+    missing = [c for c in (*PREVIOUS_COLUMNS, "step_order") if table is not None and c not in table.columns]
+    if table is None or missing:
+        lacks = f"marketplace_tasks lacks {', '.join(missing)}" if missing else "it has no table marketplace_tasks"
         raise SchemadiffError(
-            f"{loaded.path} is not the marketplace example (marketplace_tasks lacks {', '.join(missing)}); "
+            f"{loaded.path} is not the marketplace example ({lacks}); "
             "seed with --spec pointing at the repository's schema.yaml"
         )
 

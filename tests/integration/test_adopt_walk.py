@@ -115,3 +115,25 @@ def test_the_readme_walk_runs_as_written(tmp_path: Path, new_database: Callable[
         "WHERE table_name = 'marketplace_tasks' AND column_name = 'step_order'",
     )
     assert sorted(r[0] for r in with_column) == sorted(["public", *tenants])
+
+
+def test_db_seed_fills_only_a_database_without_what_it_creates(fresh_db: str, tmp_path: Path) -> None:
+    seeded = run_cli("db", "seed", "--spec", SPEC, "--database-url", fresh_db, "--tenants", "2")
+    assert seeded.exit_code == 0, seeded.stdout + seeded.stderr
+    assert "public and user_1..user_2" in seeded.stderr
+    before = query(fresh_db, "SELECT count(*) FROM user_2.marketplace_tasks")
+    again = run_cli("db", "seed", "--spec", SPEC, "--database-url", fresh_db, "--tenants", "2")
+    assert again.exit_code == 1
+    [line] = again.stderr.splitlines()
+    assert line.startswith("error: ") and "already has schema " in line and " …; db seed fills only" in line, line
+    assert query(fresh_db, "SELECT count(*) FROM user_2.marketplace_tasks") == before
+    other = tmp_path / "other.yaml"
+    other.write_text(
+        "version: 1\ntenants: {pattern: '^t[0-9]+$'}\ntables:\n  a:\n    columns:\n      id: {type: integer}\n"
+    )
+    refused = run_cli("db", "seed", "--spec", other, "--database-url", "postgresql://nobody@127.0.0.1:1/none")
+    assert refused.exit_code == 1
+    assert refused.stderr.splitlines() == [
+        f"error: {other} is not the marketplace example (it has no table marketplace_tasks); "
+        "seed with --spec pointing at the repository's schema.yaml"
+    ]

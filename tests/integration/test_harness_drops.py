@@ -1,4 +1,7 @@
-"""The test harness drops its databases without FORCE and fails the test that left a connection open."""
+"""The test harness drops its databases without FORCE and fails the test that left a connection open.
+
+The second test leaves a connection open on purpose: its forced drop writes one FATAL line into the
+test server's log, the only one the integration tests should leave there."""
 
 from __future__ import annotations
 
