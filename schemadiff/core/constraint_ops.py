@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from schemadiff.core.ddl_clauses import add_constraint_sql
 from schemadiff.core.foreign_keys import offending_rows_guard
 from schemadiff.core.hazards import (
     ACCESS_EXCLUSIVE,
@@ -14,7 +15,7 @@ from schemadiff.core.hazards import (
     SCANS_TABLE,
 )
 from schemadiff.core.model import Constraint
-from schemadiff.core.ops import Op, add_constraint_sql
+from schemadiff.core.ops import Op
 from schemadiff.core.sqltext import qualify, quote_ident
 from schemadiff.core.statements import AFTER, Statement
 

@@ -6,6 +6,7 @@ from typing import get_args
 
 import pytest
 
+from schemadiff.core.alter_column import AlterColumn
 from schemadiff.core.constraint_ops import (
     AddConstraint,
     DropConstraint,
@@ -28,7 +29,6 @@ from schemadiff.core.index_swap import ReplaceIndex, replacement_index_name
 from schemadiff.core.model import Column, Constraint, Index, SchemaModel, Table
 from schemadiff.core.ops import (
     AddColumn,
-    AlterColumn,
     CreateIndex,
     CreateTable,
     DropColumn,
