@@ -11,6 +11,8 @@ from schemadiff.core.foreign_keys import offending_rows_guard
 from schemadiff.core.hazards import (
     ACCESS_EXCLUSIVE,
     BLOCKS_WRITES,
+    DROPS_CONSTRAINT,
+    DROPS_INDEX,
     FAILS_ON_EXISTING_ROWS,
     SCANS_TABLE,
 )
@@ -72,6 +74,12 @@ class AddConstraint(_ConstraintOp):
 @dataclass(frozen=True)
 class DropConstraint(_ConstraintOp):
     kind: ClassVar[str] = "drop_constraint"
+
+    @property
+    def hazards(self) -> tuple[str, ...]:
+        """No longer enforced; a key or exclusion takes its index with it."""
+        indexed = self.constraint.kind in ("p", "u", "x")
+        return (DROPS_CONSTRAINT, DROPS_INDEX) if indexed else (DROPS_CONSTRAINT,)
 
     def sql(self, schema: str | None) -> list[str]:
         return [f"ALTER TABLE {qualify(schema, self.table)} DROP CONSTRAINT {quote_ident(self.constraint.name)}"]

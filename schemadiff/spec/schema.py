@@ -149,6 +149,7 @@ Hazard = Literal[
     "fails_on_existing_rows",
     "irreversible",
     "drops_index",
+    "drops_constraint",
     "not_crash_safe",
 ]
 
