@@ -24,7 +24,8 @@ except ImportError:  # pragma: no cover - older typer depends on click
 from schemadiff.core.hazards import hazard_names
 from schemadiff.errors import SchemadiffError, SpecError
 from schemadiff.pg import connection
-from schemadiff.spec.schema import HAZARDS, LoadedSpec, load_spec
+from schemadiff.spec.field_types import HAZARDS
+from schemadiff.spec.schema import LoadedSpec, load_spec
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_PAUSED = 0, 1, 2, 3
 
