@@ -28,6 +28,7 @@ UrlsOpt = Annotated[
     Optional[list[str]],
     typer.Option(
         "--database-url",
+        metavar="URL",
         help="Target database (repeat for a fleet of shards); else SCHEMADIFF_DATABASE_URL, DATABASE_URL, "
         "or the embedded server.",
         show_default=False,

@@ -15,10 +15,10 @@ from schemadiff.core.foreign_keys import foreign_keys, without_foreign_keys
 from schemadiff.core.model import Column, Constraint, EnumType, Index, Partition, SchemaModel, Table
 from schemadiff.core.ops import CreateTable
 from schemadiff.core.sqltext import parse_type, quote_ident, quote_literal, render_default
+from schemadiff.spec.field_types import IdentitySpec
 from schemadiff.spec.keys import declared_keys
 from schemadiff.spec.schema import (
     ColumnSpec,
-    IdentitySpec,
     IndexColumnSpec,
     IndexSpec,
     Spec,

@@ -45,7 +45,7 @@ from schemadiff.core.serial_ops import (
     serial_sequence,
     temporary_name,
 )
-from schemadiff.spec.schema import Hazard
+from schemadiff.spec.field_types import Hazard
 
 ID = Column("id", "bigint", nullable=False, identity="d")
 JOB = Column("job_id", "integer", nullable=False)
