@@ -9,7 +9,7 @@ from rich.console import Console
 from typer.main import get_command
 from typer.testing import CliRunner
 
-from schemadiff.cli import app, run_commands
+from schemadiff.cli import app, run_progress
 
 
 def command_paths() -> list[list[str]]:
@@ -64,10 +64,10 @@ def test_an_option_that_takes_a_value_shows_its_metavar(path: list[str], option:
 
 
 def test_no_progress_bar_is_drawn_before_there_is_work(capsys: pytest.CaptureFixture[str]) -> None:
-    with run_commands._Progress("upgrade") as progress:
+    with run_progress.Progress("upgrade") as progress:
         progress.report("public", 0, 0)  # nothing to do: no bar
     assert capsys.readouterr().err == ""
-    with run_commands._Progress("upgrade") as progress:
+    with run_progress.Progress("upgrade") as progress:
         assert progress._bar is None  # nothing drawn until the runtime reports a tenant
         progress.report("public", 1, 2)
         progress.report("user_1", 2, 2)
@@ -76,7 +76,7 @@ def test_no_progress_bar_is_drawn_before_there_is_work(capsys: pytest.CaptureFix
 
 
 def test_the_bar_goes_to_stderr() -> None:
-    with run_commands._Progress("upgrade") as progress:
+    with run_progress.Progress("upgrade") as progress:
         progress.report("public", 1, 1)
         assert progress._bar is not None
         console: Console = progress._bar.console
