@@ -17,7 +17,7 @@ Group 1: 24 schema(s) in state fb214298b8f1f728 (public, user_1, user_2, user_3,
   downgrade (back to fb214298b8f1f728):
   - drop index ix_marketplace_tasks_step_type on marketplace_tasks [drops_index]
   - drop index idx_marketplace_tasks_job_order on marketplace_tasks [drops_index]
-  - drop constraint ck_marketplace_tasks_step_type on marketplace_tasks
+  - drop constraint ck_marketplace_tasks_step_type on marketplace_tasks [drops_constraint]
   - drop column marketplace_tasks.side_effects [deletes_data, irreversible]
   - drop column marketplace_tasks.is_idempotent [deletes_data, irreversible]
   - drop column marketplace_tasks.step_order [deletes_data, irreversible]
@@ -33,7 +33,7 @@ Group 2: 1 schema(s) in state 1f0f2323071a3b4b (user_7):
   downgrade (back to 1f0f2323071a3b4b):
   - drop index ix_marketplace_tasks_step_type on marketplace_tasks [drops_index]
   - drop index idx_marketplace_tasks_job_order on marketplace_tasks [drops_index]
-  - drop constraint ck_marketplace_tasks_step_type on marketplace_tasks
+  - drop constraint ck_marketplace_tasks_step_type on marketplace_tasks [drops_constraint]
   - drop column marketplace_tasks.side_effects [deletes_data, irreversible]
   - drop column marketplace_tasks.is_idempotent [deletes_data, irreversible]
   - drop column marketplace_tasks.step_type [deletes_data, irreversible]

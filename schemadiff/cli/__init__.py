@@ -10,6 +10,7 @@ import sys
 from schemadiff.cli import (  # noqa: F401  (register their commands)
     check_commands,
     db_commands,
+    demo_commands,
     inspect_commands,
     models_commands,
     plan_commands,

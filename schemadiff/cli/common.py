@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
-from typer.core import TyperGroup, TyperOption
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
 try:  # typer >= 0.2x vendors click
     from typer._click.exceptions import UsageError
@@ -24,7 +24,8 @@ except ImportError:  # pragma: no cover - older typer depends on click
 from schemadiff.core.hazards import hazard_names
 from schemadiff.errors import SchemadiffError, SpecError
 from schemadiff.pg import connection
-from schemadiff.spec.schema import HAZARDS, LoadedSpec, load_spec
+from schemadiff.spec.field_types import HAZARDS
+from schemadiff.spec.schema import LoadedSpec, load_spec
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_PAUSED = 0, 1, 2, 3
 
@@ -40,22 +41,47 @@ def _usage_exits_1() -> Iterator[None]:
         raise
 
 
-def _flags_show_no_type() -> None:
-    """typer's rich help prints a type beside every option, ``<bool>`` beside a flag too (``--help``
-    and ``--yes`` take no value). A flag (or a counter) shows none, as click's plain help does; done
-    once, on the class, so it holds for ``--help`` itself, which click creates per command."""
-    shown = TyperOption.display_type_rich
-    if getattr(shown, "schemadiff", False):
-        return
+_METAVARS = {"str": "TEXT", "int": "INTEGER", "float": "NUMBER", "int range": "INTEGER", "float range": "NUMBER"}
 
-    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
-        return None if self.is_flag or self.count else shown(self, ctx)
+
+def _metavar(typer_label: str) -> str:
+    """click's own style for a value typer would show as ``<str>``, ``<list[str]>``, ``<int range>``,
+    ``<path>`` or ``<text|json>``: TEXT, TEXT (the option is repeated), INTEGER, PATH, [text|json]."""
+    label = typer_label.strip("<>")
+    if label.startswith("list[") and label.endswith("]"):
+        label = label[len("list[") : -1]
+    if "|" in label:
+        return f"[{label}]"
+    return _METAVARS.get(label, label.upper())
+
+
+def _help_shows_metavars() -> None:
+    """typer's rich help prints a type beside every value (``<str>``, ``<list[str]>``) and ``<bool>``
+    beside a flag (``--help`` and ``--yes`` take no value). Show an option's ``metavar`` where it has
+    one (URL, HAZARD, TABLE), click's style (TEXT, PATH, INTEGER) elsewhere, nothing for a flag or a
+    counter. Done once, on the classes, so it holds for ``--help`` itself, which click creates per
+    command, and for arguments too."""
+    for cls in (TyperOption, TyperArgument):
+        shown = cls.display_type_rich
+        if getattr(shown, "schemadiff", False):
+            continue
+        cls.display_type_rich = _display_with(shown)  # type: ignore[method-assign]
+
+
+def _display_with(shown: Any) -> Any:
+    def display_type_rich(self: Any, ctx: Any) -> str | None:
+        if getattr(self, "is_flag", False) or getattr(self, "count", False):
+            return None
+        if self.metavar is not None:
+            return str(self.metavar)
+        typer_label = shown(self, ctx)
+        return None if typer_label is None else _metavar(typer_label)
 
     display_type_rich.schemadiff = True  # type: ignore[attr-defined]
-    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+    return display_type_rich
 
 
-_flags_show_no_type()
+_help_shows_metavars()
 
 
 class SchemadiffGroup(TyperGroup):
@@ -104,6 +130,7 @@ UrlOpt = Annotated[
     Optional[str],
     typer.Option(
         "--database-url",
+        metavar="URL",
         help="Target database; else SCHEMADIFF_DATABASE_URL, DATABASE_URL, or the embedded server.",
         show_default=False,
     ),
@@ -112,13 +139,20 @@ DevUrlOpt = Annotated[
     Optional[str],
     typer.Option(
         "--dev-url",
-        help="Scratch database for normalizing the spec when the target is read-only (embedded by default).",
+        metavar="URL",
+        envvar="SCHEMADIFF_DEV_URL",
+        help="Scratch database for normalizing the spec and proving revisions (embedded by default).",
         show_default=False,
     ),
 ]
 AllowOpt = Annotated[
     Optional[list[str]],
-    typer.Option("--allow", help=f"Allow hazards by name, comma-separated: {', '.join(HAZARDS)}.", show_default=False),
+    typer.Option(
+        "--allow",
+        metavar="HAZARD",
+        help=f"Allow hazards by name, comma-separated or repeated: {', '.join(HAZARDS)}.",
+        show_default=False,
+    ),
 ]
 
 

@@ -12,7 +12,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from schemadiff.cli.common import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Format, _err
+from schemadiff.cli.common import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, EXIT_PAUSED, Format, _err
+from schemadiff.cli.fleet_progress import FleetProgress
 from schemadiff.core.options import Options
 from schemadiff.core.shards import schema_of
 from schemadiff.errors import SchemadiffError
@@ -27,6 +28,7 @@ UrlsOpt = Annotated[
     Optional[list[str]],
     typer.Option(
         "--database-url",
+        metavar="URL",
         help="Target database (repeat for a fleet of shards); else SCHEMADIFF_DATABASE_URL, DATABASE_URL, "
         "or the embedded server.",
         show_default=False,
@@ -86,10 +88,10 @@ def plan(
     from schemadiff.workflow.fleet import fleet_plan
     from schemadiff.workflow.planning import dev_connection
 
-    if format not in (Format.text, Format.json):
+    if format is Format.sql:
         raise SchemadiffError(
-            f"--format {format.value} shows one database; for a fleet use text or json "
-            "(or plan each shard with its own --database-url)"
+            "--format sql is a script for one database (one connection runs it); for a fleet plan each shard "
+            "with its own --database-url, or use --format text, json or markdown"
         )
     dev = connection.to_libpq(dev_url) if dev_url else None
     fleet = fleet_plan(
@@ -115,6 +117,11 @@ def plan(
                 for s in fleet.shards
             ]
             typer.echo(json.dumps(data, indent=2))
+        elif format is Format.markdown:
+            from schemadiff.render.markdown_report import render_markdown
+
+            listed = [(s.target.name, s.target.shown, len(s.value.models) if s.value else None) for s in fleet.shards]
+            typer.echo(render_markdown(result, schema_of, listed), nl=False)
         else:
             typer.echo(render_text(result, shown, schema_of), nl=False)
             for s in fleet.shards:
@@ -163,6 +170,8 @@ def _summary(results: list[ShardResult[ShardRun]], label: str) -> None:
         run = r.value
         error = run_error(r)
         outcome = f"error: {error}" if error else (f"nothing to do ({run.idle})" if run and run.idle else "ok")
+        if run and run.ended == "paused":
+            outcome, error = "paused after its canary", None
         table.add_row(
             r.target.name,
             str(run.done) if run else "-",
@@ -174,7 +183,7 @@ def _summary(results: list[ShardResult[ShardRun]], label: str) -> None:
     Console(width=160).print(table)
     for r in results:
         error = run_error(r)
-        if error:
+        if error and not (r.value and r.value.ended == "paused"):
             _err(f"shard {r.target.name}: {label} failed: {error}")
 
 
@@ -191,10 +200,19 @@ def run(
     """apply (``upgrade``) or rollback (``downgrade``) on every shard at once; exit 1 when any
     shard failed or could not be reached (a rerun finishes only what is left)."""
     from schemadiff.workflow.fleet import fleet_run, run_error
+    from schemadiff.workflow.fleet_rollout import paused_shards
 
     verb = "Apply pending revisions to" if action == "upgrade" else f"Roll back {steps} revision(s) on"
+    paused = paused_shards(targets) if action == "upgrade" else []
+    if paused:  # as on one database: a rollout paused after its canary goes on with --continue only
+        typer.echo(
+            f"the fleet's rollout is paused after its canary on {len(paused)} shard(s) ({', '.join(paused)}); "
+            "nothing was changed; rerun with --continue to go on"
+        )
+        raise typer.Exit(EXIT_PAUSED)
     confirm(f"{verb} {len(targets)} shard(s) ({', '.join(t.name for t in targets)})?", yes)
-    results = fleet_run(action, targets, config, spec, options, steps)
+    with FleetProgress(action) as bar:
+        results = fleet_run(action, targets, config, spec, options, steps, bar.report)
     _summary(results, action)
     failed = [r.target.name for r in results if run_error(r)]
     if failed:
@@ -204,6 +222,45 @@ def run(
         )
     if action == "upgrade":
         typer.echo("every schema on every shard matches the spec")
+
+
+def rollout(
+    loaded: LoadedSpec,
+    targets: list[Target],
+    config: Path,
+    spec: Path,
+    options: Options,
+    yes: bool,
+    confirm: Callable[[str, bool], None],
+) -> None:
+    """A staged rollout over the fleet (``workflow.fleet_rollout``): a table per stage; exit 3 when
+    it pauses after the canary (asked on a terminal when the canary ran in this run), 1 when it stops."""
+    import sys
+
+    from schemadiff.workflow.fleet_rollout import FleetPaused
+    from schemadiff.workflow.fleet_rollout import rollout as run_rollout
+
+    confirm(f"Roll out the pending revision to {len(targets)} shard(s) ({', '.join(t.name for t in targets)})?", yes)
+
+    def ask(paused: list[str], waiting: int) -> bool:
+        if options.proceed or not sys.stdin.isatty():
+            return False
+        return typer.confirm(
+            f"Canary done and verified on {', '.join(paused)}. Go on with the other {waiting} schema(s)?",
+            default=False,
+        )
+
+    def stage(label: str, results: list[ShardResult[ShardRun]]) -> None:
+        bar.reset()
+        _summary(results, f"upgrade: {label}")
+
+    try:
+        with FleetProgress("upgrade") as bar:
+            done = run_rollout(loaded, targets, config, spec, options, stage, ask, bar.report)
+    except FleetPaused as exc:
+        typer.echo(str(exc))
+        raise typer.Exit(EXIT_PAUSED) from None
+    typer.echo(done)
 
 
 # ── status and check ─────────────────────────────────────────────────────────────────────

@@ -29,6 +29,7 @@ def inspect(
         Optional[list[str]],
         typer.Option(
             "--tables",
+            metavar="TABLE",
             help="Only these tables, comma-separated (and those their foreign keys reach); default: every table.",
             show_default=False,
         ),

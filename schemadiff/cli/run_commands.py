@@ -1,23 +1,13 @@
-"""The commands that change databases: init, apply, rollback, status, demo. Thin, like cli.py."""
+"""The commands that change databases: init, apply, rollback, status. Thin, like cli.py."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
 from schemadiff.cli import fleet_commands as fleet
 from schemadiff.cli.check_commands import ReportFormat
@@ -28,7 +18,6 @@ from schemadiff.cli.common import (
     DevUrlOpt,
     Format,
     SpecOpt,
-    UrlOpt,
     _allowed,
     _err,
     _fail,
@@ -46,6 +35,7 @@ from schemadiff.cli.rollout_options import (
     WaveSizeOpt,
     staged,
 )
+from schemadiff.cli.run_progress import Progress, callbacks, summary
 from schemadiff.core import options as run_options
 from schemadiff.core.hazards import hazard_names
 from schemadiff.core.options import MAX_WORKERS, Options
@@ -102,91 +92,6 @@ def _confirm(question: str, yes: bool) -> None:
         raise SchemadiffError("cancelled; nothing changed")
 
 
-class _Progress:
-    """A progress bar on stderr drawn from the first tenant done, its total known: a run with no
-    tenant to change (or before the runtime knows how many) draws nothing, never ``0/?``."""
-
-    def __init__(self, label: str) -> None:
-        self.label = label
-        self._bar: Progress | None = None
-        self._task: TaskID | None = None
-
-    def __enter__(self) -> _Progress:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.stop()
-
-    def report(self, schema: str, done: int, total: int) -> None:
-        if total <= 0:
-            return
-        if self._bar is None:
-            self._bar = Progress(
-                TextColumn(self.label),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=Console(stderr=True),
-                transient=False,
-            )
-            self._task = self._bar.add_task(self.label, total=total)
-            self._bar.start()
-        assert self._task is not None
-        self._bar.update(self._task, completed=done, total=total)
-
-    def notice(self, line: str) -> None:
-        """A line above the bar (or on stderr before there is one)."""
-        if self._bar is None:
-            _err(line)
-        else:
-            self._bar.console.print(line, markup=False, highlight=False)
-
-    @contextmanager
-    def paused(self) -> Iterator[None]:
-        """The bar off the terminal while a question is asked."""
-        if self._bar is not None:
-            self._bar.stop()
-        try:
-            yield
-        finally:
-            if self._bar is not None:
-                self._bar.start()
-
-
-def _summary(outcome: object) -> None:
-    from schemadiff.workflow.apply import Outcome
-
-    assert isinstance(outcome, Outcome)
-    for r in outcome.reports:
-        typer.echo(
-            f"{r.direction} {r.revision}: {len(r.applied)} applied, {len(r.skipped)} skipped, "
-            f"{len(r.failed)} failed in {r.seconds:.1f}s"
-            + (f"; {len(r.not_started)} not started" if r.not_started else "")
-        )
-    if outcome.in_progress:
-        typer.echo(outcome.in_progress)
-
-
-def _callbacks(progress: _Progress, question: bool) -> object:
-    """Progress, notices above the bar, and the question after a canary: asked on a terminal
-    (the bar paused meanwhile); without one the run stops after the canary (exit 3)."""
-    from schemadiff.runtime.job import CanaryDone
-    from schemadiff.workflow.apply import Callbacks
-
-    def ask(done: CanaryDone) -> bool:
-        if not question or not sys.stdin.isatty():
-            return False
-        with progress.paused():
-            return typer.confirm(
-                f"Canary done: {len(done.canaries)} schema(s) verified ({', '.join(done.canaries[:5])}"
-                f"{' …' if len(done.canaries) > 5 else ''}). Go on with the other {done.rest}?",
-                default=False,
-            )
-
-    return Callbacks(progress.report, progress.notice, ask)
-
-
 @app.command()
 def apply(
     spec: SpecOpt = Path("schema.yaml"),
@@ -217,7 +122,9 @@ def apply(
     A staged rollout takes some tenants (--tenants), runs a canary first and pauses after it
     (--canary; exit 3 without a terminal, --continue goes on), then the rest in waves
     (--wave-size) until more than --max-failures failed; alembic_version moves when every
-    tenant is done.
+    tenant is done. Over a fleet they make one rollout: SHARD:SCHEMA names, the canary spread over
+    the shards before any other shard is touched, waves across the fleet, --max-failures counted
+    across shards, throttles per shard.
     """
     from schemadiff.workflow import apply as apply_mod
 
@@ -225,11 +132,6 @@ def apply(
         loaded = _load(spec)
         allowed = _allowed(allow, loaded)
         shards, one_url = fleet.targets_of(database_url, targets)
-        if shards:
-            _no_staged_fleet(tenants, canary, proceed, wave_size, max_failures, max_rate, delay, max_replication_lag)
-            options = Options(workers, lock_timeout, statement_timeout, lock_wait, allow=frozenset(allowed))
-            fleet.run("upgrade", shards, config, spec, options, yes, _confirm)
-            return
         options = staged(
             Options(workers, lock_timeout, statement_timeout, lock_wait, allow=frozenset(allowed)),
             tenants,
@@ -241,6 +143,12 @@ def apply(
             delay,
             max_replication_lag,
         )
+        if shards and options.staged:
+            fleet.rollout(loaded, shards, config, spec, options, yes, _confirm)
+            return
+        if shards:  # the throttles alone apply to every shard's run
+            fleet.run("upgrade", shards, config, spec, options, yes, _confirm)
+            return
     except SchemadiffError as exc:
         raise _fail(exc) from None
 
@@ -250,7 +158,7 @@ def apply(
         assert isinstance(calls, apply_mod.Callbacks)
         outcome = apply_mod.upgrade(cfg, url, loaded, options, calls.reporter, notice=calls.notice, ask=calls.ask)  # type: ignore[arg-type]
         if not outcome.converged:
-            _summary(outcome)
+            summary(outcome)
             raise SchemadiffError(
                 f"{outcome.remaining} schema(s) still differ from the spec after the upgrade; "
                 "run `schemadiff plan` to see them"
@@ -260,15 +168,6 @@ def apply(
     outcome = _run_revisions("upgrade", "Apply pending revisions to {}?", run, _at_head, one_url, config, yes, options)
     if outcome is not None and not outcome.in_progress:  # type: ignore[attr-defined]
         typer.echo("every schema matches the spec")
-
-
-def _no_staged_fleet(*given: object) -> None:
-    """Staged rollouts run on one database for now: refuse their options with several shards."""
-    if any(value not in (None, False) for value in given):
-        raise SchemadiffError(
-            "the staged-rollout options (--tenants, --canary, --continue, --wave-size, --max-failures, "
-            "--max-rate, --delay, --max-replication-lag) take one database; run them per shard"
-        )
 
 
 def _at_head(cfg: object, url: str) -> str | None:
@@ -323,15 +222,15 @@ def _run_revisions(
             typer.echo(nothing)
             return None
         _confirm(question.format(target.shown), yes)
-        with _Progress(label) as progress:
-            outcome = run(cfg, url, options, _callbacks(progress, question=not options.proceed))
-        _summary(outcome)
+        with Progress(label) as progress:
+            outcome = run(cfg, url, options, callbacks(progress, question=not options.proceed))
+        summary(outcome)
     except SchemadiffError as exc:
         failed_report = getattr(exc, "report", None)
         if failed_report is not None:
             from schemadiff.workflow.apply import Outcome
 
-            _summary(Outcome([failed_report]))
+            summary(Outcome([failed_report]))
         from schemadiff.runtime.rollout import RolloutPaused
 
         if isinstance(exc, RolloutPaused):
@@ -379,7 +278,7 @@ def rollback(
     A downgrade is a plan too: dropping a column or table that holds data written since the upgrade
     is refused (deletes_data) unless allowed with --allow deletes_data; --dry-run shows it first.
     While the rollout of the next revision is in progress, that revision is the one taken back.
-    The staged-rollout options work as for apply.
+    The staged-rollout options work as for apply, on one database (the throttles on a fleet too).
     """
     from schemadiff.workflow import apply as apply_mod
 
@@ -388,13 +287,6 @@ def rollback(
         shards, one_url = fleet.targets_of(database_url, targets)
         if shards and dry_run:
             raise SchemadiffError("--dry-run shows one database; run it per shard with its own --database-url")
-        if shards:
-            _no_staged_fleet(tenants, canary, proceed, wave_size, max_failures, max_rate, delay, max_replication_lag)
-            options = Options(
-                workers, lock_timeout, statement_timeout, lock_wait, allow=allowed, assume_from=assume_from
-            )
-            fleet.run("downgrade", shards, config, Path("schema.yaml"), options, yes, _confirm, steps)
-            return
         options = staged(
             Options(workers, lock_timeout, statement_timeout, lock_wait, allow=allowed, assume_from=assume_from),
             tenants,
@@ -406,6 +298,14 @@ def rollback(
             delay,
             max_replication_lag,
         )
+        if shards and options.staged:
+            raise SchemadiffError(
+                "a staged rollback (--tenants, --canary, --continue, --wave-size, --max-failures) takes one "
+                "database; run it per shard with its own --database-url (a staged apply takes the fleet)"
+            )
+        if shards:  # the throttles alone apply to every shard's run
+            fleet.run("downgrade", shards, config, Path("schema.yaml"), options, yes, _confirm, steps)
+            return
     except SchemadiffError as exc:
         raise _fail(exc) from None
     if dry_run:
@@ -485,66 +385,3 @@ def status(
     except SchemadiffError as exc:
         raise _fail(exc, url) from None
     raise typer.Exit(STATUS_EXIT[states.verdict])
-
-
-@app.command()
-def demo(
-    spec: SpecOpt = Path("schema.yaml"),
-    database_url: UrlOpt = None,
-    directory: Annotated[Path, typer.Option("--dir", help="Where the demo's Alembic environment goes.")] = Path(
-        ".schemadiff/demo"
-    ),
-    validate: Annotated[bool, typer.Option(help="Prove the revision with migra before writing it.")] = True,
-) -> None:
-    """The whole job on seeded tenants: seed, plan + write the revision, apply, status, rollback, status."""
-    from schemadiff.workflow import demo as demo_mod
-
-    url: str | None = None
-    try:
-        loaded = _load(spec)
-        server = connection.resolve_url(database_url)
-        url = server.url
-        typer.echo(f"== 1. seed: database {demo_mod.DEMO_DATABASE} on {server.shown}")
-        demo_url = demo_mod.recreate_database(server.url, demo_mod.DEMO_DATABASE)
-        demo_mod.seed_previous_state(demo_url, loaded)
-        typer.echo(
-            f"   public + user_1..user_{demo_mod.TENANTS} with rows in the previous state; "
-            f"user_7 hand-fixed with step_order; ignored: {', '.join(demo_mod.IGNORED)}"
-        )
-        ini = demo_mod.fresh_environment(directory)
-        args = ["--spec", str(spec), "--database-url", demo_url, "--config", str(ini)]
-        _step(
-            2,
-            "plan",
-            args
-            + [
-                "-m",
-                "add task orchestration columns",
-                "--why",
-                "Enables granular task tracking with 1-commit-per-task architecture",
-            ]
-            + ([] if validate else ["--no-validate"])
-            + (["--dev-url", server.url]),
-            ok=(2,),
-        )
-        _step(3, "apply", [*args, "--yes"])
-        _step(4, "status", args)
-        _step(5, "rollback", ["--database-url", demo_url, "--config", str(ini), "--yes"])
-        _step(6, "status", args, ok=(3,))  # rolled back: every tenant pending again
-        typer.echo("\nThe embedded PostgreSQL keeps running for the next command; `schemadiff db stop` stops it.")
-    except SchemadiffError as exc:
-        raise _fail(exc, url) from None
-
-
-def _step(n: int, command: str, args: list[str], ok: tuple[int, ...] = (0,)) -> None:
-    import shlex
-
-    shown = [a if not a.startswith("postgresql") else connection.redact(a) for a in args]
-    typer.echo(f"\n== {n}. schemadiff {command} {shlex.join(shown)}")
-    try:
-        result = app([command, *args], standalone_mode=False)
-        code = result if isinstance(result, int) else 0
-    except typer.Exit as exit_:
-        code = exit_.exit_code
-    if code not in ok:
-        raise SchemadiffError(f"demo step {n} ({command}) exited {code}")

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from schemadiff.core.alter_column import AlterColumn
 from schemadiff.core.model import Table
-from schemadiff.core.ops import AlterColumn, Op
+from schemadiff.core.ops import Op
 
 
 def with_rebuilds(ops: list[Op], current: Table) -> list[Op]:

@@ -6,15 +6,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from schemadiff.core.ddl_clauses import add_constraint_sql
 from schemadiff.core.foreign_keys import offending_rows_guard
 from schemadiff.core.hazards import (
     ACCESS_EXCLUSIVE,
     BLOCKS_WRITES,
+    DROPS_CONSTRAINT,
+    DROPS_INDEX,
     FAILS_ON_EXISTING_ROWS,
     SCANS_TABLE,
 )
 from schemadiff.core.model import Constraint
-from schemadiff.core.ops import Op, add_constraint_sql
+from schemadiff.core.ops import Op
 from schemadiff.core.sqltext import qualify, quote_ident
 from schemadiff.core.statements import AFTER, Statement
 
@@ -71,6 +74,12 @@ class AddConstraint(_ConstraintOp):
 @dataclass(frozen=True)
 class DropConstraint(_ConstraintOp):
     kind: ClassVar[str] = "drop_constraint"
+
+    @property
+    def hazards(self) -> tuple[str, ...]:
+        """No longer enforced; a key or exclusion takes its index with it."""
+        indexed = self.constraint.kind in ("p", "u", "x")
+        return (DROPS_CONSTRAINT, DROPS_INDEX) if indexed else (DROPS_CONSTRAINT,)
 
     def sql(self, schema: str | None) -> list[str]:
         return [f"ALTER TABLE {qualify(schema, self.table)} DROP CONSTRAINT {quote_ident(self.constraint.name)}"]

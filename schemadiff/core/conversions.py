@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from schemadiff.core.ops import AlterColumn, Op
+from schemadiff.core.alter_column import AlterColumn
+from schemadiff.core.ops import Op
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
+from schemadiff.core.alter_column import AlterColumn
 from schemadiff.core.collations import with_rebuilds
 from schemadiff.core.constraint_ops import (
     AddConstraint,
@@ -37,17 +38,7 @@ from schemadiff.core.model import (
     Table,
     unmanaged,
 )
-from schemadiff.core.ops import (
-    AddColumn,
-    AlterColumn,
-    CreateIndex,
-    CreateTable,
-    DropColumn,
-    DropIndex,
-    Op,
-    RenameColumn,
-    SetComment,
-)
+from schemadiff.core.ops import AddColumn, CreateIndex, CreateTable, DropColumn, DropIndex, Op, RenameColumn, SetComment
 from schemadiff.core.relation_renames import (
     NO_RENAMES,
     RelationRenames,

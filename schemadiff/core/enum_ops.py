@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import ClassVar
 
+from schemadiff.core.alter_column import AlterColumn
 from schemadiff.core.hazards import (
     ACCESS_EXCLUSIVE,
     DELETES_DATA,
@@ -25,7 +26,7 @@ from schemadiff.core.hazards import (
     REWRITES_TABLE,
 )
 from schemadiff.core.model import EnumType, SchemaModel
-from schemadiff.core.ops import AlterColumn, Op
+from schemadiff.core.ops import Op
 from schemadiff.core.serial_ops import temporary_name
 from schemadiff.core.sqltext import qualify, quote_ident, quote_literal
 from schemadiff.core.statements import BEFORE, Statement

@@ -16,11 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import ClassVar
 
+from schemadiff.core.alter_column import AlterColumn
 from schemadiff.core.constraint_ops import AddConstraint
+from schemadiff.core.ddl_clauses import column_sql
 from schemadiff.core.hazards import ACCESS_EXCLUSIVE, DELETES_DATA, IRREVERSIBLE, REWRITES_TABLE
 from schemadiff.core.index_swap import ReplaceIndex
 from schemadiff.core.model import Column, Constraint, Index, Table, unmanaged
-from schemadiff.core.ops import AddColumn, AlterColumn, CreateIndex, DropIndex, Op, column_sql
+from schemadiff.core.ops import AddColumn, CreateIndex, DropIndex, Op
 from schemadiff.core.sqltext import qualify, quote_ident
 from schemadiff.core.statements import Statement
 

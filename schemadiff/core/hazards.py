@@ -8,6 +8,8 @@ the lock and scan hazards (``rewrites_table``, ``blocks_writes``, ``access_exclu
 ``policy.large_table_rows`` rows (estimated) — and are warnings elsewhere;
 ``fails_on_existing_rows`` is a warning: such a tenant fails alone, rolled back, and is reported;
 ``drops_index`` is a warning: queries that used the index still work, only slower;
+``drops_constraint`` is a warning: the database stops enforcing a key, check or exclusion, so rows
+it would have rejected can be written (and then make adding it back fail);
 ``not_crash_safe`` is a warning: the spec asks for an UNLOGGED table, whose rows a crash empties.
 """
 
@@ -27,6 +29,7 @@ SCANS_TABLE = "scans_table"
 FAILS_ON_EXISTING_ROWS = "fails_on_existing_rows"
 IRREVERSIBLE = "irreversible"
 DROPS_INDEX = "drops_index"
+DROPS_CONSTRAINT = "drops_constraint"
 NOT_CRASH_SAFE = "not_crash_safe"
 
 ALL = (
@@ -38,6 +41,7 @@ ALL = (
     FAILS_ON_EXISTING_ROWS,
     IRREVERSIBLE,
     DROPS_INDEX,
+    DROPS_CONSTRAINT,
     NOT_CRASH_SAFE,
 )
 ALWAYS_REFUSED = (DELETES_DATA,)
@@ -52,6 +56,7 @@ EXPLAIN = {
     FAILS_ON_EXISTING_ROWS: "fails if existing rows violate it (the tenant then fails alone, rolled back)",
     IRREVERSIBLE: "its downgrade cannot bring the data back",
     DROPS_INDEX: "queries that use the index become slower",
+    DROPS_CONSTRAINT: "the database stops enforcing it: rows it would reject can be written",
     NOT_CRASH_SAFE: "the table becomes UNLOGGED: a crash empties it, and standbys never receive its rows",
 }
 

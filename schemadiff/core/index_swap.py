@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import ClassVar
 
+from schemadiff.core.ddl_clauses import index_sql
 from schemadiff.core.hazards import BLOCKS_WRITES, DROPS_INDEX, FAILS_ON_EXISTING_ROWS
 from schemadiff.core.model import Index
-from schemadiff.core.ops import Op, index_sql
+from schemadiff.core.ops import Op
 from schemadiff.core.sqltext import qualify, quote_ident
 
 REPLACEMENT_SUFFIX = "_sdnew"

@@ -15,15 +15,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from schemadiff.core.alter_column import AlterColumn
 from schemadiff.core.constraint_ops import AddConstraint
+from schemadiff.core.ddl_clauses import NOT_NULL_CHECK_PREFIX
 from schemadiff.core.model import SchemaModel
-from schemadiff.core.ops import (
-    NOT_NULL_CHECK_PREFIX,
-    AlterColumn,
-    CreateIndex,
-    DropIndex,
-    Op,
-)
+from schemadiff.core.ops import CreateIndex, DropIndex, Op
 
 
 def make_online(

@@ -34,18 +34,20 @@ __all__ = [
 class Selection:
     """Which tenants a run takes. ``patterns``: shell-style globs (``*``, ``?``, ``[…]``), each
     matched case-sensitively against the whole schema name; or ``file``: a file naming one schema a
-    line (``names`` once it was read). Neither: every tenant."""
+    line (``names`` once it was read); or ``names`` alone, exactly, with a ``label`` saying where
+    they come from (a fleet's stage). None of these: every tenant."""
 
     patterns: tuple[str, ...] = ()
     file: str = ""
     names: tuple[str, ...] = ()
+    label: str = ""
 
     @property
     def everything(self) -> bool:
-        return not self.patterns and not self.file
+        return not self.patterns and not self.file and not self.names
 
     def __str__(self) -> str:
-        return f"@{self.file}" if self.file else ",".join(self.patterns)
+        return self.label or (f"@{self.file}" if self.file else ",".join(self.patterns))
 
     def with_file_text(self, text: str) -> Selection:
         """The selection with its file's names: one a line, blank lines and ``#`` comments skipped."""
@@ -59,7 +61,7 @@ class Selection:
         a name of the file that is not a tenant)."""
         if self.everything:
             return list(tenants), []
-        if self.file:
+        if self.file or self.names:
             wanted = set(self.names)
             present = set(tenants)
             return [t for t in tenants if t in wanted], [n for n in self.names if n not in present]

@@ -18,8 +18,9 @@ import re
 from dataclasses import dataclass
 from typing import ClassVar
 
+from schemadiff.core.ddl_clauses import identity_clause
 from schemadiff.core.model import Column
-from schemadiff.core.ops import Op, identity_clause
+from schemadiff.core.ops import Op
 from schemadiff.core.sqltext import qualify, quote_ident, quote_literal
 
 _NEXTVAL = re.compile(r"^nextval\('((?:[^']|'')+)'::regclass\)$")

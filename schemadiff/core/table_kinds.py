@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
+from schemadiff.core.ddl_clauses import partition_sql
 from schemadiff.core.hazards import (
     ACCESS_EXCLUSIVE,
     DELETES_DATA,
@@ -28,7 +29,7 @@ from schemadiff.core.hazards import (
     REWRITES_TABLE,
 )
 from schemadiff.core.model import Partition, SchemaModel, Table
-from schemadiff.core.ops import Op, partition_sql
+from schemadiff.core.ops import Op
 from schemadiff.core.sqltext import qualify
 
 

@@ -16,11 +16,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from schemadiff.core.alter_column import AlterColumn
 from schemadiff.core.constraint_ops import AddConstraint, DropConstraint
 from schemadiff.core.model import Column, Constraint
 from schemadiff.core.ops import (
     AddColumn,
-    AlterColumn,
     CreateIndex,
     CreateTable,
     DropColumn,

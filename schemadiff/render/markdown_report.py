@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from schemadiff.core.plan import GroupPlan, Plan, silenced_rules
 from schemadiff.core.policy import verdict
 from schemadiff.render.tenant_script import group_sql
@@ -11,12 +13,19 @@ COMMENT_LIMIT = 65_536
 _BUDGET = 60_000  # leaves room for whatever a CI job wraps around the report
 
 
-def render_markdown(plan: Plan) -> str:
+Shard = tuple[str, str, int | None]  # a fleet's shard: name, database (redacted), schemas read (None: down)
+
+
+def render_markdown(plan: Plan, sql_schema: Callable[[str], str] = str, shards: Sequence[Shard] = ()) -> str:
+    """``sql_schema``: the schema a listed name's SQL is shown for; ``shards``: a fleet's shards (its
+    schemas are listed ``SHARD:SCHEMA``), shown in a table of their own."""
     head = [f"## schemadiff plan: `{plan.spec_path or 'spec'}`", ""]
     head.append(
-        f"**{plan.tenant_count}** schemas · **{len(plan.groups)}** group(s) with changes · "
+        f"**{plan.tenant_count}** schemas{f' on **{len(shards)}** shards' if shards else ''} · "
+        f"**{len(plan.groups)}** group(s) with changes · "
         f"**{len(plan.unchanged)}** already at the spec · target state `{plan.target_fingerprint}`"
     )
+    head += _shard_table(shards)
     if not plan.changes:
         return (
             "\n".join([*head, "", "No changes: every schema is at the spec.", *_unmanaged(plan), *_notes(plan)]) + "\n"
@@ -34,7 +43,7 @@ def render_markdown(plan: Plan) -> str:
     head += _notes(plan)
     text = "\n".join(head) + "\n"
     for n, g in enumerate(plan.groups, 1):
-        section = _group_section(n, g)
+        section = _group_section(n, g, sql_schema)
         if len(text) + len(section) > _BUDGET:
             rest = len(plan.groups) - n + 1
             text += f"\n_{rest} more group(s) not shown to stay under the comment limit; run `schemadiff plan --format sql` for all._\n"
@@ -43,14 +52,23 @@ def render_markdown(plan: Plan) -> str:
     return text
 
 
-def _group_section(n: int, g: GroupPlan) -> str:
+def _shard_table(shards: Sequence[Shard]) -> list[str]:
+    if not shards:
+        return []
+    rows = ["", "| shard | database | schemas |", "|---|---|---:|"]
+    rows += [f"| `{_cell(n)}` | `{_cell(db)}` | {'down' if count is None else count} |" for n, db, count in shards]
+    return rows
+
+
+def _group_section(n: int, g: GroupPlan, sql_schema: Callable[[str], str] = str) -> str:
     ops = "\n".join(
         f"{i}. {op.describe()}" + (f" — {', '.join(op.hazards)}" if op.hazards else "") for i, op in enumerate(g.ops, 1)
     )
-    sql = "\n".join(f"{s};" for s in group_sql(g, g.schemas[0]))
+    shown = sql_schema(g.schemas[0])
+    sql = "\n".join(f"{s};" for s in group_sql(g, shown))
     return (
         f"\n### Group {n}: {len(g.schemas)} schema(s) — {few(g.schemas, 8)}\n\n{ops}\n\n"
-        f"<details><summary>SQL (shown for <code>{g.schemas[0]}</code>; one transaction per schema)</summary>\n\n"
+        f"<details><summary>SQL (shown for <code>{shown}</code>; one transaction per schema)</summary>\n\n"
         f"```sql\n{sql}\n```\n\n</details>\n"
     )
 

@@ -20,8 +20,9 @@ from schemadiff.core.sqltext import parse_type, quote_ident, quote_literal
 from schemadiff.render.models_types import MappedType, mapped_type
 from schemadiff.render.python_source import Node, call, mapping, py_str, seq
 from schemadiff.spec.exclusions import ExclusionElementSpec, ExclusionSpec
+from schemadiff.spec.field_types import IdentitySpec
 from schemadiff.spec.keys import UniqueSpec, column_reference, declared_keys, foreign_key
-from schemadiff.spec.schema import ColumnSpec, IdentitySpec, IndexSpec, TableSpec, primary_key_columns
+from schemadiff.spec.schema import ColumnSpec, IndexSpec, TableSpec, primary_key_columns
 from schemadiff.spec.to_model import column_model, index_key
 
 # what sqlalchemy.text() would take for a bind parameter (its own pattern), escaped as \:

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from schemadiff import __version__
+from schemadiff.core.alter_column import AlterColumn
 from schemadiff.core.generated_columns import ReplaceGenerated
 from schemadiff.core.hazards import DELETES_DATA, is_volatile
 from schemadiff.core.model import model_to_dict
-from schemadiff.core.ops import AlterColumn, DropColumn, DropTable, Op, RenameColumn
+from schemadiff.core.ops import DropColumn, DropTable, Op, RenameColumn
 from schemadiff.core.plan import GroupPlan, Plan
 from schemadiff.core.relation_renames import RenameTable
 from schemadiff.core.table_kinds import DropPartition

@@ -153,7 +153,7 @@ def choose(job: Job, tenants: list[str], options: Options) -> list[str]:
             raise SchemadiffError(f"--tenants @{selection.file}: {exc}") from None
     chosen, missing = selection.choose(tenants)
     if missing:
-        what = "names no tenant" if selection.file else "matches no tenant"
+        what = "names no tenant" if selection.file or selection.names else "matches no tenant"
         raise SchemadiffError(
             f"--tenants {selection}: {', '.join(missing[:5])}{' …' if len(missing) > 5 else ''} {what} "
             f"of revision {job.revision} ({job.template} and schemas matching {job.pattern})"

@@ -20,6 +20,7 @@ only what is left: an INVALID index left by a killed build is dropped concurrent
 from __future__ import annotations
 
 import functools
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -31,7 +32,7 @@ from psycopg.pq import TransactionStatus
 
 from schemadiff.core.diff import diff_schema
 from schemadiff.core.fingerprint import fingerprint
-from schemadiff.core.model import SchemaModel
+from schemadiff.core.model import SchemaModel, model_from_dict
 from schemadiff.core.sqltext import quote_ident
 from schemadiff.core.statements import AFTER, BEFORE, INSIDE, Statement
 from schemadiff.errors import first_line
@@ -253,14 +254,22 @@ def check_state(conn: psycopg.Connection, job: Job, schema: str, expected: str, 
     got = fingerprint(job.without_online_parts(model) if between_phases else model)
     if got == expected:
         return
-    differs = ""
-    if job.target_model is not None and job.direction == "upgrade":
-        ops = diff_schema(model, job.target_model)
-        differs = "; it still needs: " + "; ".join(op.describe() for op in ops[:8]) if ops else ""
+    promised = promised_model(job, expected)
+    ops = diff_schema(model, promised) if promised is not None and not between_phases else []
+    differs = "; it still needs: " + "; ".join(op.describe() for op in ops[:8]) if ops else ""
     raise TenantFailed(
         f"after the change {schema} is in state {got}, not the state {expected} the revision "
         f"promises{differs}; rolled back, nothing was recorded (was the revision edited?)"
     )
+
+
+def promised_model(job: Job, expected: str) -> SchemaModel | None:
+    """The model of the state ``expected``: the target's, or a group's start as the revision
+    carries it (revisions written before they carried it: None)."""
+    if expected == job.target:
+        return job.target_model
+    text = job.start_models.get(expected)
+    return model_from_dict(json.loads(text)) if text else None
 
 
 def read_model(conn: psycopg.Connection, job: Job, schema: str) -> SchemaModel:

@@ -11,29 +11,37 @@ from pathlib import Path as FsPath
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
     Field,
     Tag,
     ValidationError,
-    ValidationInfo,
-    WithJsonSchema,
     model_validator,
 )
 
-from schemadiff.core.hazards import ALL
-from schemadiff.core.sqltext import identifier_problem, parse_type, render_default
+from schemadiff.core.sqltext import parse_type
 from schemadiff.errors import SpecError, SpecProblem
-from schemadiff.spec.enums import declared_enums, enum_problems, label_problem
+from schemadiff.spec.enums import declared_enums, enum_problems
 from schemadiff.spec.exclusions import ExclusionSpec, exclusion_problems
-from schemadiff.spec.fragments import check_expression, check_type_name
-from schemadiff.spec.keys import ForeignKeySpec, UniqueSpec, check_reference, key_problems, unique_problems
+from schemadiff.spec.field_types import (
+    IDENTITY_TAGS,
+    EnumLabel,
+    Hazard,
+    Ident,
+    Identity,
+    Reference,
+    RegexPattern,
+    SqlExpression,
+    TypeName,
+    collatable,
+)
+from schemadiff.spec.keys import ForeignKeySpec, UniqueSpec, key_problems, unique_problems
 from schemadiff.spec.lint_rules import LintSpec, lint_problems
-from schemadiff.spec.names import relation_name_problems, table_name_problems
+from schemadiff.spec.names import relation_name_problems
 from schemadiff.spec.partitions import PartitionBound, PartitionKey, partition_problems
 from schemadiff.spec.relation_renames import relation_rename_problems
+from schemadiff.spec.table_problems import table_problems
 from schemadiff.spec.yaml_source import (
     MAX_SPEC_BYTES,
     Located,
@@ -41,116 +49,6 @@ from schemadiff.spec.yaml_source import (
     load_yaml,
     too_large,
 )
-from schemadiff.text import did_you_mean
-
-HAZARDS = ALL
-INDEX_METHODS = ("btree", "hash", "gin", "gist", "brin", "spgist")
-TEXT_CATEGORIES = ("text",)
-
-
-def _identifier(name: str) -> str:
-    problem = identifier_problem(name)
-    if problem:
-        raise ValueError(problem)
-    return name
-
-
-def _type(text: str, info: ValidationInfo) -> str:
-    check_type_name(text)
-    enums = (info.context or {}).get("enums") or ()
-    if text in enums:  # the name of a spec enum type is a type
-        return text
-    try:
-        parse_type(text)
-    except ValueError:
-        hint = did_you_mean(text, list(enums))
-        if hint:
-            raise ValueError(f"unknown column type '{text}'{hint}") from None
-        raise
-    return text
-
-
-def _enum_label(label: str) -> str:
-    problem = label_problem(label)
-    if problem:
-        raise ValueError(problem)
-    return label
-
-
-def _expression(text: str) -> str:
-    check_expression(text)
-    return text
-
-
-def _regex(pattern: str) -> str:
-    try:
-        re.compile(pattern)
-    except re.error as exc:
-        raise ValueError(f"invalid regular expression: {exc}") from None
-    return pattern
-
-
-def _collatable(text: str) -> bool:
-    """A text type (or an array of one); a spec enum type has no collation."""
-    try:
-        return parse_type(text).category in TEXT_CATEGORIES
-    except ValueError:
-        return False
-
-
-def _identity_kind(value: bool | str) -> bool | str:
-    if isinstance(value, str) and value not in ("always", "by_default"):
-        raise ValueError(f"identity '{value}' is not a kind: write true (by_default), by_default or always")
-    return value
-
-
-Ident = Annotated[str, AfterValidator(_identifier)]
-Reference = Annotated[str, AfterValidator(check_reference)]
-IdentityKind = Annotated[
-    bool | str,
-    AfterValidator(_identity_kind),
-    WithJsonSchema({"anyOf": [{"type": "boolean"}, {"enum": ["always", "by_default"], "type": "string"}]}),
-]
-EnumLabel = Annotated[str, AfterValidator(_enum_label)]
-
-
-class IdentitySpec(BaseModel):
-    """``identity: {kind, start, increment}``: an identity column with its sequence's options."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-    kind: Literal["by_default", "always"] = Field("by_default", description="BY DEFAULT (the default) or ALWAYS")
-    start: int | None = Field(None, ge=1, description="START WITH (default 1)")
-    increment: int | None = Field(None, ge=1, description="INCREMENT BY (default 1)")
-
-
-IDENTITY_TAGS = ("[identity kind]", "[identity options]")  # union branches; never shown in a located error
-
-
-def _identity_form(raw: Any) -> str:
-    return IDENTITY_TAGS[1] if isinstance(raw, dict) else IDENTITY_TAGS[0]
-
-
-# a kind (true, by_default, always) or a mapping with the sequence's options; discriminated so that an
-# error names only the form written
-Identity = Annotated[
-    Annotated[IdentityKind, Tag(IDENTITY_TAGS[0])] | Annotated[IdentitySpec, Tag(IDENTITY_TAGS[1])],
-    Discriminator(_identity_form),
-]
-
-
-TypeName = Annotated[str, AfterValidator(_type)]
-SqlExpression = Annotated[str, AfterValidator(_expression)]
-Hazard = Literal[
-    "deletes_data",
-    "rewrites_table",
-    "blocks_writes",
-    "access_exclusive",
-    "scans_table",
-    "fails_on_existing_rows",
-    "irreversible",
-    "drops_index",
-    "not_crash_safe",
-]
 
 
 class _Strict(BaseModel):
@@ -206,7 +104,7 @@ class ColumnSpec(_Strict):
             raise ValueError("a generated column cannot also have a default: its value is the expression's")
         if self.generated is not None and self.identity:
             raise ValueError("a generated column cannot also be an identity column")
-        if self.collation is not None and not _collatable(self.type):
+        if self.collation is not None and not collatable(self.type):
             raise ValueError("collation needs a text type (text, varchar(n), char(n), citext)")
         if self.identity and (self.default is not None or self.default_sql is not None):
             raise ValueError("an identity column cannot also have a default")
@@ -327,10 +225,12 @@ class TableSpec(_Strict):
 
 
 class TenantsSpec(_Strict):
-    template: Ident = Field("public", description="the template schema, migrated first")
-    pattern: Annotated[str, AfterValidator(_regex)] = Field(
-        description="regular expression; every schema whose whole name matches is a tenant"
+    template: Ident = Field(
+        "public",
+        description="the template schema, planned and migrated first "
+        "(new tenants are built from the spec, never copied from it)",
     )
+    pattern: RegexPattern = Field(description="regular expression; every schema whose whole name matches is a tenant")
 
 
 class PolicySpec(_Strict):
@@ -521,102 +421,6 @@ def semantic_problems(spec: Spec, located: Located) -> list[SpecProblem]:
     problems += partition_problems(spec, located)
     problems += lint_problems(spec.lint, located)
     return problems
-
-
-def table_problems(name: str, table: TableSpec, located: Located) -> list[SpecProblem]:
-    base: Path = ("tables", name)
-    problems = [located.problem(path, msg) for path, msg in _column_problems(base, table, declared_enums(located.data))]
-    problems += [located.problem(path, msg) for path, msg in _index_problems(base, table)]
-    problems += [located.problem(path, msg) for path, msg in _rename_problems(base, table)]
-    return problems + table_name_problems(name, table, located)
-
-
-def _rename_problems(base: Path, table: TableSpec) -> list[tuple[Path, str]]:
-    """Two renames of one column, and cycles (a swap looks the same before and after, so it
-    would run again on every plan): rename through a temporary name, one revision per step."""
-    renames = {n: c.renamed_from for n, c in table.columns.items() if c is not None and c.renamed_from}
-    out: list[tuple[Path, str]] = []
-    seen: dict[str, str] = {}
-    for new, old in renames.items():
-        path = (*base, "columns", new, "renamed_from")
-        if old in seen:
-            out.append((path, f"'{old}' is already renamed to '{seen[old]}'; a column can be renamed once"))
-            continue
-        seen[old] = new
-        chain = [new, old]
-        while chain[-1] in renames and chain[-1] not in chain[:-1]:
-            chain.append(renames[chain[-1]])
-        if chain[-1] == new and len(chain) > 1:
-            out.append(
-                (
-                    path,
-                    f"renamed_from forms a cycle ({' ← '.join(chain)}): a swap cannot be told from "
-                    "its result; rename through a temporary name, one revision per step",
-                )
-            )
-    return out
-
-
-def _column_problems(base: Path, table: TableSpec, enums: frozenset[str] = frozenset()) -> list[tuple[Path, str]]:
-    out: list[tuple[Path, str]] = []
-    pk_cols = [n for n, c in table.columns.items() if c is not None and c.primary_key]
-    if pk_cols and table.primary_key is not None:
-        out.append(
-            (
-                (*base, "primary_key"),
-                f"primary key defined twice: on columns ({', '.join(pk_cols)}) and as table primary_key; keep one",
-            )
-        )
-    for pk_col in table.primary_key or []:
-        if pk_col not in table.columns:
-            out.append(((*base, "primary_key"), f"primary key column '{pk_col}' is not a column of this table"))
-    for cname, col in table.columns.items():
-        if col is None or col.type in enums:  # an enum-typed column: checked by spec.enums
-            continue
-        path = (*base, "columns", cname)
-        ctype = parse_type(col.type)
-        if col.default is not None:
-            try:
-                render_default(col.default, ctype)
-            except ValueError as exc:
-                out.append(((*path, "default"), str(exc)))
-        if col.enum is not None:
-            out += _enum_problems(path, col, ctype)
-    return out
-
-
-def _enum_problems(path: Path, col: ColumnSpec, ctype: Any) -> list[tuple[Path, str]]:
-    if ctype.category not in TEXT_CATEGORIES or ctype.array:
-        return [((*path, "enum"), f"enum needs a text type (text, varchar), not {col.type}")]
-    out: list[tuple[Path, str]] = []
-    if not col.enum:
-        out.append(((*path, "enum"), "enum needs at least one value"))
-    for i, value in enumerate(col.enum or []):
-        if ctype.modifiers and len(value) > ctype.modifiers[0]:
-            out.append(((*path, "enum", i), f"enum value {value!r} is longer than {col.type} allows"))
-    if col.default is not None and col.enum and str(col.default) not in col.enum:
-        out.append(((*path, "default"), f"default {col.default!r} is not one of the enum values"))
-    return out
-
-
-def _index_problems(base: Path, table: TableSpec) -> list[tuple[Path, str]]:
-    out: list[tuple[Path, str]] = []
-    for iname, index in table.indexes.items():
-        keys = [(("columns", i), c if isinstance(c, str) else c.name) for i, c in enumerate(index.columns)]
-        for where, col in keys + [(("include", i), c) for i, c in enumerate(index.include)]:
-            if col not in table.columns:
-                hint = _suggest(col, list(table.columns))
-                out.append(
-                    (
-                        (*base, "indexes", iname, *where),
-                        f"index column '{col}' is not a column of this table{hint}",
-                    )
-                )
-    return out
-
-
-def _suggest(word: str, options: list[str]) -> str:
-    return did_you_mean(word, options)
 
 
 def primary_key_columns(table: TableSpec) -> list[str]:

@@ -9,15 +9,16 @@ the benchmarks and the tests seed their tenants with the same statements.
 
 from __future__ import annotations
 
+from schemadiff.core.ddl_clauses import add_constraint_sql
 from schemadiff.core.enum_ops import create_enum_sql
 from schemadiff.core.foreign_keys import foreign_keys, without_foreign_keys
 from schemadiff.core.model import Column, Constraint, EnumType, Index, Partition, SchemaModel, Table
-from schemadiff.core.ops import CreateTable, add_constraint_sql
+from schemadiff.core.ops import CreateTable
 from schemadiff.core.sqltext import parse_type, quote_ident, quote_literal, render_default
+from schemadiff.spec.field_types import IdentitySpec
 from schemadiff.spec.keys import declared_keys
 from schemadiff.spec.schema import (
     ColumnSpec,
-    IdentitySpec,
     IndexColumnSpec,
     IndexSpec,
     Spec,

@@ -7,6 +7,7 @@ from pathlib import Path
 from schemadiff.core.model import Table
 from schemadiff.core.ops import AddColumn
 from schemadiff.core.sqltext import qualify, quote_ident
+from schemadiff.errors import SchemadiffError
 from schemadiff.pg import connection
 from schemadiff.spec.schema import LoadedSpec
 from schemadiff.spec.to_model import column_model, create_statements, table_model
@@ -22,6 +23,41 @@ def previous_table(loaded: LoadedSpec) -> Table:
     table = loaded.spec.tables["marketplace_tasks"]
     columns = {n: c for n, c in table.columns.items() if n in PREVIOUS_COLUMNS}
     return table_model("marketplace_tasks", table.model_copy(update={"columns": columns, "indexes": {}}))
+
+
+def demo_schemas(tenants: int = TENANTS, ignored: tuple[str, ...] = IGNORED) -> list[str]:
+    """The schemas the seed creates (``public`` is the template's and already exists)."""
+    return ["public"] + [f"user_{i}" for i in range(1, tenants + 1)] + list(ignored)
+
+
+def seed_conflicts(
+    url: str, loaded: LoadedSpec, tenants: int = TENANTS, ignored: tuple[str, ...] = IGNORED
+) -> list[str]:
+    """What the seed would create that the database already has: schemas, and the seeded tables in
+    ``public``. The seed writes only where nothing is (``db seed`` refuses otherwise)."""
+    require_example(loaded)
+    schemas = demo_schemas(tenants, ignored)[1:]
+    with connection.connect(url) as conn:
+        taken = conn.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname = ANY(%s) ORDER BY 1", (schemas,)
+        ).fetchall()
+        tables = conn.execute(
+            "SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relname = ANY(%s) ORDER BY 1",
+            (["marketplace_tasks", "jobs"],),
+        ).fetchall()
+    return [f"schema {n}" for (n,) in taken] + [f"table public.{n}" for (n,) in tables]
+
+
+def require_example(loaded: LoadedSpec) -> None:
+    """The seed is the marketplace example's previous state: the spec must be that example."""
+    table = loaded.spec.tables.get("marketplace_tasks")
+    missing = [c for c in (*PREVIOUS_COLUMNS, "step_order") if table is not None and c not in table.columns]
+    if table is None or missing:
+        lacks = f"marketplace_tasks lacks {', '.join(missing)}" if missing else "it has no table marketplace_tasks"
+        raise SchemadiffError(
+            f"{loaded.path} is not the marketplace example ({lacks}); "
+            "seed with --spec pointing at the repository's schema.yaml"
+        )
 
 
 def recreate_database(admin_url: str, name: str) -> str:
@@ -40,8 +76,9 @@ def seed_previous_state(
     hand_fixed: str | None = "user_7",
 ) -> None:
     """public + user_1..user_N in the previous state, an unmanaged table everywhere, drift."""
+    require_example(loaded)
     previous = previous_table(loaded)
-    schemas = ["public"] + [f"user_{i}" for i in range(1, tenants + 1)] + list(ignored)
+    schemas = demo_schemas(tenants, ignored)
     with connection.connect(url) as conn:
         for schema in schemas:
             if schema != "public":

@@ -8,9 +8,6 @@ error and does not stop the others."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -129,10 +126,10 @@ def fleet_plan(
 def fleet_status(
     loaded: LoadedSpec, targets: list[Target], config: Path | None, dev_url: str | None
 ) -> list[ShardResult[TenantStates]]:
-    from schemadiff.workflow.check import database_states, revision_chain
+    """Each shard's status as ``status`` reads one database (with where its rollout stands)."""
+    from schemadiff.workflow.apply import status
 
-    chain = revision_chain(loaded, config)
-    return each_shard(targets, lambda t: database_states(loaded, t.url, chain, dev_url))
+    return each_shard(targets, lambda t: status(config, t.url, loaded, dev_url))
 
 
 def status_exit(shards: list[ShardResult[TenantStates]]) -> int:
@@ -165,6 +162,8 @@ class ShardRun:
     idle: str | None = None  # nothing to do, and why
     remaining: int = 0  # tenants still not at the spec after an upgrade
     error: str | None = None  # why the shard's run stopped (tenants done before it stay done)
+    ended: str | None = None  # a staged run's stop: paused, stopped, failed; or error
+    in_progress: str = ""  # a staged run that did the tenants it took while others wait
 
     @property
     def done(self) -> int:
@@ -184,36 +183,31 @@ def fleet_run(
     targets: list[Target],
     config: Path,
     spec: Path,
-    options: Options,
+    options: Options | Callable[[Target], Options],
     steps: int = 1,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> list[ShardResult[ShardRun]]:
     """``upgrade`` (to head, then the convergence check) or ``downgrade`` (``-steps``) on every
-    shard at once, each with ``options.workers`` connections; a failed shard is its own result."""
-    job = json.dumps(
-        {
-            "action": action,
-            "config": str(config),
-            "spec": str(spec),
-            "steps": steps,
-            "options": shard_run.options_data(options),
-        }
-    )
+    shard at once, each with ``options.workers`` connections; a failed shard is its own result.
+    ``options`` may differ per shard (a staged rollout's part of each shard); ``progress(shard,
+    done, total)`` as each shard's tenants finish (from the shard's threads)."""
 
     def run(target: Target) -> ShardRun:
-        env = {**os.environ, shard_run.URL_VARIABLE: target.url}
-        done = subprocess.run(
-            [sys.executable, "-m", "schemadiff.workflow.shard_run"],
-            input=job,
-            capture_output=True,
-            text=True,
-            env=env,
-            check=False,
+        chosen = options(target) if callable(options) else options
+        job = json.dumps(
+            {
+                "action": action,
+                "config": str(config),
+                "spec": str(spec),
+                "steps": steps,
+                "options": shard_run.options_data(chosen),
+            }
         )
-        lines = done.stdout.strip().splitlines()
+        shard_progress = None if progress is None else lambda done, total: progress(target.name, done, total)
+        code, out, errors = shard_run.spawn(job, target.url, shard_progress)
+        lines = out.strip().splitlines()
         if not lines:
-            raise SchemadiffError(
-                f"the shard's run ended with exit {done.returncode}: {(done.stderr.strip().splitlines() or [''])[-1]}"
-            )
+            raise SchemadiffError(f"the shard's run ended with exit {code}: {(errors or [''])[-1]}")
         answer = json.loads(lines[-1])
         error = answer.get("error")
         if not error and answer["remaining"]:
@@ -221,7 +215,14 @@ def fleet_run(
                 f"{answer['remaining']} schema(s) still differ from the spec after the upgrade; "
                 "run `schemadiff plan` to see them"
             )
-        return ShardRun(answer["reports"], answer["idle"], answer["remaining"], error)
+        return ShardRun(
+            answer["reports"],
+            answer["idle"],
+            answer["remaining"],
+            error,
+            answer.get("ended"),
+            answer.get("in_progress", ""),
+        )
 
     return each_shard(targets, run)
 

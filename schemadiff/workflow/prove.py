@@ -18,11 +18,12 @@ from dataclasses import dataclass
 
 import psycopg
 
+from schemadiff.core.ddl_clauses import add_constraint_sql
 from schemadiff.core.enum_ops import create_enum_sql
 from schemadiff.core.fingerprint import fingerprint
 from schemadiff.core.foreign_keys import foreign_keys, shared_references, without_foreign_keys
 from schemadiff.core.model import SchemaModel, relation_names
-from schemadiff.core.ops import CreateTable, add_constraint_sql
+from schemadiff.core.ops import CreateTable
 from schemadiff.core.plan import Plan
 from schemadiff.core.serial_ops import serial_sequence
 from schemadiff.core.sqltext import qualify, quote_ident

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import asdict, fields, is_dataclass
 from pathlib import Path
 from typing import Any
@@ -25,14 +26,27 @@ def _report(report: Any) -> dict[str, Any]:
         "applied": len(report.applied),
         "skipped": len(report.skipped),
         "failed": dict(report.failed),
+        "canaries": list(report.canaries),
+        "not_started": len(report.not_started),
         "seconds": round(report.seconds, 3),
     }
+
+
+PROGRESS = "schemadiff-progress"  # the first word of a progress line on stderr: DONE TOTAL follow
+
+
+def progress(_schema: str, done: int, total: int) -> None:
+    """Tenants done of the run's total, as one line on stderr for the fleet's progress display (a
+    reporter also makes the runtime raise its own errors, with their reports, as for ``apply``)."""
+    sys.stderr.write(f"{PROGRESS} {done} {total}\n")
+    sys.stderr.flush()
 
 
 def run_job(job: dict[str, Any], url: str) -> dict[str, Any]:
     """``{"action": "upgrade"|"downgrade", "config", "spec", "steps", "options"}`` on ``url``."""
     from schemadiff.workflow import apply as apply_mod
     from schemadiff.workflow.alembic_env import alembic_config, current_head, script_directory
+    from schemadiff.workflow.rollouts import in_progress
 
     cfg = alembic_config(Path(job["config"]))
     options = options_from(job["options"])
@@ -41,22 +55,37 @@ def run_job(job: dict[str, Any], url: str) -> dict[str, Any]:
         if job["action"] == "upgrade":
             from schemadiff.spec.schema import load_spec
 
-            if apply_mod.current_revision(url) == current_head(script_directory(cfg)):
+            if apply_mod.current_revision(url) == current_head(script_directory(cfg)) and not in_progress(cfg, url):
                 return {**result, "idle": "at head"}
             loaded = load_spec(job["spec"])
             apply_mod.check_hazards(loaded, url, set(options.allow))
-            outcome = apply_mod.upgrade(cfg, url, loaded, options)
+            # a canary is checked against the spec too, then the shard pauses (never asks)
+            outcome = apply_mod.upgrade(cfg, url, loaded, options, progress, ask=lambda _done: False)
             result["remaining"] = outcome.remaining
         else:
-            if apply_mod.current_revision(url) is None:
+            if apply_mod.current_revision(url) is None and not in_progress(cfg, url):
                 return {**result, "idle": "no revision applied"}
-            outcome = apply_mod.downgrade(cfg, url, job["steps"], options)
+            outcome = apply_mod.downgrade(cfg, url, job["steps"], options, progress)
         result["reports"] = [_report(r) for r in outcome.reports]
+        result["in_progress"] = outcome.in_progress
     except SchemadiffError as exc:
         failed = getattr(exc, "report", None)
         result["reports"] = [_report(failed)] if failed is not None else []
         result["error"] = connection.redact(str(exc), url)
+        result["ended"] = _ended(exc)
     return result
+
+
+def _ended(exc: SchemadiffError) -> str:
+    """How a staged run stopped: ``paused`` after its canary, ``stopped`` (a canary failed, or more
+    than max_failures), ``failed`` (tenants failed), or ``error`` (anything else)."""
+    from schemadiff.runtime.execute import RunFailed
+    from schemadiff.runtime.rollout import RolloutPaused, RolloutStopped
+
+    for kind, name in ((RolloutPaused, "paused"), (RolloutStopped, "stopped"), (RunFailed, "failed")):
+        if isinstance(exc, kind):
+            return name
+    return "error"
 
 
 def options_data(options: Options) -> dict[str, Any]:
@@ -79,6 +108,44 @@ def options_from(data: dict[str, Any]) -> Options:
         values[item.name] = value
     values["allow"] = frozenset(data.get("allow", ()))
     return Options(**values)
+
+
+def spawn(job: str, url: str, progress: Callable[[int, int], None] | None = None) -> tuple[int, str, list[str]]:
+    """Run ``job`` in a process of its own against ``url``: its exit code, its stdout, and its stderr
+    lines other than progress, which go to ``progress(done, total)`` as they come."""
+    import subprocess
+    import threading
+
+    env = {**os.environ, URL_VARIABLE: url}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "schemadiff.workflow.shard_run"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    other: list[str] = []
+
+    def read_stderr() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            words = line.split()
+            if len(words) == 3 and words[0] == PROGRESS:
+                if progress is not None:
+                    progress(int(words[1]), int(words[2]))
+            elif line.strip():
+                other.append(line.rstrip("\n"))
+
+    reader = threading.Thread(target=read_stderr, daemon=True)
+    reader.start()
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(job)
+    proc.stdin.close()
+    out = proc.stdout.read()
+    code = proc.wait()
+    reader.join()
+    return code, out, other
 
 
 def main() -> None:

@@ -136,10 +136,11 @@ def rows_digest(url: str, schemas: list[str]) -> dict[str, str]:
 
 
 def ledger_rows(url: str) -> tuple[int, int]:
-    try:
-        row = query(url, "SELECT count(*), count(DISTINCT schema_name) FROM public.schemadiff_ledger")[0]
-    except psycopg.errors.UndefinedTable:
+    """(rows, schemas) of the ledger; (0, 0) before a run created it (asked first: a query of a
+    missing table would write an ERROR line into the server's log at every poll)."""
+    if not query(url, "SELECT to_regclass('public.schemadiff_ledger') IS NOT NULL")[0][0]:
         return (0, 0)
+    row = query(url, "SELECT count(*), count(DISTINCT schema_name) FROM public.schemadiff_ledger")[0]
     return (int(row[0]), int(row[1]))
 
 

@@ -43,9 +43,11 @@ def seed(url: str, spec: Path, tenants: int = TENANTS, hand_fixed: str | None = 
 def migra_whole(a: str, b: str) -> list[str]:
     """migra over two whole databases, minus the bookkeeping tables a run adds."""
     from migra import Migration
+    from sqlalchemy.pool import NullPool
     from sqlbag import S
 
-    with S(a) as sa_, S(b) as sb:
+    # sqlbag keeps every engine it makes, pooled: NullPool closes each connection with its session
+    with S(a, poolclass=NullPool) as sa_, S(b, poolclass=NullPool) as sb:
         m = Migration(sa_, sb)
         m.set_safety(False)
         m.add_all_changes()

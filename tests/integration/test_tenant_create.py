@@ -108,6 +108,7 @@ def test_a_tenant_created_again_is_identical_per_migra(
     """user_3 dropped in a copy of the database and created by `tenant create`: migra finds no
     difference to the user_3 the revision migrated, and its earlier ledger rows are replaced."""
     from migra import Migration
+    from sqlalchemy.pool import NullPool
     from sqlbag import S
 
     ini = at_head(fresh_db, spec_path, server_url, tmp_path)
@@ -116,7 +117,8 @@ def test_a_tenant_created_again_is_identical_per_migra(
     created = create_tenant(copy, "user_3", spec_path, ini)
     assert created.schema == "user_3" and created.revision == head_of(ini)
     execute(fresh_db, "DROP TABLE user_3.jobs")  # the demo's table the spec does not name: not created
-    with S(fresh_db) as migrated, S(copy) as recreated:
+    # sqlbag keeps every engine it makes, pooled: NullPool closes each connection with its session
+    with S(fresh_db, poolclass=NullPool) as migrated, S(copy, poolclass=NullPool) as recreated:
         migration = Migration(migrated, recreated, schema="user_3")
         migration.set_safety(False)
         migration.add_all_changes()

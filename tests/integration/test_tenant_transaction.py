@@ -132,8 +132,8 @@ def test_a_tenant_that_does_not_reach_the_promised_state_is_rolled_back_and_not_
 
 
 def test_a_narrowing_that_would_cut_values_fails_the_tenant_with_the_count(fresh_db: str) -> None:
+    from schemadiff.core.alter_column import AlterColumn
     from schemadiff.core.model import Column
-    from schemadiff.core.ops import AlterColumn
 
     execute(
         fresh_db,

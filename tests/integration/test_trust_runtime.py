@@ -154,6 +154,9 @@ def test_the_sql_report_runs_under_psql_and_reaches_the_spec(fresh_db: str, spec
     )
     assert report.exit_code == 2, report.stderr
     assert "CREATE INDEX CONCURRENTLY" in report.stdout and "schemadiff: after" not in report.stdout
+    for shown in ("text", "markdown", "json"):  # the phase is data: no marker text in any report
+        other = run_cli("plan", "--spec", spec, "--database-url", fresh_db, "--format", shown, "--allow", "scans_table")
+        assert "CONCURRENTLY" in other.stdout and "schemadiff: after" not in other.stdout, shown
     script = tmp_path / "plan.sql"
     script.write_text(report.stdout)
     if not PSQL.exists():

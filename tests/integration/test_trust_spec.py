@@ -61,6 +61,43 @@ def test_statement_injection_through_a_fragment_never_runs(kind: str, fresh_db: 
     assert query(fresh_db, "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'schemadiff_scratch%'")[0][0] == 0
 
 
+# each way of hiding a second statement or a catalog read inside a fragment, as YAML double-quoted
+# text (in the `where` of an index, which plan's normalization once ran on the target)
+HIDDEN = {
+    "dollar quoting": ("$q$a; COMMIT; DROP TABLE public.victim$q$", "a dollar-quoted string"),
+    "line comment": ("a > 0 -- \\n; COMMIT; DROP TABLE public.victim", "3 statements"),
+    "block comment": ("a > 0 /* */; COMMIT; DROP TABLE public.victim /* */", "3 statements"),
+    "subquery": ("a IN (SELECT id FROM public.victim)", "a subquery"),
+    "backslash literal": ("'\\\\''; COMMIT; DROP TABLE public.victim; SELECT '", "a backslash"),
+}
+
+
+@pytest.mark.parametrize("how", list(HIDDEN))
+def test_a_hidden_statement_is_refused_at_validate_and_plan_and_never_runs(
+    how: str, fresh_db: str, tmp_path: Path
+) -> None:
+    fragment, found = HIDDEN[how]
+    spec = tmp_path / "schema.yaml"
+    spec.write_text(
+        HEAD + f'      a: {{type: integer}}\n    indexes:\n      t_a: {{columns: [a], where: "{fragment}"}}\n'
+    )
+    execute(
+        fresh_db,
+        "CREATE TABLE public.victim (id integer)",
+        "CREATE SCHEMA user_1",
+        "CREATE TABLE public.t (a integer)",
+        "CREATE TABLE user_1.t (a integer)",
+    )
+    validated = run_cli("validate", "--spec", spec)
+    assert validated.exit_code == 1
+    [line] = error_lines(validated.stderr)
+    assert line.startswith(f"{spec}:8:34: tables.t.indexes.t_a.where: must be one SQL expression (found {found}")
+    planned = run_cli("plan", "--spec", spec, "--database-url", fresh_db)
+    assert planned.exit_code == 1 and error_lines(planned.stderr) == [line]
+    assert query(fresh_db, "SELECT to_regclass('public.victim') IS NOT NULL")[0][0] is True
+    assert query(fresh_db, "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'schemadiff_scratch%'")[0][0] == 0
+
+
 @pytest.mark.parametrize("name", KEYWORD_NAMES)
 def test_an_index_named_like_a_keyword_is_created_and_dropped(name: str, fresh_db: str) -> None:
     execute(fresh_db, 'CREATE SCHEMA "user"', 'CREATE TABLE "user"."where" ("collation" integer)')

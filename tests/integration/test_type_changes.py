@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from schemadiff.core.alter_column import AlterColumn
 from schemadiff.core.hazards import TYPE_CHANGES, TypeChange, type_change
 from schemadiff.core.model import Column
-from schemadiff.core.ops import AlterColumn
 from schemadiff.pg import connection
 
 from .helpers import execute, query

@@ -6,6 +6,7 @@ the spec cannot declare are left alone, and `plan -m` refuses a database behind 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from .helpers import alembic, execute, make_project, query, run_cli, write_revision
@@ -134,6 +135,10 @@ def test_an_undeclared_exclusion_constraint_is_drift_dropped_and_restored_by_rol
     assert shown.exit_code == 2, shown.stderr
     assert "drop constraint fk_job on marketplace_tasks" in shown.stdout
     assert "unmanaged" not in shown.stdout.lower()
+    as_json = json.loads(run_cli("plan", "--spec", spec, "--database-url", fresh_db, "--format", "json").stdout)
+    dropped = [f for f in as_json["hazard_findings"] if f["name"] == "fk_job"]  # never dropped silently
+    assert {f["hazard"] for f in dropped} == {"drops_constraint", "drops_index"}
+    assert {s for f in dropped for s in f["schemas"]} == {"user_1", "user_3"}
     project = make_project(tmp_path / "project")
     write_revision(project, spec, fresh_db, server_url, "add step")
     ini = project / "alembic.ini"

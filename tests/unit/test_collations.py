@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from schemadiff.core.alter_column import AlterColumn
 from schemadiff.core.diff import diff_schema
 from schemadiff.core.fingerprint import canonical
 from schemadiff.core.model import Column, Constraint, Index, SchemaModel, Table
-from schemadiff.core.ops import AddColumn, AlterColumn, CreateTable
+from schemadiff.core.ops import AddColumn, CreateTable
 from schemadiff.errors import SpecError
 from schemadiff.render.alembic_ops import render_op
 from schemadiff.spec.schema import parse_spec

@@ -3,10 +3,10 @@ AlterColumn both ways (the round trip on PostgreSQL is tests/integration/test_co
 
 from __future__ import annotations
 
+from schemadiff.core.alter_column import AlterColumn
 from schemadiff.core.conversions import CastNeed, Conversion, casts_needed
 from schemadiff.core.diff import diff_schema, reverse_ops
 from schemadiff.core.model import Column, SchemaModel, Table
-from schemadiff.core.ops import AlterColumn
 from schemadiff.spec.conversions import spec_conversions
 from schemadiff.spec.schema import parse_spec
 
@@ -51,10 +51,10 @@ def test_using_is_one_expression_checked_at_load() -> None:
 
 
 def test_an_enum_conversion_writes_its_own_using_and_needs_no_implicit_cast() -> None:
+    from schemadiff.core.alter_column import AlterColumn
     from schemadiff.core.conversions import casts_needed
     from schemadiff.core.enum_ops import AlterEnumColumn
     from schemadiff.core.model import Column
-    from schemadiff.core.ops import AlterColumn
 
     old, new = Column("step_type", "character varying(50)", True), Column("step_type", "task_step", True)
     assert casts_needed([AlterEnumColumn("tasks", old, new, labels=("a", "b"))]) == []

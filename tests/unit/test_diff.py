@@ -6,6 +6,7 @@ from typing import get_args
 
 import pytest
 
+from schemadiff.core.alter_column import AlterColumn
 from schemadiff.core.constraint_ops import (
     AddConstraint,
     DropConstraint,
@@ -28,7 +29,6 @@ from schemadiff.core.index_swap import ReplaceIndex, replacement_index_name
 from schemadiff.core.model import Column, Constraint, Index, SchemaModel, Table
 from schemadiff.core.ops import (
     AddColumn,
-    AlterColumn,
     CreateIndex,
     CreateTable,
     DropColumn,
@@ -45,7 +45,7 @@ from schemadiff.core.serial_ops import (
     serial_sequence,
     temporary_name,
 )
-from schemadiff.spec.schema import Hazard
+from schemadiff.spec.field_types import Hazard
 
 ID = Column("id", "bigint", nullable=False, identity="d")
 JOB = Column("job_id", "integer", nullable=False)

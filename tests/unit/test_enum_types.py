@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from schemadiff.core.alter_column import AlterColumn
 from schemadiff.core.diff import diff_schema, reverse_ops
 from schemadiff.core.enum_ops import AlterEnum, AlterEnumColumn, CreateEnum, DropEnum, EnumUser
 from schemadiff.core.fingerprint import canonical, fingerprint
 from schemadiff.core.model import Column, EnumType, SchemaModel, Table, model_from_dict, model_to_dict
-from schemadiff.core.ops import AlterColumn
 from schemadiff.core.statements import BEFORE, INSIDE, Statement
 from schemadiff.errors import SpecError
 from schemadiff.render.alembic_ops import render_op

@@ -95,7 +95,7 @@ def test_adding_one_scans_under_access_exclusive_and_fails_on_conflicting_rows_a
     add = AddConstraint("bookings", EX)
     assert add.hazards == ("access_exclusive", "fails_on_existing_rows", "scans_table")
     assert add.reverse() == DropConstraint("bookings", EX) and add.reverse().reverse() == add
-    assert DropConstraint("bookings", EX).hazards == ()
+    assert DropConstraint("bookings", EX).hazards == ("drops_constraint", "drops_index")  # no longer enforced
     assert add.describe() == "add exclusion constraint no_double_booking on bookings"
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from schemadiff.core.alter_column import AlterColumn
 from schemadiff.core.diff import diff_schema, reverse_ops
 from schemadiff.core.fingerprint import canonical
 from schemadiff.core.generated_columns import ReplaceGenerated
 from schemadiff.core.model import Column, Constraint, Index, SchemaModel, Table, model_from_dict, model_to_dict
-from schemadiff.core.ops import AddColumn, AlterColumn, DropColumn
+from schemadiff.core.ops import AddColumn, DropColumn
 from schemadiff.errors import SpecError
 from schemadiff.render.alembic_ops import render_op
 from schemadiff.spec.schema import parse_spec

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from schemadiff.core.alter_column import AlterColumn
 from schemadiff.core.model import Column
-from schemadiff.core.ops import AlterColumn
 from schemadiff.errors import SpecError
 from schemadiff.spec.schema import parse_spec
 from schemadiff.spec.to_model import spec_model
@@ -110,7 +110,8 @@ def test_changing_start_and_increment_alters_the_sequence_and_reverses() -> None
 
 
 def test_an_identity_with_options_is_created_and_rendered_with_them() -> None:
-    from schemadiff.core.ops import AddColumn, column_sql
+    from schemadiff.core.ddl_clauses import column_sql
+    from schemadiff.core.ops import AddColumn
     from schemadiff.render.alembic_ops import render_op
 
     col = Column("id", "bigint", False, None, "d", identity_start=7)

@@ -8,19 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from schemadiff.core.alter_column import AlterColumn
 from schemadiff.core.constraint_ops import AddConstraint, DropConstraint
 from schemadiff.core.model import Column, Constraint, Index, Table
-from schemadiff.core.ops import (
-    AddColumn,
-    AlterColumn,
-    CreateIndex,
-    CreateTable,
-    DropColumn,
-    DropIndex,
-    Op,
-    RenameColumn,
-    SetComment,
-)
+from schemadiff.core.ops import AddColumn, CreateIndex, CreateTable, DropColumn, DropIndex, Op, RenameColumn, SetComment
 from schemadiff.core.statements import AFTER, BEFORE, INSIDE, Statement
 from schemadiff.render.alembic_ops import py_type, render_op
 from schemadiff.render.revision_file import (
