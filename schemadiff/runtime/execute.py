@@ -23,7 +23,7 @@ from schemadiff.core.sqltext import quote_ident
 from schemadiff.errors import SchemadiffError
 from schemadiff.pg import connection
 from schemadiff.pg.connection import Message
-from schemadiff.pg.digests import READ_CHUNK, read_by_digest, state_digests, without_jit
+from schemadiff.pg.digests import read_by_digest, state_digests, without_jit
 from schemadiff.pg.introspect import list_tenants
 from schemadiff.runtime.job import DONE, UNKNOWN, Job, LedgerRow, Loss, Options, Report, TenantState, Verdict, Work
 from schemadiff.runtime.unknown_states import unknown_states
@@ -114,13 +114,12 @@ def read_states(conn: psycopg.Connection, job: Job) -> tuple[dict[str, TenantSta
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         without_jit(conn)
         schemas = list_tenants(conn, job.template, job.pattern)
-        for start in range(0, len(schemas), READ_CHUNK):
-            chunk = schemas[start : start + READ_CHUNK]
-            [found] = connection.pipelined(
-                conn, [Message(state_digests(conn.info.server_version), (chunk, list(job.tables)))]
-            )
-            for schema, digest, estimate in found:
-                digests[schema], rows[schema] = digest, estimate
+        # one query for every tenant: in chunks, each would join its few tenants against whole catalogs
+        [found] = connection.pipelined(
+            conn, [Message(state_digests(conn.info.server_version), (schemas, list(job.tables)))]
+        )
+        for schema, digest, estimate in found:
+            digests[schema], rows[schema] = digest, estimate
         models = read_by_digest(conn, schemas, digests, list(job.tables), job.template, job.enums)
     fingerprints: dict[int, str] = {}  # equal models share one object: hashed once
     states: dict[tuple[int, str], TenantState] = {}
