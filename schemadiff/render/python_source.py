@@ -14,12 +14,23 @@ from __future__ import annotations
 
 import ast
 import io
+import threading
 import tokenize
 import unicodedata
 from dataclasses import dataclass
 
 WIDTH = 88
 INDENT = "    "
+# ast.parse shares its recursion counter between threads in CPython 3.11 (python/cpython#106905): two at
+# once can fail with "SystemError: AST constructor recursion depth mismatch", and a fleet's status and
+# check read the revision files on a thread per shard
+_PARSING = threading.Lock()
+
+
+def parse_python(text: str, filename: str = "<unknown>") -> ast.Module:
+    """``ast.parse``, one thread at a time."""
+    with _PARSING:
+        return ast.parse(text, filename)
 
 
 @dataclass(frozen=True)
@@ -112,7 +123,7 @@ def same_source(ours: str, theirs: str) -> bool:
     if ours == theirs:
         return True
     try:
-        return ast.dump(ast.parse(ours)) == ast.dump(ast.parse(theirs)) and _comments(ours) == _comments(theirs)
+        return ast.dump(parse_python(ours)) == ast.dump(parse_python(theirs)) and _comments(ours) == _comments(theirs)
     except (SyntaxError, ValueError, tokenize.TokenError):
         return False
 

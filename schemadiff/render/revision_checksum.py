@@ -19,6 +19,8 @@ import ast
 import hashlib
 import json
 
+from schemadiff.render.python_source import parse_python
+
 CHECKSUM_NAME = "OPERATIONS_SHA256"
 PLACEHOLDER = "(checksum)"
 _PLACEHOLDER_LINE = f"\n{CHECKSUM_NAME} = {PLACEHOLDER!r}\n"
@@ -65,7 +67,7 @@ def _canonical(node: object) -> object:
 
 def canonical_operations(text: str) -> str:
     """The canonical text the checksum is taken of (raises ``SyntaxError`` on a broken file)."""
-    body = _docstring_free(ast.parse(text).body)
+    body = _docstring_free(parse_python(text).body)
     imports = sorted(
         json.dumps(name) for s in body if isinstance(s, (ast.Import, ast.ImportFrom)) for name in _import_names(s)
     )
@@ -79,7 +81,7 @@ def operations_checksum(text: str) -> str:
 
 def recorded_checksum(text: str) -> str | None:
     """The checksum the file records (its ``OPERATIONS_SHA256 = '…'``), None when it has none."""
-    for stmt in ast.parse(text).body:
+    for stmt in parse_python(text).body:
         value = stmt.value if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and _is_checksum(stmt) else None
         if isinstance(value, ast.Constant) and isinstance(value.value, str):
             return value.value

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from schemadiff.core.tenant_states import RevisionInfo
 from schemadiff.errors import SchemadiffError
+from schemadiff.render.python_source import parse_python
 from schemadiff.render.revision_checksum import operations_checksum, recorded_checksum
 
 
@@ -50,7 +51,7 @@ def read_revision(path: Path) -> RevisionInfo | None:
     """One revision file; None when it declares no ``revision`` (not a revision)."""
     text = path.read_text(encoding="utf-8")
     try:
-        tree = ast.parse(text, str(path))
+        tree = parse_python(text, str(path))
     except SyntaxError as exc:
         raise SchemadiffError(f"{path}:{exc.lineno}: not valid Python ({exc.msg}); fix or restore the file") from None
     names = _assignments(tree)
