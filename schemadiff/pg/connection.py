@@ -14,6 +14,7 @@ from urllib.parse import quote, unquote, urlsplit
 import psycopg
 from psycopg import abc, generators, pq, sql
 from psycopg.adapt import PyFormat, Transformer
+from psycopg.conninfo import make_conninfo
 from psycopg.pq.abc import PGresult
 from psycopg.types.string import TextBinaryLoader
 
@@ -134,9 +135,26 @@ class _CharLoader(TextBinaryLoader):
 
 def connect(url: str, autocommit: bool = False) -> psycopg.Connection:
     """Open a psycopg connection (one statement per message); failures become one redacted line."""
+    return _open(url, autocommit, redact(url), lambda text: redact(text, url))
+
+
+def connect_like(conn: psycopg.Connection) -> psycopg.Connection:
+    """Another connection to ``conn``'s server and database, with its parameters (its password too,
+    which libpq does not show in the connection string), for work in parallel."""
+    info = conn.info
+    password = info.password
+    conninfo = make_conninfo(info.dsn, password=password) if password else info.dsn
+
+    def hide(text: str) -> str:
+        return redact(text.replace(password, "***") if password else text)
+
+    return _open(conninfo, False, f"database {info.dbname!r} on {info.host}:{info.port}", hide)
+
+
+def _open(conninfo: str, autocommit: bool, shown: str, hide: Callable[[str], str]) -> psycopg.Connection:
     try:
         conn = psycopg.connect(
-            url,
+            conninfo,
             autocommit=autocommit,
             connect_timeout=10,
             application_name="schemadiff",
@@ -148,7 +166,7 @@ def connect(url: str, autocommit: bool = False) -> psycopg.Connection:
             conn.commit()
         return conn
     except psycopg.Error as exc:
-        raise DatabaseError(f"cannot connect to {redact(url)}: {redact(first_line(exc), url)}") from None
+        raise DatabaseError(f"cannot connect to {shown}: {hide(first_line(exc))}") from None
 
 
 @dataclass(frozen=True)

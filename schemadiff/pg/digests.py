@@ -18,14 +18,18 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import psycopg
 
 from schemadiff.core.model import LiveSchemas, SchemaModel, TableStats
-from schemadiff.pg.connection import Message, pipelined
 from schemadiff.pg.introspect import SQL_DIR, introspect
+from schemadiff.pg.snapshot import split_query
 
 READ_CHUNK = 2500  # schemas introspected per query
+# schemas from which the digests are computed on two connections: below it, opening the second one
+# costs more than its half saves
+PARALLEL_FROM = 5000
 
 _FACTS = (SQL_DIR / "state_digest.sql").read_text()
 _ROWS = (SQL_DIR / "table_rows.sql").read_text()
@@ -40,6 +44,20 @@ _SCHEMAS_REFERRED = (
 # (few rows: most defaults refer to PostgreSQL's own objects only) instead of a lookup per default
 _ONE = f"looked up for each:\nLEFT JOIN LATERAL (SELECT {_SCHEMAS_REFERRED} AND dp.objid = ad.oid) adr ON true"
 _MANY = f"read for all in one pass:\nLEFT JOIN (SELECT dp.objid, {_SCHEMAS_REFERRED} GROUP BY dp.objid) adr ON adr.objid = ad.oid"
+
+
+# A schema's digest: its number of facts and two sums of 64-bit hashes of them (two seeds), exact
+# (``sum`` of bigint is numeric), as one md5. The sums do not depend on the order of the facts, so
+# nothing is sorted, and they count a fact that occurs twice twice: equal digests, equal multisets
+# of facts, but for a collision of both sums at once (for two given different states about 2^-128,
+# were the two hashes independent and uniform; ``hashtextextended`` is PostgreSQL's hash for text, not
+# a cryptographic one: the facts are the team's own DDL, not a hostile input). Measured at 100,000 tenants: 0.7-1 s less server time than the md5 of the
+# sorted md5s of the facts it replaces.
+DIGEST = (
+    "pg_catalog.md5(pg_catalog.concat_ws(' ', pg_catalog.count(*), "
+    "coalesce(pg_catalog.sum(pg_catalog.hashtextextended(fact, 0)), 0), "
+    "coalesce(pg_catalog.sum(pg_catalog.hashtextextended(fact, 1)), 0)))"
+)
 
 
 @functools.cache
@@ -65,8 +83,7 @@ def state_digest(server_version: int) -> str:
         "WHERE c.relnamespace = pg_catalog.to_regnamespace(pg_catalog.quote_ident($1)) "
         "AND c.relname = ANY($2) AND c.relkind IN ('r', 'p')), "
         f"facts AS ({state_facts(server_version)}) "
-        "SELECT pg_catalog.md5(coalesce(pg_catalog.string_agg(h, '' ORDER BY h), '')) "
-        "FROM (SELECT pg_catalog.md5(fact) AS h FROM facts) AS f"
+        f"SELECT {DIGEST} FROM facts"
     )
 
 
@@ -82,11 +99,7 @@ def _facts_of_many(server_version: int, extra: str = "") -> str:
         "WHERE c.relnamespace = n.oid AND c.relname = ANY($2::pg_catalog.name[]) AND c.relkind IN ('r', 'p') "
         "OFFSET 0) AS c), "
         f"facts AS ({state_facts(server_version, many=True)}), "
-        # the digest of the sorted digests of the facts: the sorts move 32 characters a fact
-        # instead of its whole text (a default's expression tree is hundreds); OFFSET 0 keeps the
-        # md5 below the sort
-        "d AS (SELECT nspname, pg_catalog.md5(pg_catalog.string_agg(h, '' ORDER BY h)) AS digest "
-        "FROM (SELECT nspname, pg_catalog.md5(fact) AS h FROM facts OFFSET 0) AS f GROUP BY nspname) "
+        f"d AS (SELECT nspname, {DIGEST} AS digest FROM facts GROUP BY nspname) "
     )
 
 
@@ -105,6 +118,16 @@ def digest_groups(server_version: int) -> str:
     """The schemas $1 grouped by state digest on the server (their managed tables $2): one row per
     distinct digest with its schemas. A schema without any managed table or enum type is in none."""
     return _facts_of_many(server_version) + "SELECT digest, pg_catalog.array_agg(nspname) FROM d GROUP BY digest"
+
+
+def many_digests(
+    conn: psycopg.Connection, query: str, schemas: list[str], tables: list[str], parallel_from: int | None = None
+) -> list[tuple[Any, ...]]:
+    """The rows of ``query`` (``digest_groups`` or ``state_digests``) over ``schemas``: from
+    ``parallel_from`` schemas on (``PARALLEL_FROM`` by default), half of them on a second connection
+    in the snapshot of ``conn``'s transaction (``pg.snapshot``), so one row per digest and half."""
+    least = PARALLEL_FROM if parallel_from is None else parallel_from
+    return split_query(conn, query, schemas, tables, parts=2 if len(schemas) >= least else 1)
 
 
 def without_jit(conn: psycopg.Connection) -> None:
@@ -145,15 +168,18 @@ def read_grouped(
     template: str | None = None,
     enums: Iterable[str] = (),
     min_rows: int = 1,
+    parallel_from: int | None = None,
 ) -> LiveSchemas:
     """What ``introspect`` reads (equal models; the statistics of the tables holding at least
     ``min_rows`` rows, all that a plan looks at with that threshold), with one query digesting every
-    schema, grouped on the server, and introspection only for one schema per distinct digest.
-    Inside the caller's transaction (one snapshot for both reads)."""
+    schema, grouped on the server (``many_digests``: on two connections from ``parallel_from``
+    schemas), and introspection only for one schema per distinct digest. Inside the caller's
+    transaction, which must not be a subtransaction (one snapshot for both reads when it is
+    REPEATABLE READ)."""
     digest_of: dict[str, str] = {}
     without_jit(conn)
-    [found] = pipelined(conn, [Message(digest_groups(conn.info.server_version), (schemas, tables))])
-    for digest, members in found:  # one row per distinct digest
+    query = digest_groups(conn.info.server_version)
+    for digest, members in many_digests(conn, query, schemas, tables, parallel_from):
         for schema in members:
             digest_of[schema] = digest
     result = LiveSchemas(models=read_by_digest(conn, schemas, digest_of, tables, template, enums))

@@ -23,7 +23,7 @@ from schemadiff.core.sqltext import quote_ident
 from schemadiff.errors import SchemadiffError
 from schemadiff.pg import connection
 from schemadiff.pg.connection import Message
-from schemadiff.pg.digests import read_by_digest, state_digests, without_jit
+from schemadiff.pg.digests import many_digests, read_by_digest, state_digests, without_jit
 from schemadiff.pg.introspect import list_tenants
 from schemadiff.runtime.job import DONE, UNKNOWN, Job, LedgerRow, Loss, Options, Report, TenantState, Verdict, Work
 from schemadiff.runtime.unknown_states import unknown_states
@@ -115,9 +115,7 @@ def read_states(conn: psycopg.Connection, job: Job) -> tuple[dict[str, TenantSta
         without_jit(conn)
         schemas = list_tenants(conn, job.template, job.pattern)
         # one query for every tenant: in chunks, each would join its few tenants against whole catalogs
-        [found] = connection.pipelined(
-            conn, [Message(state_digests(conn.info.server_version), (schemas, list(job.tables)))]
-        )
+        found = many_digests(conn, state_digests(conn.info.server_version), schemas, list(job.tables))
         for schema, digest, estimate in found:
             digests[schema], rows[schema] = digest, estimate
         models = read_by_digest(conn, schemas, digests, list(job.tables), job.template, job.enums)

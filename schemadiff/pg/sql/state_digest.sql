@@ -1,8 +1,8 @@
 -- The raw catalog rows behind everything introspection reads about the managed tables listed in
 -- the CTE t (oid, relname, nspname) of the schemas in the CTE s (nspname), one text "fact" per row: names, attribute numbers, types,
--- flags and expression trees. A digest of a schema's sorted facts holds more than its model does,
--- so two schemas with the same digest have the same model and fingerprint (the digest is the md5 of
--- the sorted md5s of the facts; an expression tree, hundreds of characters, stands in its fact as
+-- flags and expression trees. A digest of a schema's facts holds more than its model does,
+-- so two schemas with the same digest have the same model and fingerprint (the digest sums hashes of
+-- the facts, see pg/digests.DIGEST; an expression tree, hundreds of characters, stands in its fact as
 -- its md5: hashing it is cheaper than quoting and copying it); schemas whose rows
 -- differ only where the model does not look (the parse locations inside expression trees, which
 -- follow the text of the statement that made them) get different digests and are read in full
