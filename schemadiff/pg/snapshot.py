@@ -17,50 +17,62 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from schemadiff.errors import DatabaseError
 from schemadiff.pg.connection import Message, connect_like, pipelined
 
 Rows = list[tuple[Any, ...]]
 
 
-def export_snapshot(conn: psycopg.Connection) -> str:
+def export_snapshot(conn: psycopg.Connection) -> str | None:
     """The snapshot of ``conn``'s transaction, for other connections to import; it stays valid
-    while that transaction is open. Not in a subtransaction (PostgreSQL refuses)."""
-    row = conn.execute("SELECT pg_catalog.pg_export_snapshot()").fetchone()
-    assert row is not None
-    return str(row[0])
+    while that transaction is open. Not in a subtransaction (PostgreSQL refuses). None when the
+    role may not export it (a managed service can revoke that function from PUBLIC)."""
+    row = conn.execute(
+        "SELECT CASE WHEN pg_catalog.has_function_privilege('pg_catalog.pg_export_snapshot()', 'EXECUTE') "
+        "THEN pg_catalog.pg_export_snapshot() END"
+    ).fetchone()
+    return None if row is None or row[0] is None else str(row[0])
 
 
 @contextmanager
 def reading(conn: psycopg.Connection, snapshot: str) -> Iterator[psycopg.Connection]:
-    """A new connection like ``conn`` in a REPEATABLE READ, READ ONLY transaction that reads
-    ``snapshot``, without JIT (see ``digests.without_jit``); closed at the end."""
-    with connect_like(conn) as other, other.transaction():
-        other.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        other.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
-        other.execute("SET LOCAL jit = off")
-        yield other
+    """``conn`` (idle) in a REPEATABLE READ, READ ONLY transaction that reads ``snapshot``, without
+    JIT (see ``digests.without_jit``), ended at the end."""
+    with conn.transaction():
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        conn.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
+        conn.execute("SET LOCAL jit = off")
+        yield conn
 
 
 def split_query(conn: psycopg.Connection, query: str, schemas: list[str], tables: list[str], parts: int = 2) -> Rows:
     """The rows of ``query`` ($1 schemas, $2 tables) run on ``schemas`` in ``parts`` slices, each
     but the first on a connection of its own, all reading the snapshot of ``conn``'s transaction
     (which must be open, and not a subtransaction), concatenated. For a query whose rows each
-    depend on one schema only."""
+    depend on one schema only. Where the snapshot cannot be exported, or a connection not opened
+    (the server's connection limit reached), ``conn`` runs that slice too."""
     size = -(-len(schemas) // parts)
     slices = [schemas[i : i + size] for i in range(0, len(schemas), size)] or [schemas]
-    if len(slices) == 1:
+    snapshot = export_snapshot(conn) if len(slices) > 1 else None
+    if snapshot is None:
         [rows] = pipelined(conn, [Message(query, (schemas, tables))])
         return rows
-    snapshot = export_snapshot(conn)
 
-    def elsewhere(part: list[str]) -> Rows:
-        with reading(conn, snapshot) as other:
-            [rows] = pipelined(other, [Message(query, (part, tables))])
+    def elsewhere(part: list[str]) -> Rows | None:
+        try:
+            other = connect_like(conn)
+        except DatabaseError:
+            return None
+        with other, reading(other, snapshot) as tx:
+            [rows] = pipelined(tx, [Message(query, (part, tables))])
             return rows
 
     with ThreadPoolExecutor(len(slices) - 1, thread_name_prefix="schemadiff-digest") as pool:
         others = [pool.submit(elsewhere, part) for part in slices[1:]]
         [rows] = pipelined(conn, [Message(query, (slices[0], tables))])
-        for future in others:
-            rows += future.result()
+        for part, future in zip(slices[1:], others, strict=True):
+            found = future.result()
+            if found is None:
+                [found] = pipelined(conn, [Message(query, (part, tables))])
+            rows += found
     return rows
