@@ -27,8 +27,8 @@ from schemadiff.pg.introspect import SQL_DIR, introspect
 from schemadiff.pg.snapshot import split_query
 
 READ_CHUNK = 2500  # schemas introspected per query
-# schemas from which the digests are computed on two connections: below it, opening the second one
-# costs more than its half saves
+# schemas from which the digests are computed on two connections (about 0.3 s of server time at
+# 5,000 schemas, 6 s at 100,000; opening the second connection costs some 10-30 ms)
 PARALLEL_FROM = 5000
 
 _FACTS = (SQL_DIR / "state_digest.sql").read_text()
@@ -125,7 +125,8 @@ def many_digests(
 ) -> list[tuple[Any, ...]]:
     """The rows of ``query`` (``digest_groups`` or ``state_digests``) over ``schemas``: from
     ``parallel_from`` schemas on (``PARALLEL_FROM`` by default), half of them on a second connection
-    in the snapshot of ``conn``'s transaction (``pg.snapshot``), so one row per digest and half."""
+    in the snapshot of ``conn``'s transaction (``pg.snapshot``); from ``digest_groups`` a digest
+    found in both halves comes in two rows."""
     least = PARALLEL_FROM if parallel_from is None else parallel_from
     return split_query(conn, query, schemas, tables, parts=2 if len(schemas) >= least else 1)
 

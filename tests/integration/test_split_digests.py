@@ -4,13 +4,14 @@ change committed meanwhile is seen by neither half."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from schemadiff.pg import connection
 from schemadiff.pg.connection import Message, pipelined
 from schemadiff.pg.digests import digest_groups, many_digests, read_grouped, state_digests
 from schemadiff.pg.introspect import introspect
-from schemadiff.pg.snapshot import split_query
+from schemadiff.pg.snapshot import export_snapshot, split_query
 
 from .helpers import execute
 
@@ -66,3 +67,22 @@ def test_the_second_connection_reads_the_callers_snapshot(fresh_db: str) -> None
         rows = split_query(conn, state_digests(conn.info.server_version), SCHEMAS, ["t"])
     now = {schema: digest for schema, digest, _rows in rows}
     assert "user_3" not in now and now["user_4"] not in (now["user_1"], now["user_5"])
+
+
+def test_a_role_that_may_not_export_its_snapshot_reads_on_one_connection(fresh_db: str, server_url: str) -> None:
+    seed(fresh_db)
+    name, password = f"sdtest_snap_{secrets.token_hex(4)}", f"pw-{secrets.token_hex(8)}"
+    head, _user, _password, rest = connection.split_userinfo(fresh_db)
+    execute(server_url, f"CREATE ROLE {name} LOGIN PASSWORD '{password}'")
+    try:
+        url = f"{head}{name}:{password}@{rest}"
+        with connection.connect(url) as conn, conn.transaction():  # its password carried to the second
+            version = conn.info.server_version
+            [one] = pipelined(conn, [Message(state_digests(version), (SCHEMAS, ["t"]))])
+            assert sorted(split_query(conn, state_digests(version), SCHEMAS, ["t"])) == sorted(one)
+        execute(fresh_db, "REVOKE EXECUTE ON FUNCTION pg_catalog.pg_export_snapshot() FROM PUBLIC")
+        with connection.connect(url) as conn, conn.transaction():
+            assert export_snapshot(conn) is None
+            assert sorted(split_query(conn, state_digests(version), SCHEMAS, ["t"])) == sorted(one)
+    finally:
+        execute(server_url, f"DROP ROLE {name}")
