@@ -147,3 +147,29 @@ def test_a_schemadiff_connection_refuses_two_statements_in_one_message(fresh_db:
             conn.execute(script)
         assert conn.execute("SELECT 42").fetchone() == (42,)
     assert query(fresh_db, "SELECT count(*) FROM public.victim") == [(0,)]
+
+
+def test_plan_reads_the_catalog_in_a_read_only_snapshot_even_for_a_role_that_may_write(
+    fresh_db: str, spec_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The role here is a superuser whose transactions are writable by default: the read-only
+    snapshot is schemadiff's own doing, asked inside the transaction that reads every tenant."""
+    from schemadiff.workflow import planning
+
+    _seeded(fresh_db, spec_path)
+    seen: list[tuple[str, str]] = []
+    original = planning.list_tenants
+
+    def observed(conn: psycopg.Connection, template: str, pattern: str) -> list[str]:
+        found = original(conn, template, pattern)
+        [(read_only,)] = conn.execute("SHOW transaction_read_only").fetchall()
+        [(isolation,)] = conn.execute("SHOW transaction_isolation").fetchall()
+        seen.append((read_only, isolation))
+        return found
+
+    monkeypatch.setattr(planning, "list_tenants", observed)
+    assert query(fresh_db, "SHOW default_transaction_read_only") == [("off",)]
+    with connection.connect(fresh_db) as conn:  # as make_plan opens it
+        schemas, tenants = planning.read_tenants(conn, load_spec(spec_path))
+    assert seen == [("on", "repeatable read")]
+    assert len(schemas) == 3 and set(tenants.models) == set(schemas)

@@ -33,6 +33,21 @@ FRAGMENTS = {
 KEYWORD_NAMES = ["concurrently", "lateral", "collation", "tablesample", "order", "user", "name\n"]
 
 
+def _victim_and_a_tenant(url: str) -> None:
+    execute(
+        url,
+        "CREATE TABLE public.victim (id integer)",
+        "CREATE SCHEMA user_1",
+        "CREATE TABLE public.t (a integer)",
+        "CREATE TABLE user_1.t (a integer)",
+    )
+
+
+def _nothing_ran_nothing_left(url: str) -> None:
+    assert query(url, "SELECT to_regclass('public.victim') IS NOT NULL")[0][0] is True
+    assert query(url, "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'schemadiff_scratch%'")[0][0] == 0
+
+
 def error_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if not line.endswith("fix them and run again")]
 
@@ -42,13 +57,7 @@ def test_statement_injection_through_a_fragment_never_runs(kind: str, fresh_db: 
     text, position, what = FRAGMENTS[kind]
     spec = tmp_path / "schema.yaml"
     spec.write_text(text)
-    execute(
-        fresh_db,
-        "CREATE TABLE public.victim (id integer)",
-        "CREATE SCHEMA user_1",
-        "CREATE TABLE public.t (a integer)",
-        "CREATE TABLE user_1.t (a integer)",
-    )
+    _victim_and_a_tenant(fresh_db)
     validated = run_cli("validate", "--spec", spec)
     assert validated.exit_code == 1
     [line] = error_lines(validated.stderr)
@@ -57,8 +66,7 @@ def test_statement_injection_through_a_fragment_never_runs(kind: str, fresh_db: 
     planned = run_cli("plan", "--spec", spec, "--database-url", fresh_db)
     assert planned.exit_code == 1
     assert error_lines(planned.stderr) == [line]
-    assert query(fresh_db, "SELECT to_regclass('public.victim') IS NOT NULL")[0][0] is True
-    assert query(fresh_db, "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'schemadiff_scratch%'")[0][0] == 0
+    _nothing_ran_nothing_left(fresh_db)
 
 
 # each way of hiding a second statement or a catalog read inside a fragment, as YAML double-quoted
@@ -81,21 +89,14 @@ def test_a_hidden_statement_is_refused_at_validate_and_plan_and_never_runs(
     spec.write_text(
         HEAD + f'      a: {{type: integer}}\n    indexes:\n      t_a: {{columns: [a], where: "{fragment}"}}\n'
     )
-    execute(
-        fresh_db,
-        "CREATE TABLE public.victim (id integer)",
-        "CREATE SCHEMA user_1",
-        "CREATE TABLE public.t (a integer)",
-        "CREATE TABLE user_1.t (a integer)",
-    )
+    _victim_and_a_tenant(fresh_db)
     validated = run_cli("validate", "--spec", spec)
     assert validated.exit_code == 1
     [line] = error_lines(validated.stderr)
     assert line.startswith(f"{spec}:8:34: tables.t.indexes.t_a.where: must be one SQL expression (found {found}")
     planned = run_cli("plan", "--spec", spec, "--database-url", fresh_db)
     assert planned.exit_code == 1 and error_lines(planned.stderr) == [line]
-    assert query(fresh_db, "SELECT to_regclass('public.victim') IS NOT NULL")[0][0] is True
-    assert query(fresh_db, "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'schemadiff_scratch%'")[0][0] == 0
+    _nothing_ran_nothing_left(fresh_db)
 
 
 @pytest.mark.parametrize("name", KEYWORD_NAMES)
