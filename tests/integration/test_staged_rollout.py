@@ -286,11 +286,13 @@ def test_a_throttle_spreads_the_tenants(setup_of, args: tuple[str, ...], spread:
     s = setup_of(5)
     result = s.apply(*args)
     assert result.exit_code == 0, result.stderr
-    # each tenant's ledger row is written at its transaction's start: 6 starts at least 0.2 s apart
+    # each tenant's ledger row is written at its transaction's start: 6 starts paced 0.2 s apart on the
+    # client's clock, seen on the server's one round trip later each (a few ms either way: 0.9998 s was
+    # seen); unthrottled, the 6 take a few hundredths of a second
     [(seconds,)] = query(
         s.url, "SELECT extract(epoch FROM max(applied_at) - min(applied_at))::float8 FROM public.schemadiff_ledger"
     )
-    assert seconds >= spread
+    assert seconds >= spread * 0.9
 
 
 def test_replication_lag_without_standbys_never_pauses(setup_of) -> None:  # type: ignore[no-untyped-def]
