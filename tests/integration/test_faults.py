@@ -73,8 +73,9 @@ def schemadiff_backends(url: str, where: str = "true") -> list[int]:
         r[0]
         for r in query(
             url,
+            # this test's database only: the server may be shared with other runs
             "SELECT pid FROM pg_stat_activity WHERE application_name = 'schemadiff' "
-            f"AND pid <> pg_backend_pid() AND {where}",
+            f"AND datname = current_database() AND pid <> pg_backend_pid() AND {where}",
         )
     ]
 
