@@ -33,6 +33,7 @@ TenantsOpt = Annotated[
     Optional[str],
     typer.Option(
         "--tenants",
+        metavar="NAMES|@FILE",
         callback=_checked(rollout.parse_selection),
         help="Only these tenants: schema names or globs, comma-separated ('user_1*,user_42'), or @FILE (one name a line).",
         show_default=False,

@@ -19,7 +19,9 @@ app.add_typer(tenant_app, name="tenant")
 
 @tenant_app.command("create")
 def create(
-    name: Annotated[str, typer.Argument(help="The new tenant schema; its whole name must match tenants.pattern.")],
+    name: Annotated[
+        str, typer.Argument(metavar="NAME", help="The new tenant schema; its whole name must match tenants.pattern.")
+    ],
     spec: SpecOpt = Path("schema.yaml"),
     database_url: UrlOpt = None,
     config: ConfigOpt = Path("alembic.ini"),

@@ -55,6 +55,8 @@ def test_help_shows_metavars_not_python_types(path: list[str]) -> None:
         (["apply"], "--workers", "INTEGER"),
         (["inspect"], "--tables", "TABLE"),
         (["tenant", "create"], "--lock-timeout", "TEXT"),
+        (["apply"], "--tenants", "NAMES|@FILE"),
+        (["rollback"], "--tenants", "NAMES|@FILE"),
     ],
 )
 def test_an_option_that_takes_a_value_shows_its_metavar(path: list[str], option: str, metavar: str) -> None:
