@@ -1,6 +1,6 @@
 """Apply at scale: the revision's upgrade/downgrade with 1, 2, 4 and 8 workers against a plain loop.
 
-    python benchmarks/apply_scale.py --tenants 1000 [--database-url URL] [--workers 1,2,4,8]
+    python benchmarks/apply_scale.py --tenants 1000 [--database-url URL] [--workers 1,2,4,8] [--data-check-cost]
 
 Seeds a database with ``public`` + N tenants holding ``marketplace_tasks`` in its previous state
 (with rows) and writes the revision with ``schemadiff plan -m``. Then, in the same run, it times
@@ -10,7 +10,9 @@ Seeds a database with ``public`` + N tenants holding ``marketplace_tasks`` in it
     it shows what parallelism and fewer round trips bring without the saved WAL flushes;
   * schemadiff: ``alembic upgrade head`` and ``alembic downgrade -1`` (a subprocess, as in
     production: discovery, preflight, lock, ledger) with each worker count;
-and prints the times and the ratios baseline / schemadiff. Goals (issue 3): ≥ 1.8× with 4 workers;
+and prints the times and the ratios baseline / schemadiff. ``--data-check-cost`` adds a copy whose
+downgrade (4 workers) runs with ``-x allow=deletes_data``, so without the check that no tenant holds
+data the downgrade would delete: the difference is what that check costs. Goals (issue 3): ≥ 1.8× with 4 workers;
 10,000 tenants applied in under a minute on 2 cores.
 
 Every upgrade/downgrade pair runs on its own fresh copy of the seeded database (``CREATE
@@ -140,6 +142,10 @@ def loop(url: str, schemas: list[str], statements: tuple[str, ...], synchronous_
 
 
 LOOP, LOOP_ASYNC = "loop", "loop-async"
+# 4 workers, the downgrade with -x allow=deletes_data: without the check that no tenant holds data the
+# downgrade would delete (one read of every tenant's dropped columns before any change); the
+# difference to "4 worker(s)" is what that check costs
+NO_DATA_CHECK = "4-no-data-check"
 
 
 def label(config: int | str) -> str:
@@ -147,6 +153,8 @@ def label(config: int | str) -> str:
         return "baseline loop, one connection"
     if config == LOOP_ASYNC:
         return "the same loop with synchronous_commit = off"
+    if config == NO_DATA_CHECK:
+        return "4 worker(s), downgrade without its data check"
     return f"{config} worker(s)"
 
 
@@ -155,6 +163,11 @@ def main() -> None:
     parser.add_argument("--tenants", type=int, default=1000)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--workers", default="1,2,4,8")
+    parser.add_argument(
+        "--data-check-cost",
+        action="store_true",
+        help="also time the downgrade with 4 workers without its data check (-x allow=deletes_data)",
+    )
     parser.add_argument(
         "--repeat", type=int, default=1, help="measure each figure this many times, interleaved, and use the median"
     )
@@ -196,7 +209,12 @@ def main() -> None:
         up_sql = tuple(s.sql for s in record(group.upgrade, 2).online)
         down_sql = tuple(s.sql for s in record(group.downgrade, 2).online)
         worker_counts = [int(w) for w in args.workers.split(",")]
-        configs: list[int | str] = [LOOP, LOOP_ASYNC, *worker_counts]
+        configs: list[int | str] = [
+            LOOP,
+            LOOP_ASYNC,
+            *worker_counts,
+            *([NO_DATA_CHECK] if args.data_check_cost else []),
+        ]
         copies = {(r, c): f"{name}_{r}_{c}" for r in range(args.repeat) for c in configs}
         times: dict[tuple[str, int | str], list[float]] = {}  # (direction [runtime], configuration) -> s
         try:
@@ -207,7 +225,7 @@ def main() -> None:
             for direction in ("upgrade", "downgrade"):
                 for (_r, c), copy in copies.items():
                     run_url = connection.database_url(server.url, copy)
-                    if isinstance(c, str):
+                    if c in (LOOP, LOOP_ASYNC):
                         took = loop(
                             run_url,
                             schemas,
@@ -216,11 +234,13 @@ def main() -> None:
                         )
                         inside = took
                     else:
+                        allow = ("-x", "allow=deletes_data") if c == NO_DATA_CHECK and direction == "downgrade" else ()
                         took, inside = alembic(
                             project,
                             run_url,
                             "-x",
-                            f"workers={c}",
+                            f"workers={4 if c == NO_DATA_CHECK else c}",
+                            *allow,
                             *(("upgrade", "head") if direction == "upgrade" else ("downgrade", "-1")),
                         )
                     print(f"{direction} {label(c)}: {took:.2f} s ({inside:.2f} s in the runtime)", file=sys.stderr)
@@ -249,6 +269,12 @@ def main() -> None:
                         f"{med[direction, LOOP_ASYNC] / took:4.2f}x)"
                     )
                 print(f"  {label(workers):12} " + "   ".join(cells))
+        if args.data_check_cost:
+            without = med["downgrade", NO_DATA_CHECK]
+            cost = f"; the data check costs {med['downgrade', 4] - without:.2f} s" if 4 in worker_counts else ""
+            print(
+                f"{label(NO_DATA_CHECK)}: downgrade {without:7.2f} s ({med[('downgrade', LOOP)] / without:4.2f}x){cost}"
+            )
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"peak RSS of the largest alembic/schemadiff process: {peak:.0f} MB")
 
