@@ -77,9 +77,13 @@ def _inspect(
     pattern: str | None,
 ) -> None:
     from schemadiff.render.inspect_report import render_inspect_report
+    from schemadiff.render.spec_yaml import JSON_SCHEMA
     from schemadiff.workflow.inspect import compare_tenants, inspect_schema, validated_spec
 
-    inspected = inspect_schema(url, template=template, pattern=pattern, source=source, tables=tables)
+    beside = (Path(".") if out == "-" else Path(out).parent) / JSON_SCHEMA  # the modeline only where it resolves
+    inspected = inspect_schema(
+        url, template=template, pattern=pattern, source=source, tables=tables, json_schema=beside.is_file()
+    )
     name = "schema.yaml" if out == "-" else out
     loaded = validated_spec(inspected.text, name)
     if out == "-":

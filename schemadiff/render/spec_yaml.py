@@ -22,11 +22,16 @@ _NON_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd
 _BREAKS = "\n\r\x85\u2028\u2029"  # what YAML takes for a line break (folded inside quotes)
 
 
-def render_spec_yaml(draft: SpecDraft) -> str:
-    lines = [
-        "# yaml-language-server: $schema=./schemadiff.schema.json",
-        f"# Written by `schemadiff inspect` from schema {draft.source}. Comments mark what the spec cannot hold.",
-    ]
+JSON_SCHEMA = "schemadiff.schema.json"  # what `schemadiff spec-schema` prints, as the README names it
+
+
+def render_spec_yaml(draft: SpecDraft, json_schema: bool = True) -> str:
+    """``json_schema``: start with the modeline that points editors at ./schemadiff.schema.json
+    (only where that file is beside the spec: a modeline to a missing file is an editor error)."""
+    lines = [f"# yaml-language-server: $schema=./{JSON_SCHEMA}"] if json_schema else []
+    lines.append(
+        f"# Written by `schemadiff inspect` from schema {draft.source}. Comments mark what the spec cannot hold."
+    )
     lines += comment_lines(draft.notes, "")
     lines += ["version: 1", "tenants:", f"  template: {scalar(draft.template)}", f"  pattern: {quoted(draft.pattern)}"]
     if draft.enums:

@@ -61,8 +61,10 @@ def inspect_schema(
     pattern: str | None = None,
     source: str | None = None,
     tables: list[str] | None = None,
+    json_schema: bool = True,
 ) -> Inspected:
-    """The spec of ``tables`` (default: every table) of ``source`` (default: the template)."""
+    """The spec of ``tables`` (default: every table) of ``source`` (default: the template);
+    ``json_schema``: with the editors' modeline to ./schemadiff.schema.json."""
     try:
         with connection.connect(url) as conn, conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
@@ -77,7 +79,7 @@ def inspect_schema(
             draft = _draft(conn, reading, pattern, tables)
     except psycopg.Error as exc:
         raise DatabaseError(connection.redact(f"database error: {first_line(exc)}", url)) from None
-    return Inspected(draft, render_spec_yaml(draft), guessed)
+    return Inspected(draft, render_spec_yaml(draft, json_schema), guessed)
 
 
 def guess_pattern(schemas: list[str], template: str) -> str:

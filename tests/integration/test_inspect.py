@@ -112,6 +112,21 @@ def test_the_demo_database_round_trips_and_its_drift_shows(fresh_db: str, tmp_pa
     assert [g["schemas"] for g in data["groups"]] == [["user_7"]]  # only the tenant that drifted
 
 
+def test_the_editor_modeline_points_only_at_a_json_schema_beside_the_spec(fresh_db: str, tmp_path: Path) -> None:
+    demo.seed_previous_state(fresh_db, load_spec(ROOT / "schema.yaml"), tenants=1, rows=0, hand_fixed=None)
+    modeline = "# yaml-language-server: $schema=./schemadiff.schema.json"
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    text, _ = inspect(fresh_db, alone / "schema.yaml")
+    assert modeline not in text and text.startswith("# Written by `schemadiff inspect`")
+    beside = tmp_path / "beside"
+    beside.mkdir()
+    (beside / "schemadiff.schema.json").write_text(run_cli("spec-schema").stdout)
+    text, _ = inspect(fresh_db, beside / "schema.yaml")
+    assert text.splitlines()[0] == modeline
+    assert parse_spec(text).tables["marketplace_tasks"].columns["status"].default == "pending"
+
+
 def test_from_a_tenant_and_only_the_tables_named(fresh_db: str, tmp_path: Path) -> None:
     demo.seed_previous_state(fresh_db, load_spec(ROOT / "schema.yaml"), tenants=8, rows=3)
     spec = tmp_path / "user_7.yaml"
