@@ -12,7 +12,7 @@ import pytest
 
 from schemadiff.workflow.apply import current_revision
 from tests.integration.helpers import execute, fingerprints, make_project, run_cli, write_revision
-from tests.integration.test_fleet import _targets, second_server, shards  # noqa: F401 (fixtures)
+from tests.integration.test_fleet import DOWN, _targets, second_server, shards  # noqa: F401 (fixtures)
 
 TENANTS = ("public", "user_1", "user_2", "user_3")
 
@@ -156,10 +156,20 @@ def test_a_fleet_rollback_of_a_subset_named_shard_and_schema_then_the_rest_resum
     assert nothing.exit_code == 0 and "nothing to roll back" in nothing.stdout, nothing.stdout + nothing.stderr
 
 
-def test_a_staged_fleet_rollback_takes_back_one_revision(fleet: Fleet) -> None:
+def test_a_staged_fleet_rollback_takes_back_one_revision_and_needs_every_shard(
+    fleet: Fleet, monkeypatch: pytest.MonkeyPatch
+) -> None:
     refused = fleet.rollback("--canary", "1", "--steps", "2")
     assert refused.exit_code == 1 and "takes back one revision" in refused.stderr, refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1 and fleet.back() == set()
+
+    # a shard that cannot be read stops a staged rollback before any change (its password hidden)
+    monkeypatch.setenv("SD_FLEET_US", DOWN)
+    down = fleet.rollback("--canary", "1", "--continue")
+    assert down.exit_code == 1, down.stdout + down.stderr
+    assert "a staged rollback reads every shard first; 1 of 3 shard(s) cannot be read (us:" in down.stderr
+    assert "nothing was changed" in down.stderr and "s3cret-pw" not in down.stdout + down.stderr
+    assert fleet.back() == set()
 
 
 def test_a_fleet_of_one_shard_rolls_back_in_stages_as_one_database(
@@ -178,3 +188,30 @@ def test_a_fleet_of_one_shard_rolls_back_in_stages_as_one_database(
     done = one.rollback("--continue", "--max-failures", "0")
     assert done.exit_code == 0, done.stdout + done.stderr
     assert one.back() == one.every and current_revision(shards["eu"]) is None
+
+
+def test_a_rerun_takes_back_the_same_revision_once_a_shard_is_done_with_it(
+    fleet: Fleet, tmp_path: Path, server_url: str
+) -> None:
+    # a second revision on every shard
+    step_order = "      step_order:    {type: integer, nullable: false, default: 1}\n"
+    spec = tmp_path / "schema.yaml"
+    spec.write_text(fleet.spec.read_text().replace(step_order, step_order + "      note: {type: text}\n"))
+    write_revision(fleet.ini.parent, spec, fleet.urls["eu"], server_url, "add a note")
+    [path] = (fleet.ini.parent / "migrations" / "versions").glob("*add_a_note*.py")
+    [second] = re.findall(r"^revision = '([0-9a-f]+)'$", path.read_text(), re.MULTILINE)
+    applied = run_cli("apply", "--spec", spec, "--config", fleet.ini, "--targets", fleet.targets, "--yes")
+    assert applied.exit_code == 0, applied.stdout + applied.stderr
+    assert all(current_revision(url) == second for url in fleet.urls.values())
+
+    # ap's tenants all taken back: ap is at the first revision again, the others still at the second
+    ap = fleet.rollback("--tenants", "ap:*")
+    assert ap.exit_code == 0, ap.stdout + ap.stderr
+    assert [current_revision(url) for url in fleet.urls.values()] == [second, second, fleet.head]
+
+    # the rerun takes back the second revision where a shard still has it, never the first on ap
+    rest = fleet.rollback("--canary", "1", "--continue")
+    assert rest.exit_code == 0, rest.stdout + rest.stderr
+    assert f"every schema on every shard is back before {second}" in rest.stdout
+    assert all(current_revision(url) == fleet.head for url in fleet.urls.values())
+    assert all(fingerprints(url, fleet.spec) == fleet.upgraded[shard] for shard, url in fleet.urls.items())
