@@ -200,13 +200,14 @@ def run(
     """apply (``upgrade``) or rollback (``downgrade``) on every shard at once; exit 1 when any
     shard failed or could not be reached (a rerun finishes only what is left)."""
     from schemadiff.workflow.fleet import fleet_run, run_error
-    from schemadiff.workflow.fleet_rollout import paused_shards
+    from schemadiff.workflow.fleet_survey import paused_shards
 
     verb = "Apply pending revisions to" if action == "upgrade" else f"Roll back {steps} revision(s) on"
-    paused = paused_shards(targets) if action == "upgrade" else []
+    paused = paused_shards(targets, action)
     if paused:  # as on one database: a rollout paused after its canary goes on with --continue only
+        word = "rollout" if action == "upgrade" else "rollback"
         typer.echo(
-            f"the fleet's rollout is paused after its canary on {len(paused)} shard(s) ({', '.join(paused)}); "
+            f"the fleet's {word} is paused after its canary on {len(paused)} shard(s) ({', '.join(paused)}); "
             "nothing was changed; rerun with --continue to go on"
         )
         raise typer.Exit(EXIT_PAUSED)
@@ -225,7 +226,8 @@ def run(
 
 
 def rollout(
-    loaded: LoadedSpec,
+    action: str,
+    loaded: LoadedSpec | None,
     targets: list[Target],
     config: Path,
     spec: Path,
@@ -233,14 +235,21 @@ def rollout(
     yes: bool,
     confirm: Callable[[str, bool], None],
 ) -> None:
-    """A staged rollout over the fleet (``workflow.fleet_rollout``): a table per stage; exit 3 when
-    it pauses after the canary (asked on a terminal when the canary ran in this run), 1 when it stops."""
+    """A staged rollout (``upgrade``) or rollback (``downgrade``) over the fleet
+    (``workflow.fleet_rollout``): a table per stage; exit 3 when it pauses after the canary (asked on
+    a terminal when the canary ran in this run), 1 when it stops."""
     import sys
 
     from schemadiff.workflow.fleet_rollout import FleetPaused
     from schemadiff.workflow.fleet_rollout import rollout as run_rollout
 
-    confirm(f"Roll out the pending revision to {len(targets)} shard(s) ({', '.join(t.name for t in targets)})?", yes)
+    shown = f"{len(targets)} shard(s) ({', '.join(t.name for t in targets)})"
+    confirm(
+        f"Roll out the pending revision to {shown}?"
+        if action == "upgrade"
+        else f"Roll back the newest revision on {shown}, in stages?",
+        yes,
+    )
 
     def ask(paused: list[str], waiting: int) -> bool:
         if options.proceed or not sys.stdin.isatty():
@@ -252,11 +261,11 @@ def rollout(
 
     def stage(label: str, results: list[ShardResult[ShardRun]]) -> None:
         bar.reset()
-        _summary(results, f"upgrade: {label}")
+        _summary(results, f"{action}: {label}")
 
     try:
-        with FleetProgress("upgrade") as bar:
-            done = run_rollout(loaded, targets, config, spec, options, stage, ask, bar.report)
+        with FleetProgress(action) as bar:
+            done = run_rollout(action, loaded, targets, config, spec, options, stage, ask, bar.report)
     except FleetPaused as exc:
         typer.echo(str(exc))
         raise typer.Exit(EXIT_PAUSED) from None

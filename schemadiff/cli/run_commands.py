@@ -144,7 +144,7 @@ def apply(
             max_replication_lag,
         )
         if shards and options.staged:
-            fleet.rollout(loaded, shards, config, spec, options, yes, _confirm)
+            fleet.rollout("upgrade", loaded, shards, config, spec, options, yes, _confirm)
             return
         if shards:  # the throttles alone apply to every shard's run
             fleet.run("upgrade", shards, config, spec, options, yes, _confirm)
@@ -278,7 +278,10 @@ def rollback(
     A downgrade is a plan too: dropping a column or table that holds data written since the upgrade
     is refused (deletes_data) unless allowed with --allow deletes_data; --dry-run shows it first.
     While the rollout of the next revision is in progress, that revision is the one taken back.
-    The staged-rollout options work as for apply, on one database (the throttles on a fleet too).
+    The staged-rollout options work as for apply. Over a fleet (--targets, or --database-url
+    repeated) they make one rollback of the newest revision a shard has, across every shard:
+    SHARD:SCHEMA names, the canary spread over the shards before any other shard is touched, waves
+    across the fleet, --max-failures counted across shards, throttles per shard.
     """
     from schemadiff.workflow import apply as apply_mod
 
@@ -299,10 +302,13 @@ def rollback(
             max_replication_lag,
         )
         if shards and options.staged:
-            raise SchemadiffError(
-                "a staged rollback (--tenants, --canary, --continue, --wave-size, --max-failures) takes one "
-                "database; run it per shard with its own --database-url (a staged apply takes the fleet)"
-            )
+            if steps > 1:
+                raise SchemadiffError(
+                    "a staged rollback over a fleet takes back one revision (the newest one a shard has); "
+                    "drop --steps and run it again for the one before"
+                )
+            fleet.rollout("downgrade", None, shards, config, Path("schema.yaml"), options, yes, _confirm)
+            return
         if shards:  # the throttles alone apply to every shard's run
             fleet.run("downgrade", shards, config, Path("schema.yaml"), options, yes, _confirm, steps)
             return

@@ -1,6 +1,8 @@
 """A staged rollout over a fleet of shards, as one rollout: the tenants chosen across the fleet,
 the canary first (spread over the shards, see ``core.fleet_stages``), a pause or a question, then
-waves across the fleet with ``max_failures`` counted across every shard.
+waves across the fleet with ``max_failures`` counted across every shard. The same in both
+directions: ``upgrade`` (``apply``: the pending revision) and ``downgrade`` (``rollback``: the newest
+revision a shard has applied, see ``workflow.fleet_survey`` for what each direction reads).
 
 Each stage runs each shard's part with the one-database machinery (``runtime.rollout``, in the
 shard's own process, ``workflow.shard_run``): a shard's part is a staged run of its own, with the
@@ -21,18 +23,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from schemadiff.core.fleet_stages import FleetWave, choose_fleet, fleet_waves, split_canary
-from schemadiff.core.model import natural_key
 from schemadiff.core.options import Options
 from schemadiff.core.rollout import NO_CANARY, ONE_WAVE, Canary, Selection
 from schemadiff.core.shards import qualify
 from schemadiff.errors import SchemadiffError
-from schemadiff.pg import connection
 from schemadiff.pg.targets import Target
-from schemadiff.runtime.rollout_state import PAUSED, read_row
 from schemadiff.spec.schema import LoadedSpec
 from schemadiff.text import few
-from schemadiff.workflow.fleet import ShardResult, ShardRun, each_shard, fleet_run, run_error
-from schemadiff.workflow.planning import make_plan
+from schemadiff.workflow.fleet import ShardResult, ShardRun, fleet_run, run_error
+from schemadiff.workflow.fleet_survey import Survey, surveyor
 
 Stage = Callable[[str, list[ShardResult[ShardRun]]], None]  # a stage's label and its shards' results
 Progress = Callable[[str, int, int], None]  # a shard, its tenants done, its run's total
@@ -44,57 +43,12 @@ class FleetPaused(SchemadiffError):
 
 
 @dataclass(frozen=True)
-class Survey:
-    """One shard before a stage: its tenants (the template first), those that differ from the
-    spec, and whether its rollout row says it is paused after its canary."""
-
-    tenants: tuple[str, ...]
-    pending: frozenset[str]
-    paused: bool
-    at_head: bool = False
-
-
-def survey(loaded: LoadedSpec, targets: list[Target], config: Path) -> dict[str, Survey]:
-    """Every shard read at once; a shard that cannot be read stops the rollout before any change."""
-    from schemadiff.workflow.alembic_env import alembic_config, current_head, script_directory
-    from schemadiff.workflow.apply import current_revision
-
-    template = loaded.spec.tenants.template
-    head = current_head(script_directory(alembic_config(config)))
-
-    def read(target: Target) -> Survey:
-        plan, _ = make_plan(loaded, target.url, lint=False)
-        pending = frozenset(s for g in plan.groups for s in g.schemas)
-        tenants = sorted(set(plan.unchanged) | pending, key=lambda s: (s != template, natural_key(s)))
-        return Survey(tuple(tenants), pending, _paused(target), current_revision(target.url) == head)
-
-    results = each_shard(targets, read)
-    down = [r for r in results if r.value is None]
-    if down:
-        shown = "; ".join(f"{r.target.name}: {r.error}" for r in down)
-        raise SchemadiffError(
-            f"a staged rollout reads every shard first; {len(down)} of {len(targets)} shard(s) cannot be read "
-            f"({shown}); nothing was changed"
-        )
-    return {r.target.name: r.value for r in results if r.value is not None}
-
-
-def _paused(target: Target) -> bool:
-    with connection.connect(target.url) as conn:
-        row = read_row(conn)
-    return row is not None and row.state == PAUSED and row.direction == "upgrade"
-
-
-def paused_shards(targets: list[Target]) -> list[str]:
-    """The shards whose rollout is paused after its canary (read at once; one that cannot be read is
-    left to the run, which reports it)."""
-    return [r.target.name for r in each_shard(targets, _paused) if r.value]
-
-
-@dataclass(frozen=True)
 class _Runner:
-    """An upgrade of some shards, each with its own options, reporting progress."""
+    """A run of some shards in the rollout's direction (one revision), each with its own options,
+    reporting progress; ``word`` names the rollout in messages."""
 
+    direction: str
+    word: str
     config: Path
     spec: Path
     progress: Progress | None
@@ -102,7 +56,7 @@ class _Runner:
     def __call__(
         self, targets: list[Target], options: Options | Callable[[Target], Options]
     ) -> list[ShardResult[ShardRun]]:
-        return fleet_run("upgrade", targets, self.config, self.spec, options, 1, self.progress)
+        return fleet_run(self.direction, targets, self.config, self.spec, options, 1, self.progress)
 
 
 def _part(options: Options, names: tuple[str, ...], label: str, **changes: object) -> Options:
@@ -114,7 +68,8 @@ def _part(options: Options, names: tuple[str, ...], label: str, **changes: objec
 
 
 def rollout(
-    loaded: LoadedSpec,
+    direction: str,
+    loaded: LoadedSpec | None,
     targets: list[Target],
     config: Path,
     spec: Path,
@@ -123,48 +78,52 @@ def rollout(
     ask: AskToGoOn,
     progress: Progress | None = None,
 ) -> str:
-    """The rollout of the pending revision over the fleet; what it did in one line, or a raise:
-    FleetPaused after the canary, SchemadiffError when it stopped (a rerun resumes it)."""
-    run = _Runner(config, spec, progress)
-    surveys = survey(loaded, targets, config)
+    """The rollout over the fleet in ``direction`` (``loaded``: the spec, for an upgrade); what it did
+    in one line, or a raise: FleetPaused after the canary, SchemadiffError when it stopped (a rerun
+    resumes it)."""
+    look = surveyor(direction, loaded, targets, config, options)
+    if look is None:
+        return "nothing to roll back: no shard has a revision applied"
+    run = _Runner(direction, look.word, config, spec, progress)
+    surveys = look(targets)
     chosen, missing = choose_fleet(options.selection, {n: s.tenants for n, s in surveys.items()})
     if missing:
         raise SchemadiffError(
             f"--tenants {options.selection}: {few(missing)} matches no tenant on any shard "
             "(name one shard's tenant as SHARD:SCHEMA); nothing was changed"
         )
-    canaries, unknown = split_canary(options.canary, chosen, loaded.spec.tenants.template)
+    canaries, unknown = split_canary(options.canary, chosen, look.template)
     if unknown:
         raise SchemadiffError(
-            f"--canary {few(unknown)}: not among the tenants the rollout takes on any shard; nothing was changed"
+            f"--canary {few(unknown)}: not among the tenants the {look.word} takes on any shard; nothing was changed"
         )
     paused = {n for n, s in surveys.items() if s.paused}
     todo = {n: c for n, c in canaries.items() if n not in paused and set(chosen[n]) & surveys[n].pending}
     if todo:
         paused |= _canary(run, targets, options, chosen, todo, on_stage)
-        surveys = survey(loaded, targets, config)
+        surveys = look(targets)
     waiting = sum(len([t for t in chosen[n] if t in surveys[n].pending]) for n in surveys)
     in_order = [t.name for t in targets if t.name in paused]
     if paused and waiting and not options.proceed and not (todo and ask(in_order, waiting)):
         raise FleetPaused(
-            f"the fleet's rollout is paused after its canary on {len(paused)} shard(s) ({', '.join(in_order)}); "
+            f"the fleet's {look.word} is paused after its canary on {len(paused)} shard(s) ({', '.join(in_order)}); "
             f"{waiting} schema(s) wait; rerun with --continue to go on"
         )
     pending = {n: tuple(t for t in chosen[n] if t in surveys[n].pending) for n in surveys}
     waves = fleet_waves(pending, sum(len(c) for c in chosen.values()), options.wave_size)
     _waves(run, targets, options, waves, on_stage)
     touched = {n for w in waves for n in w.parts}
-    behind = [t for t in targets if not surveys[t.name].at_head and t.name not in touched]
+    behind = [t for t in targets if not surveys[t.name].settled and t.name not in touched]
     if options.selection.everything and behind:  # every tenant done, alembic_version not yet moved
         finish = replace(options, canary=NO_CANARY, proceed=True, wave_size=ONE_WAVE)
         results = run(behind, finish)
         on_stage("alembic_version", results)
         if any(run_error(r) for r in results):
             raise SchemadiffError(
-                "the fleet's rollout did every tenant; moving alembic_version failed on "
+                f"the fleet's {look.word} did every tenant; moving alembic_version failed on "
                 + "; ".join(f"{r.target.name}: {run_error(r)}" for r in results if run_error(r))
             )
-    return _finished(options, chosen, surveys)
+    return _finished(options, chosen, surveys, look.word, look.revision)
 
 
 def _canary(
@@ -176,7 +135,7 @@ def _canary(
     on_stage: Stage,
 ) -> set[str]:
     """The canary on the shards that hold one (every other shard untouched); the shards that paused.
-    A canary that failed or does not match the spec stops the rollout here."""
+    A canary that failed (or, on an upgrade, does not match the spec) stops the rollout here."""
 
     def part(target: Target) -> Options:
         names = tuple(chosen[target.name])
@@ -223,19 +182,19 @@ def _waves(run: _Runner, targets: list[Target], options: Options, waves: list[Fl
         left = sum(w.size for w in waves[n:])
         if limit is not None and len(failed) > limit:
             raise SchemadiffError(
-                f"the fleet's rollout stopped in {label}: {len(failed)} schema(s) failed across the fleet, more "
+                f"the fleet's {run.word} stopped in {label}: {len(failed)} schema(s) failed across the fleet, more "
                 f"than --max-failures {limit} ({_failures(failed)}); {left} schema(s) of later waves were not "
                 "started; fix the failures and run again to resume"
             )
         if broken:
             shown = "; ".join(f"{r.target.name}: {run_error(r)}" for r in broken)
             raise SchemadiffError(
-                f"the fleet's rollout stopped in {label}: {len(broken)} shard(s) could not run their part ({shown}); "
+                f"the fleet's {run.word} stopped in {label}: {len(broken)} shard(s) could not run their part ({shown}); "
                 f"{left} schema(s) of later waves were not started; run again to resume"
             )
     if failed:
         raise SchemadiffError(
-            f"the fleet's rollout failed for {len(failed)} schema(s) ({_failures(failed)}); the others are done; "
+            f"the fleet's {run.word} failed for {len(failed)} schema(s) ({_failures(failed)}); the others are done; "
             "fix them and run again to finish"
         )
 
@@ -245,11 +204,16 @@ def _failures(failed: dict[str, str]) -> str:
     return shown + (f" and {len(failed) - 5} more" if len(failed) > 5 else "")
 
 
-def _finished(options: Options, chosen: dict[str, list[str]], surveys: dict[str, Survey]) -> str:
+def _finished(
+    options: Options, chosen: dict[str, list[str]], surveys: dict[str, Survey], word: str, revision: str | None
+) -> str:
     if options.selection.everything:
-        return "every schema on every shard matches the spec"
+        if word == "rollout":
+            return "every schema on every shard matches the spec"
+        return f"every schema on every shard is back before {revision}"
     outside = sum(len(s.pending - set(chosen[n])) for n, s in surveys.items())
+    what = "the revision" if word == "rollout" else f"the rollback of {revision}"
     return (
-        f"the fleet's rollout is in progress: the schemas of --tenants {options.selection} are done; "
-        f"{outside} schema(s) outside it still need the revision"
+        f"the fleet's {word} is in progress: the schemas of --tenants {options.selection} are done; "
+        f"{outside} schema(s) outside it still need {what}"
     )

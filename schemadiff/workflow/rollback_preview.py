@@ -52,11 +52,11 @@ class Preview:
         return not self.allowed and any(g.losing for g in self.groups)
 
 
-def preview(cfg: Config, url: str, revision: str, options: Options) -> Preview:
+def downgrade_job(cfg: Config, revision: str) -> tuple[Any, Job]:
+    """The revision's script and the job its downgrade runs, as the runtime records it."""
     from alembic.script import ScriptDirectory
 
     from schemadiff.runtime import make_job
-    from schemadiff.runtime.rollout import choose
 
     script = ScriptDirectory.from_config(cfg).get_revision(revision)
     if script is None or script.module is None:
@@ -71,7 +71,13 @@ def preview(cfg: Config, url: str, revision: str, options: Options) -> Preview:
         getattr(module, "TARGET_MODEL", ""),
         getattr(module, "REVISION_FORMAT", 1),
     )
-    job = replace(job, large_table_rows=getattr(module, "LARGE_TABLE_ROWS", None))
+    return script, replace(job, large_table_rows=getattr(module, "LARGE_TABLE_ROWS", None))
+
+
+def preview(cfg: Config, url: str, revision: str, options: Options) -> Preview:
+    from schemadiff.runtime.rollout import choose
+
+    script, job = downgrade_job(cfg, revision)
     with connection.connect(url, autocommit=True) as conn:
         states, rows = read_states(conn, job)
         report = Report("downgrade", revision)

@@ -109,18 +109,6 @@ def test_a_fleet_rollout_canary_pause_waves_and_resume(
     assert run_cli("status", *common[:-1]).exit_code == 0
 
 
-def test_a_staged_rollback_over_a_fleet_is_refused_in_one_line(
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    shards: dict[str, str],  # noqa: F811
-) -> None:
-    project = make_project(tmp_path / "project")
-    targets = _targets(tmp_path, monkeypatch, shards)
-    result = run_cli("rollback", "--config", project / "alembic.ini", "--targets", targets, "--yes", "--canary", "1")
-    assert result.exit_code == 1 and "a staged rollback" in result.stderr and "takes one database" in result.stderr
-    assert all(current_revision(url) is None for url in shards.values())
-
-
 def test_the_pull_request_report_of_a_fleet_names_shard_and_schema(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
