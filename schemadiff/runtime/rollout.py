@@ -237,7 +237,8 @@ def _check_canary(
         raise RolloutStopped(
             f"the canary of the {_rollout(job)} failed for {len(problems)} of {len(stages.canaries)} schema(s): "
             f"{'; '.join(problems[:5])}; the other {len(later)} schema(s) were not touched; "
-            "fix it and run again (or take the canary back with `schemadiff rollback`)",
+            "fix it and run again"
+            + (" (or take the canary back with `schemadiff rollback`)" if job.direction == "upgrade" else ""),
             report,
         )
 

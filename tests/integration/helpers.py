@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -107,8 +108,9 @@ def write_revision(
         *extra,
     )
     assert result.exit_code == 2, result.stdout + result.stderr
-    [path] = sorted((project / "migrations" / "versions").glob("*.py"))[-1:]
-    return path
+    written = re.search(r"^wrote (.+\.py)$", result.stderr, re.MULTILINE)  # two revisions may share a minute
+    assert written, result.stderr
+    return Path(written.group(1))
 
 
 def fingerprints(url: str, spec: Path) -> dict[str, str]:
