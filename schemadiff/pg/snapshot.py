@@ -9,7 +9,7 @@ catalog exactly as one query in the caller's transaction would, so what the call
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
@@ -39,44 +39,81 @@ def export_snapshot(conn: psycopg.Connection) -> str | None:
 
 
 @contextmanager
-def reading(conn: psycopg.Connection, snapshot: str) -> Iterator[psycopg.Connection]:
+def reading(
+    conn: psycopg.Connection, snapshot: str, settings: Mapping[str, str] | None = None
+) -> Iterator[psycopg.Connection]:
     """``conn`` (idle) in a REPEATABLE READ, READ ONLY transaction that reads ``snapshot``, without
-    JIT (see ``digests.without_jit``), ended at the end."""
+    JIT (see ``digests.without_jit``) and with ``settings`` (name: value), ended at the end."""
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         conn.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
         conn.execute("SET LOCAL jit = off")
+        for name, value in (settings or {}).items():
+            conn.execute("SELECT pg_catalog.set_config(%s, %s, true)", (name, value))
         yield conn
 
 
-def split_query(conn: psycopg.Connection, query: str, schemas: list[str], tables: list[str], parts: int = 2) -> Rows:
+def _run(conn: psycopg.Connection, query: str, params: tuple[Any, ...], settings: Mapping[str, str]) -> Rows:
+    """The rows of ``query`` on ``conn``, with ``settings`` for that query only: each is set for the
+    transaction (``set_config(…, true)``) and put back as it was, in the same round trip."""
+    if not settings:
+        [rows] = pipelined(conn, [Message(query, params)])
+        return rows
+    names = list(settings)
+    [before] = pipelined(
+        conn, [Message("SELECT pg_catalog.current_setting(n) FROM pg_catalog.unnest($1::text[]) n", (names,))]
+    )
+    change = (
+        "SELECT pg_catalog.set_config(n, v, true) "
+        "FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[])) AS s (n, v)"
+    )
+    _, rows, _ = pipelined(
+        conn,
+        [
+            Message(change, (names, [settings[n] for n in names])),
+            Message(query, params),
+            Message(change, (names, [str(row[0]) for row in before])),
+        ],
+    )
+    return rows
+
+
+def split_query(
+    conn: psycopg.Connection,
+    query: str,
+    schemas: list[str],
+    tables: list[str],
+    parts: int = 2,
+    settings: Mapping[str, str] | None = None,
+) -> Rows:
     """The rows of ``query`` ($1 schemas, $2 tables) run on ``schemas`` in ``parts`` slices, each
     but the first on a connection of its own, all reading the snapshot of ``conn``'s transaction
-    (which must be open, and not a subtransaction), concatenated. For a query whose rows each
+    (which must be open, and not a subtransaction), concatenated; each run with the planner
+    ``settings`` (name: value; on ``conn`` for that query only). For a query whose rows each
     depend on one schema only. Where the snapshot cannot be exported, or a connection not opened
     (the server's connection limit reached), ``conn`` runs that slice too."""
     size = -(-len(schemas) // parts)
     slices = [schemas[i : i + size] for i in range(0, len(schemas), size)] or [schemas]
     snapshot = export_snapshot(conn) if len(slices) > 1 else None
+    fixed = dict(settings or {})
     if snapshot is None:
-        [rows] = pipelined(conn, [Message(query, (schemas, tables))])
-        return rows
+        return _run(conn, query, (schemas, tables), fixed)
 
     def elsewhere(part: list[str]) -> Rows | None:
         try:
             other = connect_like(conn)
         except DatabaseError:
             return None
-        with other, reading(other, snapshot) as tx:
+        with other, reading(other, snapshot, fixed) as tx:
             [rows] = pipelined(tx, [Message(query, (part, tables))])
             return rows
 
     with ThreadPoolExecutor(len(slices) - 1, thread_name_prefix="schemadiff-digest") as pool:
         others = [pool.submit(elsewhere, part) for part in slices[1:]]
-        [rows] = pipelined(conn, [Message(query, (slices[0], tables))])
+        rows = _run(conn, query, (slices[0], tables), fixed)
         for part, future in zip(slices[1:], others, strict=True):
             found = future.result()
             if found is None:
-                [found] = pipelined(conn, [Message(query, (part, tables))])
+                found = _run(conn, query, (part, tables), fixed)
             rows += found
     return rows

@@ -86,3 +86,23 @@ def test_a_role_that_may_not_export_its_snapshot_reads_on_one_connection(fresh_d
             assert sorted(split_query(conn, state_digests(version), SCHEMAS, ["t"])) == sorted(one)
     finally:
         execute(server_url, f"DROP ROLE {name}")
+
+
+SETTINGS = "SELECT s, pg_catalog.current_setting('enable_hashjoin') FROM pg_catalog.unnest($1::text[]) s WHERE $2::text[] IS NOT NULL"
+
+
+def test_planner_settings_hold_for_the_query_on_both_connections_and_no_longer(fresh_db: str) -> None:
+    """The digest plans without hash joins (digests.PLANNER): on the second connection and on the
+    caller's for that query only; the caller's own value, set for its session or its transaction,
+    is what it reads after, on one connection as on two."""
+    with connection.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("SET enable_hashjoin = off")
+        with conn.transaction():
+            conn.execute("SET LOCAL enable_hashjoin = on")
+            for parts in (2, 1):
+                rows = split_query(conn, SETTINGS, SCHEMAS, ["t"], parts, settings={"enable_hashjoin": "off"})
+                assert sorted(rows) == sorted((s, "off") for s in SCHEMAS)
+                assert conn.execute("SHOW enable_hashjoin").fetchone() == ("on",)
+            rows = split_query(conn, SETTINGS, SCHEMAS, ["t"], 2)  # none asked: each connection's own
+            assert sorted(rows) == sorted((s, "on") for s in SCHEMAS)
+        assert conn.execute("SHOW enable_hashjoin").fetchone() == ("off",)
