@@ -31,12 +31,7 @@ from schemadiff.pg.introspect import introspect
 from schemadiff.runtime.execute import (
     LEDGER_COMPLETE,
     LEDGER_DDL,
-    LOCK_KEY,
-    WORKERS_KEY,
     Reporter,
-    RunFailed,
-    Workers,
-    acquire_lock,
     check_privileges,
     preflight,
     read_ledger,
@@ -46,6 +41,7 @@ from schemadiff.runtime.job import CanaryDone, Job, Options, Report, TenantState
 from schemadiff.runtime.pacing import Notice, Pacing
 from schemadiff.runtime.rollout_state import FAILED, FINISHED, PARTIAL, PAUSED, STOPPED, Tracker, read_row
 from schemadiff.runtime.tenant_phases import KnownStates, run_tenant
+from schemadiff.runtime.workers import LOCK_KEY, WORKERS_KEY, RunFailed, Workers, acquire_lock
 from schemadiff.text import did_you_mean, few
 
 CanaryCheck = Callable[[CanaryDone], bool]

@@ -16,8 +16,8 @@ from datetime import datetime
 
 import psycopg
 
-from schemadiff.runtime.execute import LOCK_KEY
 from schemadiff.runtime.job import Job, Options, Report
+from schemadiff.runtime.workers import LOCK_KEY
 
 ROLLOUT_DDL = """CREATE TABLE IF NOT EXISTS public.schemadiff_rollout (
     revision text PRIMARY KEY,

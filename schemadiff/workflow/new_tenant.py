@@ -38,7 +38,7 @@ from schemadiff.pg import connection
 from schemadiff.pg.connection import Message
 from schemadiff.pg.digests import state_digest
 from schemadiff.pg.introspect import introspect
-from schemadiff.runtime.execute import LOCK_KEY
+from schemadiff.runtime.workers import LOCK_KEY
 from schemadiff.spec.names import MAX_NAME_BYTES
 from schemadiff.spec.schema import LoadedSpec, load_spec
 from schemadiff.spec.to_model import create_schema_statements, spec_model

@@ -79,8 +79,8 @@ def run_job(job: dict[str, Any], url: str) -> dict[str, Any]:
 def _ended(exc: SchemadiffError) -> str:
     """How a staged run stopped: ``paused`` after its canary, ``stopped`` (a canary failed, or more
     than max_failures), ``failed`` (tenants failed), or ``error`` (anything else)."""
-    from schemadiff.runtime.execute import RunFailed
     from schemadiff.runtime.rollout import RolloutPaused, RolloutStopped
+    from schemadiff.runtime.workers import RunFailed
 
     for kind, name in ((RolloutPaused, "paused"), (RolloutStopped, "stopped"), (RunFailed, "failed")):
         if isinstance(exc, kind):

@@ -15,7 +15,7 @@ import sqlalchemy
 from sqlalchemy.orm import Session
 
 from schemadiff.pg import connection
-from schemadiff.runtime.execute import LOCK_KEY
+from schemadiff.runtime.workers import LOCK_KEY
 from schemadiff.spec.schema import load_spec
 from schemadiff.workflow import demo
 from schemadiff.workflow.new_tenant import TenantRefused, create_tenant, prepare_tenants

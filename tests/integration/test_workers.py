@@ -6,8 +6,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from schemadiff.runtime import execute as runner
-from schemadiff.runtime.execute import WORKERS_KEY, Workers
+from schemadiff.runtime import workers as runner
+from schemadiff.runtime.workers import WORKERS_KEY, Workers
 
 from .helpers import query
 
