@@ -54,8 +54,9 @@ def reading(
 
 
 def _run(conn: psycopg.Connection, query: str, params: tuple[Any, ...], settings: Mapping[str, str]) -> Rows:
-    """The rows of ``query`` on ``conn``, with ``settings`` for that query only: each is set for the
-    transaction (``set_config(…, true)``) and put back as it was, in the same round trip."""
+    """The rows of ``query`` on ``conn``, with ``settings`` for that query only: their values are
+    read first, then each is set for the transaction (``set_config(…, true)``), the query runs and
+    each is put back as it was, these three in one round trip."""
     if not settings:
         [rows] = pipelined(conn, [Message(query, params)])
         return rows

@@ -30,7 +30,7 @@ from schemadiff.pg import connection
 from schemadiff.pg.targets import Target
 from schemadiff.runtime.execute import preflight, read_states
 from schemadiff.runtime.job import Job, Report
-from schemadiff.runtime.rollout_state import PAUSED, read_row, readable
+from schemadiff.runtime.rollout_state import PAUSED, RolloutRow, read_row, readable
 from schemadiff.spec.schema import LoadedSpec
 from schemadiff.workflow.fleet import each_shard
 from schemadiff.workflow.planning import make_plan
@@ -154,8 +154,7 @@ def _downgrade_read(cfg: Config, job: Job, options: Options) -> Callable[[Target
                 report = Report("downgrade", job.revision)
                 preflight(conn, job, report, states, rows, classify, chosen=set())  # every tenant "outside"
                 pending = frozenset(report.outside)
-            row = read_row(conn, job.revision)
-        paused = row is not None and row.state == PAUSED and row.direction == "downgrade"
+            paused = _paused(read_row(conn, job.revision), "downgrade")
         return Survey(_in_order(states, job.template), pending, paused, settled)
 
     return read
@@ -164,7 +163,10 @@ def _downgrade_read(cfg: Config, job: Job, options: Options) -> Callable[[Target
 def shard_paused(target: Target, direction: str) -> bool:
     """Whether the shard's last staged run in ``direction`` is paused after its canary."""
     with connection.connect(target.url) as conn:
-        row = read_row(conn)
+        return _paused(read_row(conn), direction)
+
+
+def _paused(row: RolloutRow | None, direction: str) -> bool:
     return row is not None and row.state == PAUSED and row.direction == direction
 
 
